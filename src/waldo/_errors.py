@@ -1,0 +1,37 @@
+"""Waldo's one error tree.
+
+Every error Waldo raises on purpose derives from :class:`WaldoError`, so a caller (and
+the command line) can catch them all in one place and print a one-line message.
+Foreign errors (SQLAlchemy, OS, YAML) are translated at the boundary where they occur
+with ``raise ... from exc`` so the original stays available for debugging.
+"""
+
+from __future__ import annotations
+
+
+class WaldoError(Exception):
+    """Base of every error Waldo raises on purpose; its message is meant for a user."""
+
+
+class ConfigError(WaldoError):
+    """The configuration is wrong: a bad URL, a missing credentials entry, bad YAML."""
+
+
+class StoreError(WaldoError):
+    """Something went wrong talking to the journal's database."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (down, refused, disk full)."""
+
+
+class MigrationError(StoreError):
+    """The schema could not be created or migrated."""
+
+
+class RunNotFound(WaldoError):
+    """A run id that the journal does not know."""
+
+
+class SpoolError(WaldoError):
+    """The local spool of unwritten rows could not be read or written."""

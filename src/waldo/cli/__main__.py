@@ -1,0 +1,3 @@
+from waldo.cli import main
+
+main()

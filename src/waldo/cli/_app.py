@@ -1,0 +1,201 @@
+"""The ``waldo`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from waldo._errors import ConfigError, RunNotFound, WaldoError
+from waldo._version import __version__
+from waldo.cli._context import CliState
+from waldo.cli._render import console, print_json, runs_table, show_run
+from waldo.journal import RUN_STATUSES
+from waldo.store import mask_url
+
+class WaldoCommandError(click.ClickException):
+    """A Waldo error shown as one line: exit 2 for bad input, 1 for everything else."""
+
+    def __init__(self, error: WaldoError) -> None:
+        super().__init__(str(error))
+        self.exit_code = 2 if isinstance(error, (RunNotFound, ConfigError)) else 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class WaldoGroup(click.Group):
+    """A command group that turns Waldo errors into one-line messages, not tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WaldoError as exc:
+            raise WaldoCommandError(exc) from exc
+
+
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, JSON for programs.",
+)
+
+
+@click.group(
+    cls=WaldoGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="The journal is found from --db, else WALDO_DB_URL, else conf/<env>/waldo.yml, "
+    "else credentials.yml `postgres: con:`, else .waldo/waldo.db in the project.",
+)
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The project folder (default: the Kedro project around the current folder).",
+)
+@click.option("--env", default=None, help="Kedro environment whose waldo.yml to read (default: local).")
+@click.option("--db", default=None, metavar="URL", help="Journal database URL; overrides the configuration.")
+@click.version_option(__version__, prog_name="waldo")
+@click.pass_context
+def app(ctx: click.Context, project: Path | None, env: str | None, db: str | None) -> None:
+    """Waldo: the flight recorder of your data pipelines.
+
+    Every `kedro run` in a project with Waldo installed is recorded. Start with
+    `waldo demo`, then `waldo runs` and `waldo show latest`.
+    """
+    ctx.obj = CliState(project, env, db)
+
+
+@app.command()
+@click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
+@click.option("--pipeline", default=None, help="Only runs of this pipeline.")
+@FORMAT
+@click.pass_obj
+def runs(state: CliState, limit: int, status: str | None, pipeline: str | None, fmt: str) -> None:
+    """List recent runs: status, duration, pipeline, nodes ok/failed."""
+    found = state.journal.history.runs(limit=limit, status=status, pipeline=pipeline)
+    if fmt == "json":
+        print_json([r.to_json() for r in found])
+        return
+    if not found:
+        click.echo("No runs recorded yet. Run your pipeline (`kedro run`) or try `waldo demo`.")
+        return
+    console().print(runs_table(found))
+
+
+@app.command()
+@click.argument("run_id")
+@FORMAT
+@click.pass_obj
+def show(state: CliState, run_id: str, fmt: str) -> None:
+    """Show one run: its nodes in order with timings, status, errors and datasets.
+
+    RUN_ID may be a full run id, a unique prefix, or `latest`.
+    """
+    detail = state.journal.history.run_detail(run_id)
+    if fmt == "json":
+        print_json(detail.to_json())
+        return
+    show_run(detail, console())
+
+
+@app.command()
+@click.pass_obj
+def sync(state: CliState) -> None:
+    """Replay journal rows kept in the local spool while the database was unreachable.
+
+    Each spooled batch is written exactly once, however often sync runs.
+    """
+    journal = state.journal
+    pending = journal.pending()
+    if not pending:
+        click.echo("Nothing to sync: the spool is empty.")
+        return
+    report = journal.sync()
+    click.echo(
+        f"Replayed {report.records} of {pending} spooled rows from {report.files} file(s) "
+        f"into {mask_url(journal.settings.store_url)}."
+    )
+    if report.corrupt_lines:
+        click.echo(
+            f"{report.corrupt_lines} corrupt line(s) were set aside in "
+            f"{journal.settings.spool_dir}/*.corrupt; nothing else was lost.",
+            err=True,
+        )
+    if report.failed_files:
+        raise WaldoError(
+            f"{len(report.failed_files)} spool file(s) could not be written: "
+            f"{report.errors[0]}; they stay in the spool for the next sync."
+        )
+
+
+@app.group(cls=WaldoGroup)
+def db() -> None:
+    """Create, migrate and inspect the journal's schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(state: CliState, revision: str) -> None:
+    """Create the tables or migrate them to REVISION (default: the newest)."""
+    before, after = state.journal.upgrade(revision)
+    where = mask_url(state.journal.settings.store_url)
+    if before == after:
+        click.echo(f"{where} is already at revision {after}.")
+    else:
+        click.echo(f"Migrated {where} from {before or 'an empty database'} to {after}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(state: CliState, revision: str) -> None:
+    """Migrate the schema down to REVISION (`base` removes every table)."""
+    before, after = state.journal.downgrade(revision)
+    click.echo(
+        f"Migrated {mask_url(state.journal.settings.store_url)} from {before} to {after or 'base'}."
+    )
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(state: CliState) -> None:
+    """Print the schema revision of the journal and where it is."""
+    journal = state.journal
+    current = journal.store.current_revision()
+    head = journal.store.head_revision()
+    click.echo(
+        f"{mask_url(journal.settings.store_url)} (from {journal.settings.source}): "
+        f"revision {current or 'none'}, newest {head}"
+    )
+
+
+@app.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("waldo-demo"))
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
+@click.option("--runs", "run_count", default=2, show_default=True, help="How many times to run it.")
+def demo(path: Path, force: bool, run_count: int) -> None:
+    """Create a small Kedro project in PATH offline, run it, and show the journal.
+
+    The project has a few pandas nodes reading and writing CSV and Parquet files and
+    a parameter; it is run twice and the recorded runs are printed.
+    """
+    try:
+        from waldo.kedro._demo import run_demo
+    except ImportError as exc:
+        raise ConfigError(
+            f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc})."
+        ) from exc
+    run_demo(path, force=force, run_count=run_count, echo=click.echo)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``waldo`` command."""
+    return app.main(args=argv, prog_name="waldo")

@@ -1,0 +1,121 @@
+"""Rendering journal objects for people (rich tables) and for programs (JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from waldo.journal import RunDetail, RunSummary
+
+STATUS_STYLE = {
+    "success": "green",
+    "failed": "bold red",
+    "running": "cyan",
+    "interrupted": "yellow",
+    "skipped": "dim",
+}
+
+
+def console() -> Console:
+    """A console that keeps tables readable when the output is a pipe or a file."""
+    probe = Console()
+    width = None if probe.is_terminal else max(probe.width, 160)
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def fmt_time(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def runs_table(runs: list[RunSummary]) -> Table:
+    table = Table(title="Waldo runs", title_justify="left", header_style="bold")
+    for column in ("run id", "status", "started", "duration", "pipeline", "nodes ok/failed", "env", "git"):
+        table.add_column(column, no_wrap=column in ("run id", "started"))
+    for run in runs:
+        nodes = f"{run.nodes_ok}/{run.nodes_failed}"
+        if run.nodes_skipped:
+            nodes += f" (+{run.nodes_skipped} skipped)"
+        git = (run.git_sha or "-")[:8] + ("*" if run.git_dirty else "")
+        table.add_row(
+            run.run_id,
+            status_text(run.status),
+            fmt_time(run.started_at),
+            fmt_duration(run.duration_s),
+            ", ".join(run.pipeline_names) or "-",
+            nodes,
+            run.env or "-",
+            git,
+        )
+    return table
+
+
+def _io(names: dict[str, float | None]) -> str:
+    return ", ".join(sorted(names)) if names else "-"
+
+
+def show_run(detail: RunDetail, out: Console) -> None:
+    s = detail.summary
+    out.print(Text.assemble(("Run ", "bold"), (s.run_id, "bold"), "  ", status_text(s.status)))
+    facts = [
+        ("pipeline", ", ".join(s.pipeline_names) or "-"),
+        ("started", fmt_time(s.started_at)),
+        ("finished", fmt_time(s.finished_at)),
+        ("duration", fmt_duration(s.duration_s)),
+        ("nodes", f"{s.nodes_ok} ok, {s.nodes_failed} failed, {s.nodes_skipped} skipped"),
+        ("env", s.env or "-"),
+        ("runner", s.runner or "-"),
+        ("git", (s.git_sha or "-") + (" (dirty)" if s.git_dirty else "")),
+        ("user@host", f"{s.user_name or '-'}@{s.host or '-'}"),
+        ("kedro / waldo", f"{detail.kedro_version or '-'} / {detail.waldo_version or '-'}"),
+        ("params", json.dumps(detail.runtime_params, default=str) if detail.runtime_params else "-"),
+    ]
+    for key, value in facts:
+        out.print(Text.assemble((f"  {key:<14}", "dim"), value))
+    if detail.error_message and s.status != "success":
+        out.print(Text.assemble(("  error         ", "dim"), (f"{detail.error_type or ''}: {detail.error_message}", "red")))
+    table = Table(header_style="bold", title="Nodes", title_justify="left")
+    for column in ("#", "node", "status", "started", "duration", "reads", "writes"):
+        table.add_column(column)
+    for index, node in enumerate(detail.nodes, start=1):
+        table.add_row(
+            str(index),
+            node.node_name,
+            status_text(node.status),
+            fmt_time(node.started_at),
+            fmt_duration(node.duration_s),
+            _io(node.inputs),
+            _io(node.outputs),
+        )
+    out.print(table)
+    for node in detail.nodes:
+        if node.status == "failed":
+            out.print(Text(f"\n{node.node_name} failed: {node.error_type}: {node.error_message}", style="bold red"))
+            if node.traceback:
+                out.print(Text(node.traceback.rstrip(), style="red"))

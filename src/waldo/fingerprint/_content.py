@@ -1,0 +1,31 @@
+"""Canonical JSON and the digests built on it.
+
+Two snapshots with the same content must get the same digest whatever their key order,
+and two different contents must never share one: the full SHA-256 is the identity,
+and the 8-character prefix is only the seed's short display id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+SHORT_ID_LENGTH = 8
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace; objects it cannot encode become repr()."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+
+
+def content_digest(value: Any) -> str:
+    """Full SHA-256 (64 hex characters) of a value's canonical JSON."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def short_id(name: str) -> str:
+    """The seed's 8-character target id: a prefix of SHA-256 of the target's name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:SHORT_ID_LENGTH]

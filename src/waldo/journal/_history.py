@@ -1,0 +1,181 @@
+"""Reading the journal back: run lists, run details, and finding runs that died.
+
+A run left ``running`` by a process that was killed is turned into ``interrupted``
+when its lease expired (no heartbeat for ``lease_seconds``) or, on the same host, as
+soon as its process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from datetime import datetime
+from typing import Any
+
+from waldo._errors import RunNotFound
+from waldo.journal._model import NodeRun, RunDetail, RunSummary
+from waldo.store import Store, queries
+
+LATEST_ALIASES = ("latest", "last", "@")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
+
+
+def _duration(started: datetime | None, finished: datetime | None) -> float | None:
+    if started is None or finished is None:
+        return None
+    return max((finished - started).total_seconds(), 0.0)
+
+
+def _summary(row: dict[str, Any]) -> RunSummary:
+    return RunSummary(
+        run_id=row["run_id"],
+        kind=row.get("kind") or "kedro",
+        status=row["status"],
+        started_at=row.get("started_at"),
+        finished_at=row.get("finished_at"),
+        duration_s=_duration(row.get("started_at"), row.get("finished_at")),
+        pipeline_names=list(row.get("pipeline_names") or []),
+        env=row.get("env"),
+        nodes_ok=int(row.get("nodes_ok") or 0),
+        nodes_failed=int(row.get("nodes_failed") or 0),
+        nodes_skipped=int(row.get("nodes_skipped") or 0),
+        git_sha=row.get("git_sha"),
+        git_dirty=row.get("git_dirty"),
+        user_name=row.get("user_name"),
+        host=row.get("host"),
+        runner=row.get("runner"),
+    )
+
+
+class History:
+    """Queries over one store's journal."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def reconcile(self) -> list[str]:
+        """Mark runs whose process is gone as ``interrupted``; return their ids."""
+        now = time.time()
+        here = socket.gethostname()
+        dead: list[str] = []
+        for run in self.store.run(queries.running_runs):
+            lease = run.get("lease_seconds") or 60.0
+            last = run.get("heartbeat_at") or run.get("started_at")
+            expired = last is not None and now - last.timestamp() > lease
+            pid = run.get("pid")
+            gone = (
+                run.get("host") == here
+                and isinstance(pid, int)
+                and (not _pid_alive(pid) or _is_zombie(pid))
+            )
+            if expired or gone:
+                dead.append(run["run_id"])
+        if dead:
+            self.store.run(queries.mark_interrupted, dead, datetime.now())
+        return dead
+
+    def runs(
+        self,
+        limit: int = 20,
+        status: str | None = None,
+        pipeline: str | None = None,
+        kind: str | None = None,
+    ) -> list[RunSummary]:
+        self.reconcile()
+        rows = self.store.run(
+            queries.list_runs, limit=limit, status=status, pipeline=pipeline, kind=kind
+        )
+        return [_summary(r) for r in rows]
+
+    def resolve_run_id(self, text: str) -> str:
+        """Accept a full run id, a unique prefix of one, or ``latest``."""
+        text = text.strip()
+        if text in LATEST_ALIASES:
+            latest = self.store.run(queries.latest_run_id)
+            if latest is None:
+                raise RunNotFound("The journal has no runs yet; run your pipeline first.")
+            return latest
+        if self.store.run(queries.get_run, text) is not None:
+            return text
+        matches = self.store.run(queries.run_ids_with_prefix, text) if text else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise RunNotFound(
+                f"'{text}' matches several runs ({', '.join(matches[:3])}, ...); "
+                "give more of the run id."
+            )
+        raise RunNotFound(f"No run '{text}' in the journal; `waldo runs` lists the runs.")
+
+    def run_detail(self, run_id: str) -> RunDetail:
+        self.reconcile()
+        run_id = self.resolve_run_id(run_id)
+        row = self.store.run(queries.get_run, run_id)
+        if row is None:  # pragma: no cover - resolve_run_id checked it
+            raise RunNotFound(f"No run '{run_id}' in the journal.")
+        node_rows = self.store.run(queries.node_runs_of, run_id)
+        counts = {"success": 0, "failed": 0, "skipped": 0}
+        nodes: list[NodeRun] = []
+        for n in node_rows:
+            status = n["status"]
+            if status == "running" and row["status"] != "running":
+                status = "interrupted"  # the run ended while this node was going
+            counts[status] = counts.get(status, 0) + 1
+            nodes.append(
+                NodeRun(
+                    node_name=n["node_name"],
+                    status=status,
+                    started_at=n.get("started_at"),
+                    finished_at=n.get("finished_at"),
+                    duration_s=n.get("duration_s"),
+                    func_name=n.get("func_name"),
+                    inputs=dict(n.get("inputs") or {}),
+                    outputs=dict(n.get("outputs") or {}),
+                    error_type=n.get("error_type"),
+                    error_message=n.get("error_message"),
+                    traceback=n.get("traceback"),
+                )
+            )
+        summary_row = dict(row)
+        summary_row.update(
+            nodes_ok=counts["success"],
+            nodes_failed=counts["failed"],
+            nodes_skipped=counts["skipped"],
+        )
+        return RunDetail(
+            summary=_summary(summary_row),
+            runtime_params=dict(row.get("runtime_params") or {}),
+            kedro_version=row.get("kedro_version"),
+            waldo_version=row.get("waldo_version"),
+            project=row.get("project"),
+            project_path=row.get("project_path"),
+            error_type=row.get("error_type"),
+            error_message=row.get("error_message"),
+            traceback=row.get("traceback"),
+            catalog_hash=row.get("catalog_hash"),
+            pipeline_hash=row.get("pipeline_hash"),
+            nodes=nodes,
+        )
+
+    def events(self, run_id: str, event_types: list[str] | None = None) -> list[dict[str, Any]]:
+        return self.store.run(queries.events_of, self.resolve_run_id(run_id), event_types)

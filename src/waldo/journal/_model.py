@@ -1,0 +1,130 @@
+"""The journal's domain objects: what a run, a node run and a run summary are."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+RunStatus = Literal["running", "success", "failed", "interrupted"]
+NodeStatus = Literal["running", "success", "failed", "skipped", "interrupted"]
+RUN_STATUSES: tuple[str, ...] = ("running", "success", "failed", "interrupted")
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "unknown")
+
+
+@dataclass
+class RunInfo:
+    """Everything known about a run when it starts."""
+
+    run_id: str
+    kind: str = "kedro"
+    project: str | None = None
+    project_path: str | None = None
+    pipeline_names: list[str] = field(default_factory=list)
+    env: str | None = None
+    runtime_params: dict[str, Any] = field(default_factory=dict)
+    run_params: dict[str, Any] = field(default_factory=dict)
+    kedro_version: str | None = None
+    git_sha: str | None = None
+    git_dirty: bool | None = None
+    user_name: str = field(default_factory=current_user)
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    runner: str | None = None
+    catalog_hash: str | None = None
+    pipeline_hash: str | None = None
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass
+class NodeRun:
+    """One node (step) of a run as the journal saw it."""
+
+    node_name: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    func_name: str | None = None
+    inputs: dict[str, float | None] = field(default_factory=dict)
+    outputs: dict[str, float | None] = field(default_factory=dict)
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: _iso(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class RunSummary:
+    """A run as listed by ``waldo runs``."""
+
+    run_id: str
+    kind: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    pipeline_names: list[str]
+    env: str | None
+    nodes_ok: int
+    nodes_failed: int
+    nodes_skipped: int
+    git_sha: str | None
+    git_dirty: bool | None
+    user_name: str | None
+    host: str | None
+    runner: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: _iso(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class RunDetail:
+    """A run with all its nodes, as shown by ``waldo show``."""
+
+    summary: RunSummary
+    runtime_params: dict[str, Any]
+    kedro_version: str | None
+    waldo_version: str | None
+    project: str | None
+    project_path: str | None
+    error_type: str | None
+    error_message: str | None
+    traceback: str | None
+    catalog_hash: str | None
+    pipeline_hash: str | None
+    nodes: list[NodeRun]
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.summary.to_json()
+        data.update(
+            {
+                "runtime_params": self.runtime_params,
+                "kedro_version": self.kedro_version,
+                "waldo_version": self.waldo_version,
+                "project": self.project,
+                "project_path": self.project_path,
+                "error_type": self.error_type,
+                "error_message": self.error_message,
+                "traceback": self.traceback,
+                "catalog_hash": self.catalog_hash,
+                "pipeline_hash": self.pipeline_hash,
+                "nodes": [n.to_json() for n in self.nodes],
+            }
+        )
+        return data

@@ -1,0 +1,349 @@
+"""Recording runs: the domain API the integrations call from their hot paths.
+
+A :class:`Recorder` turns "a run started", "a node finished", "a dataset was loaded"
+into journal rows and hands them to the store's background writer. Nothing here waits
+for the database except :meth:`Recorder.flush` and :meth:`Recorder.check_store`, which
+integrations call at run boundaries. Recording problems never raise unless the settings
+are strict; they are logged once, clearly.
+
+There is one recorder per store per process (:func:`get_recorder`). While a run is
+active a heartbeat thread refreshes ``runs.heartbeat_at``; a run whose process died shows
+up as ``interrupted`` once its lease has expired (see ``History.reconcile``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import threading
+import time
+import traceback as tb
+from collections.abc import Mapping
+from typing import Any
+
+from waldo._errors import StoreError, WaldoError
+from waldo._version import __version__
+from waldo.fingerprint import content_digest, short_id
+from waldo.journal._jsonsafe import json_safe
+from waldo.journal._model import RunInfo
+from waldo.journal._settings import Settings
+from waldo.store import BatchWriter, FlushResult, ReplayReport, Spool, Store, queries
+
+log = logging.getLogger("waldo")
+
+TRACEBACK_LIMIT = 20_000
+
+
+def node_run_id(run_id: str, node_name: str) -> str:
+    """A stable id for a node's run, the same in every process that records it."""
+    return hashlib.blake2b(f"{run_id}\0{node_name}".encode(), digest_size=16).hexdigest()
+
+
+def describe_error(error: BaseException | None) -> dict[str, Any]:
+    if error is None:
+        return {}
+    text = "".join(tb.format_exception(type(error), error, error.__traceback__))
+    return {
+        "error_type": type(error).__name__,
+        "error_message": str(error)[:TRACEBACK_LIMIT],
+        "traceback": text[-TRACEBACK_LIMIT:],
+    }
+
+
+def _target_kind(event_type: str) -> str:
+    for kind in ("node", "dataset", "pipeline", "catalog", "context"):
+        if kind in event_type:
+            return kind
+    return event_type
+
+
+class RecordingError(WaldoError):
+    """Raised in strict mode when the journal could not record a run completely."""
+
+
+class Recorder:
+    """Turns run, node and dataset happenings into journal rows for one store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.store_url)
+        self.spool = Spool(settings.spool_dir)
+        self.writer = BatchWriter(self.store.write, self.spool, on_problem=self._warn)
+        self._active: dict[str, float] = {}  # run id -> start time, in this process
+        self._heartbeat: threading.Thread | None = None
+        self._stop_heartbeat = threading.Event()
+        self._warned: set[str] = set()
+        self._pid = os.getpid()
+
+    # -- problems -------------------------------------------------------------------
+    def _warn(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning("waldo: %s", message)
+
+    def check_store(self) -> bool:
+        """Reach the store (creating or migrating its tables); warn or raise if it fails.
+
+        Returns True when the store answered. In strict mode a failure raises.
+        """
+        try:
+            self.store.ensure_schema()
+            return True
+        except WaldoError as exc:
+            if self.settings.strict:
+                raise
+            self._warn(f"{exc}; events will be kept in {self.spool.directory} (`waldo sync`)")
+            return False
+
+    # -- runs -----------------------------------------------------------------------
+    def start_run(self, info: RunInfo) -> None:
+        now = time.time()
+        self._active[info.run_id] = now
+        row = {
+            "run_id": info.run_id,
+            "kind": info.kind,
+            "project": info.project,
+            "project_path": info.project_path,
+            "pipeline_names": list(info.pipeline_names),
+            "env": info.env,
+            "runtime_params": json_safe(info.runtime_params, "runtime parameter"),
+            "run_params": json_safe(info.run_params, "run parameter"),
+            "kedro_version": info.kedro_version,
+            "waldo_version": __version__,
+            "git_sha": info.git_sha,
+            "git_dirty": info.git_dirty,
+            "user_name": info.user_name,
+            "host": info.host,
+            "pid": info.pid,
+            "runner": info.runner,
+            "status": "running",
+            "started_at": now,
+            "heartbeat_at": now,
+            "lease_seconds": self.settings.lease_seconds,
+            "catalog_hash": info.catalog_hash,
+            "pipeline_hash": info.pipeline_hash,
+        }
+        self.writer.put("runs", row)
+        self._ensure_heartbeat()
+
+    def end_run(
+        self, run_id: str, status: str, error: BaseException | None = None
+    ) -> None:
+        now = time.time()
+        self._active.pop(run_id, None)
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "status": status,
+            "finished_at": now,
+            "heartbeat_at": now,
+        }
+        row.update(describe_error(error))
+        self.writer.put("runs", row)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Merge extra facts into a run row (e.g. a hash known only later)."""
+        self.writer.put("runs", {"run_id": run_id, **fields})
+
+    # -- events and nodes (hot path) --------------------------------------------------
+    def event(
+        self,
+        run_id: str,
+        event_type: str,
+        target_name: str | None,
+        target_id: str | None = None,
+        duration_s: float | None = None,
+        timestamp: float | None = None,
+    ) -> None:
+        """Append one row to the seed's ``events`` table (cheap: no I/O).
+
+        Without an explicit ``target_id`` the short id hashes the target's kind (the
+        word after the first underscore of the hook name: node, dataset, pipeline...)
+        with its name, so a node and a dataset of the same name get different ids.
+        """
+        if target_id is None and target_name is not None:
+            target_id = short_id(f"{_target_kind(event_type)}:{target_name}")
+        self.writer.put(
+            "events",
+            (
+                run_id,
+                event_type,
+                target_id,
+                target_name,
+                timestamp if timestamp is not None else time.time(),
+                duration_s,
+            ),
+        )
+
+    def node_started(
+        self, run_id: str, node_name: str, func_name: str | None, started_at: float
+    ) -> None:
+        self.writer.put(
+            "node_runs",
+            {
+                "id": node_run_id(run_id, node_name),
+                "run_id": run_id,
+                "node_name": node_name,
+                "func_name": func_name,
+                "status": "running",
+                "started_at": started_at,
+                "pid": os.getpid(),
+            },
+        )
+
+    def node_finished(
+        self,
+        run_id: str,
+        node_name: str,
+        status: str,
+        started_at: float | None,
+        inputs: Mapping[str, float | None] | None = None,
+        outputs: Mapping[str, float | None] | None = None,
+        error: BaseException | None = None,
+        func_name: str | None = None,
+    ) -> None:
+        now = time.time()
+        row: dict[str, Any] = {
+            "id": node_run_id(run_id, node_name),
+            "run_id": run_id,
+            "node_name": node_name,
+            "status": status,
+            "finished_at": now,
+            "duration_s": (now - started_at) if started_at is not None else None,
+            "inputs": dict(inputs or {}),
+            "outputs": dict(outputs or {}),
+            "pid": os.getpid(),
+        }
+        if started_at is not None:
+            row["started_at"] = started_at
+        if func_name is not None:
+            row["func_name"] = func_name
+        row.update(describe_error(error))
+        self.writer.put("node_runs", row)
+
+    def snapshot(self, table: str, content: Any, name: str | None = None) -> str:
+        """Store a content-addressed snapshot (``catalogs`` or ``pipelines``); return
+        its full hash."""
+        safe = json_safe(content, f"{table[:-1]} entry")
+        full = content_digest({"name": name, "content": safe} if name is not None else safe)
+        row: dict[str, Any] = {"full_hash": full, "hash": full[:8], "content": safe}
+        if table == "pipelines":
+            row["name"] = name
+        self.writer.put(table, row)
+        return full
+
+    # -- delivery -------------------------------------------------------------------
+    def flush(self, timeout: float | None = 60.0) -> FlushResult:
+        """Write everything recorded so far; in strict mode raise if some was not."""
+        result = self.writer.flush(timeout)
+        if self.settings.strict and (result.spooled or result.lost):
+            raise RecordingError(
+                f"Waldo could not write {result.spooled + result.lost} journal rows to "
+                f"{self.store.display_url} ({result.error}); strict mode stops the run."
+            )
+        return result
+
+    def replay_spool(self) -> ReplayReport:
+        """Write everything waiting in the spool folder (what ``waldo sync`` does)."""
+        self.store.ensure_schema()
+        return self.spool.replay(self.store.write)
+
+    def replay_spool_in_background(self) -> None:
+        if not self.spool.has_pending():
+            return
+
+        def work() -> None:
+            try:
+                report = self.replay_spool()
+                if report.records:
+                    log.info("waldo: replayed %d spooled journal rows", report.records)
+            except StoreError:
+                pass  # still down: the spool stays for the next try
+
+        threading.Thread(target=work, name="waldo-spool-replay", daemon=True).start()
+
+    # -- liveness -------------------------------------------------------------------
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.is_alive():
+            return
+        self._stop_heartbeat.clear()
+        thread = threading.Thread(target=self._beat, name="waldo-heartbeat", daemon=True)
+        self._heartbeat = thread
+        thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop_heartbeat.wait(self.settings.heartbeat_seconds):
+            run_ids = list(self._active)
+            if not run_ids:
+                continue
+            try:
+                self.store.run(queries.touch_heartbeat, run_ids, time.time())
+            except Exception:
+                pass  # the writer already reports an unreachable store
+
+    def active_runs(self) -> list[str]:
+        return list(self._active)
+
+    def close(self) -> None:
+        """At exit: a run still active here did not end normally; say so and flush."""
+        if os.getpid() != self._pid:
+            return
+        for run_id in list(self._active):
+            self._active.pop(run_id, None)
+            self.writer.put(
+                "runs",
+                {
+                    "run_id": run_id,
+                    "status": "interrupted",
+                    "finished_at": time.time(),
+                    "error_message": "the process exited before the run ended",
+                },
+            )
+        self._stop_heartbeat.set()
+        try:
+            self.writer.flush(timeout=30)
+        except Exception as exc:  # pragma: no cover - last resort at exit
+            log.warning("waldo: could not flush the journal at exit: %s", exc)
+
+    def after_fork(self) -> None:
+        """In a forked child: new connections, no heartbeat, no runs of our own."""
+        self._pid = os.getpid()
+        self._active = {}
+        self._heartbeat = None
+        self._stop_heartbeat = threading.Event()
+        self.store.forget_after_fork()
+
+
+_recorders: dict[tuple[str, str, bool, float], Recorder] = {}
+_recorders_lock = threading.Lock()
+
+
+def get_recorder(settings: Settings) -> Recorder:
+    """The process-wide recorder for a store URL and spool folder."""
+    key = (
+        settings.store_url,
+        str(settings.spool_dir),
+        settings.strict,
+        settings.heartbeat_seconds,
+    )
+    with _recorders_lock:
+        recorder = _recorders.get(key)
+        if recorder is None:
+            recorder = Recorder(settings)
+            _recorders[key] = recorder
+        return recorder
+
+
+def _close_all() -> None:
+    for recorder in list(_recorders.values()):
+        recorder.close()
+
+
+def _after_fork_in_child() -> None:
+    for recorder in list(_recorders.values()):
+        recorder.after_fork()
+
+
+atexit.register(_close_all)
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,11 @@
+"""Waldo's Kedro integration: auto-registered hooks and the ``kedro waldo`` commands.
+
+Installing ``waldo[kedro]`` is all a project needs: Kedro discovers the hooks through
+the ``kedro.hooks`` entry point and records every ``kedro run``.
+"""
+
+from __future__ import annotations
+
+from waldo.kedro.hooks import WaldoHooks, hooks
+
+__all__ = ["WaldoHooks", "hooks"]

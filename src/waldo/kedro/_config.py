@@ -1,0 +1,58 @@
+"""Reading Waldo's settings from a Kedro project.
+
+Inside a run the project's own config loader is used (so ``waldo.yml`` and
+``credentials.yml`` get the same environments, merging and resolvers as the rest of the
+configuration). Outside a run (``waldo runs`` in a project folder) the same files are
+read with a fresh ``OmegaConfigLoader``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from waldo.journal import Settings, resolve_settings
+
+log = logging.getLogger("waldo")
+
+WALDO_PATTERNS = ["waldo*", "waldo*/**"]
+
+
+def _read(loader: Any, key: str) -> dict[str, Any]:
+    from kedro.config import MissingConfigException
+
+    try:
+        if key == "waldo" and "waldo" not in loader.config_patterns:
+            loader.config_patterns["waldo"] = WALDO_PATTERNS
+        value = loader[key]
+    except (MissingConfigException, KeyError):
+        return {}
+    return dict(value or {})
+
+
+def settings_from_loader(loader: Any, project_path: Path) -> Settings:
+    waldo_conf = _read(loader, "waldo")
+    credentials = _read(loader, "credentials")
+    return resolve_settings(project_path, waldo_conf, credentials)
+
+
+def settings_for_project(project_path: Path, env: str | None = None) -> Settings:
+    """Settings of a Kedro project on disk, for commands run outside ``kedro run``."""
+    from kedro.config import OmegaConfigLoader
+
+    conf = project_path / "conf"
+    if not conf.is_dir():
+        return resolve_settings(project_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # OmegaConf deprecation chatter, not the user's
+        loader = OmegaConfigLoader(
+            conf_source=str(conf), base_env="base", default_run_env=env or "local"
+        )
+        return settings_from_loader(loader, project_path)
+
+
+def waldo_section(conf: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(conf or {})

@@ -1,0 +1,39 @@
+"""What Waldo stores of a Kedro pipeline and catalog (content-addressed snapshots)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def func_name(node: Any) -> str:
+    func = getattr(node, "func", None)
+    module = getattr(func, "__module__", None) or ""
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+    return f"{module}.{name}" if module else str(name)
+
+
+def pipeline_content(pipeline: Any) -> dict[str, Any]:
+    """Nodes in topological order with their function, inputs, outputs and tags."""
+    nodes = []
+    for node in pipeline.nodes:
+        nodes.append(
+            {
+                "name": node.name,
+                "func": func_name(node),
+                "inputs": list(node.inputs),
+                "outputs": list(node.outputs),
+                "tags": sorted(node.tags),
+                "namespace": node.namespace,
+            }
+        )
+    return {"nodes": nodes}
+
+
+def runner_name(run_params: dict[str, Any]) -> str:
+    """Kedro passes the runner as ``str(instance)``; keep just the class name."""
+    raw = str(run_params.get("runner") or "")
+    if not raw or raw == "None":
+        return "SequentialRunner"
+    if raw.startswith("<") and " object at " in raw:
+        raw = raw[1:].split(" object at ")[0]
+    return raw.rsplit(".", 1)[-1]

@@ -1,0 +1,380 @@
+"""Kedro hooks that record every run into the Waldo journal.
+
+Registered automatically through the ``kedro.hooks`` entry point: all eleven hooks of
+the seed plus ``after_context_created`` write a row to ``events`` (``event_type`` is the
+hook's name). Runs and node runs get their own rows, the catalog and pipeline are stored
+as content-addressed snapshots.
+
+The hooks never break a pipeline: every hook body runs under :func:`_guarded`, which
+logs a recording problem once and carries on, unless ``strict: true`` is set in
+``waldo.yml``. Hooks only enqueue; the store's writer thread does the I/O.
+
+With ``ParallelRunner`` node and dataset hooks run in worker processes. The parent
+publishes the run id and store settings in the ``WALDO_RUN_CONTEXT`` environment
+variable before the workers start (fork and spawn both inherit it); a worker records
+under the parent's run and flushes at the end of each node, because pool workers exit
+without running ``atexit`` handlers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from kedro.framework.hooks import hook_impl
+
+from waldo.journal import Recorder, RunInfo, Settings, get_recorder, mask_secrets
+from waldo.kedro._config import settings_from_loader
+from waldo.kedro._git import git_state
+from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
+
+log = logging.getLogger("waldo")
+
+RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Run a hook body; a recording problem is logged once, or raised if strict."""
+
+    @functools.wraps(method)
+    def wrapper(self: WaldoHooks, *args: Any, **kwargs: Any) -> Any:
+        if self._disabled:
+            return None
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if self._strict:
+                raise
+            self._warn_once(f"could not record {method.__name__}: {exc}")
+            return None
+
+    return cast(F, wrapper)
+
+
+class _NodeState:
+    """What the hooks learn about one node between its first load and its last save."""
+
+    __slots__ = ("finished", "func", "inputs", "outputs", "pending_saves", "started")
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.func: str | None = None
+        self.inputs: dict[str, float | None] = {}
+        self.outputs: dict[str, float | None] = {}
+        self.pending_saves: set[str] = set()
+        self.finished = False
+
+
+class WaldoHooks:
+    """The hook implementations Kedro calls; one instance per process."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._recorder: Recorder | None = None
+        self._run_id: str | None = None
+        self._owner_pid: int | None = None
+        self._pending_events: list[tuple[str, str | None, str | None, float]] = []
+        self._catalog_hash: str | None = None
+        self._project: str | None = None
+        self._nodes: dict[str, _NodeState] = {}
+        self._io_starts: dict[tuple[str, str, int], float] = {}
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._disabled = False
+        self._strict = False
+        self._adopted: str | None = None
+
+    # -- helpers --------------------------------------------------------------------
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning("waldo: %s", message)
+
+    def _use_settings(self, settings: Settings) -> None:
+        self._settings = settings
+        self._strict = settings.strict
+        self._disabled = not settings.enabled
+        self._recorder = None if self._disabled else get_recorder(settings)
+
+    def _in_worker(self) -> bool:
+        return self._owner_pid != os.getpid()
+
+    def _worker_recorder(self) -> Recorder | None:
+        """In a ParallelRunner worker, adopt the parent's run from the environment."""
+        raw = os.environ.get(RUN_CONTEXT_ENV)
+        if not raw:
+            return self._recorder
+        if raw == self._adopted:
+            return self._recorder
+        data = json.loads(raw)
+        self._adopted = raw
+        if self._run_id != data["run_id"] or self._recorder is None:
+            settings = Settings(
+                store_url=data["store_url"],
+                project_path=Path(data["project_path"]),
+                spool_dir=Path(data["spool_dir"]),
+                strict=bool(data["strict"]),
+                heartbeat_seconds=float(data["heartbeat_seconds"]),
+                source="parent run",
+            )
+            self._use_settings(settings)
+            self._run_id = data["run_id"]
+        return self._recorder
+
+    def _active(self) -> tuple[Recorder, str] | None:
+        recorder = self._worker_recorder() if self._in_worker() else self._recorder
+        if recorder is None or self._run_id is None:
+            return None
+        return recorder, self._run_id
+
+    def _node(self, name: str) -> _NodeState:
+        state = self._nodes.get(name)
+        if state is None:
+            with self._lock:
+                state = self._nodes.setdefault(name, _NodeState())
+        return state
+
+    def _event_before_run(self, event_type: str, target_name: str | None, target_id: str | None = None) -> None:
+        self._pending_events.append((event_type, target_name, target_id, time.time()))
+
+    # -- context and catalog (before the run id exists) --------------------------------
+    @hook_impl
+    @_guarded
+    def after_context_created(self, context: Any) -> None:
+        project_path = Path(context.project_path)
+        self._project = project_path.name
+        self._use_settings(settings_from_loader(context.config_loader, project_path))
+        self._owner_pid = os.getpid()
+        self._event_before_run("after_context_created", self._project)
+
+    @hook_impl
+    @_guarded
+    def after_catalog_created(
+        self, catalog: Any, conf_catalog: dict[str, Any], conf_creds: dict[str, Any]
+    ) -> None:
+        if self._recorder is None:
+            return
+        content = mask_secrets(conf_catalog or {}, conf_creds or {})
+        self._catalog_hash = self._recorder.snapshot("catalogs", content)
+        self._event_before_run("after_catalog_created", "catalog", self._catalog_hash[:8])
+
+    # -- pipeline -------------------------------------------------------------------
+    @hook_impl
+    @_guarded
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any) -> None:
+        project_path = Path(run_params.get("project_path") or Path.cwd())
+        if self._recorder is None and not self._disabled:
+            from waldo.kedro._config import settings_for_project
+
+            self._use_settings(settings_for_project(project_path, run_params.get("env")))
+        recorder = self._recorder
+        if recorder is None:
+            return
+        self._owner_pid = os.getpid()
+        run_id = str(run_params["run_id"])
+        self._run_id = run_id
+        self._nodes = {}
+        self._io_starts = {}
+        recorder.check_store()
+        recorder.replay_spool_in_background()
+        names = list(run_params.get("pipeline_names") or ["__default__"])
+        pipeline_hash = recorder.snapshot(
+            "pipelines", pipeline_content(pipeline), name="+".join(names)
+        )
+        sha, dirty = git_state(project_path)
+        import kedro
+
+        recorder.start_run(
+            RunInfo(
+                run_id=run_id,
+                kind="kedro",
+                project=self._project or project_path.name,
+                project_path=str(project_path),
+                pipeline_names=names,
+                env=run_params.get("env") or "local",
+                runtime_params=dict(run_params.get("runtime_params") or {}),
+                run_params={
+                    k: v
+                    for k, v in run_params.items()
+                    if k not in ("runtime_params", "run_id", "project_path")
+                },
+                kedro_version=run_params.get("kedro_version") or kedro.__version__,
+                git_sha=sha,
+                git_dirty=dirty,
+                runner=runner_name(run_params),
+                catalog_hash=self._catalog_hash,
+                pipeline_hash=pipeline_hash,
+            )
+        )
+        for event_type, target_name, target_id, ts in self._pending_events:
+            recorder.event(run_id, event_type, target_name, target_id, timestamp=ts)
+        self._pending_events = []
+        recorder.event(run_id, "before_pipeline_run", names[0], pipeline_hash[:8])
+        settings = recorder.settings
+        os.environ[RUN_CONTEXT_ENV] = json.dumps(
+            {
+                "run_id": run_id,
+                "store_url": settings.store_url,
+                "project_path": str(settings.project_path),
+                "spool_dir": str(settings.spool_dir),
+                "strict": settings.strict,
+                "heartbeat_seconds": settings.heartbeat_seconds,
+            }
+        )
+
+    def _finish_run(self, status: str, event_type: str, error: BaseException | None) -> None:
+        os.environ.pop(RUN_CONTEXT_ENV, None)
+        active = self._active()
+        if active is None:
+            return
+        recorder, run_id = active
+        if error is not None:
+            # Nodes that ran but whose outputs were never all saved failed with the run.
+            for name, state in list(self._nodes.items()):
+                if state.pending_saves and not state.finished:
+                    self._complete_node(recorder, run_id, name, "failed", error)
+        recorder.event(run_id, event_type, "pipeline")
+        recorder.end_run(run_id, status, error)
+        self._run_id = None
+        recorder.flush()
+
+    @hook_impl
+    @_guarded
+    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self._finish_run("success", "after_pipeline_run", None)
+
+    @hook_impl
+    @_guarded
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
+        self._finish_run("failed", "on_pipeline_error", error)
+
+    # -- nodes ----------------------------------------------------------------------
+    @hook_impl
+    @_guarded
+    def before_node_run(self, node: Any, run_id: str | None = None) -> None:
+        active = self._active()
+        if active is None:
+            return
+        recorder, current = active
+        now = time.time()
+        state = self._node(node.name)
+        state.func = func_name(node)
+        if state.started is None:
+            state.started = now
+        recorder.node_started(current, node.name, state.func, state.started)
+        recorder.event(current, "before_node_run", node.name, timestamp=now)
+
+    @hook_impl
+    @_guarded
+    def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
+        active = self._active()
+        if active is None:
+            return
+        recorder, run_id = active
+        recorder.event(run_id, "after_node_run", node.name)
+        state = self._node(node.name)
+        state.pending_saves = set(outputs or {})
+        if not state.pending_saves:
+            self._complete_node(recorder, run_id, node.name, "success", None)
+
+    @hook_impl
+    @_guarded
+    def on_node_error(self, error: Exception, node: Any) -> None:
+        active = self._active()
+        if active is None:
+            return
+        recorder, run_id = active
+        recorder.event(run_id, "on_node_error", node.name)
+        self._complete_node(recorder, run_id, node.name, "failed", error)
+
+    def _complete_node(
+        self,
+        recorder: Recorder,
+        run_id: str,
+        node_name: str,
+        status: str,
+        error: BaseException | None,
+    ) -> None:
+        state = self._node(node_name)
+        if state.finished:
+            return
+        state.finished = True
+        recorder.node_finished(
+            run_id,
+            node_name,
+            status,
+            state.started,
+            inputs=state.inputs,
+            outputs=state.outputs,
+            error=error,
+            func_name=state.func,
+        )
+        self._nodes.pop(node_name, None)
+        if self._in_worker():
+            recorder.flush()
+
+    # -- datasets -------------------------------------------------------------------
+    def _io_start(self, event_type: str, dataset_name: str, node: Any) -> None:
+        active = self._active()
+        if active is None:
+            return
+        recorder, run_id = active
+        now = time.time()
+        node_name = getattr(node, "name", None) or ""
+        self._io_starts[(node_name, dataset_name, threading.get_ident())] = now
+        if event_type == "before_dataset_loaded":
+            state = self._node(node_name)
+            if state.started is None:
+                state.started = now
+        recorder.event(run_id, event_type, dataset_name, timestamp=now)
+
+    def _io_end(self, event_type: str, dataset_name: str, node: Any) -> None:
+        active = self._active()
+        if active is None:
+            return
+        recorder, run_id = active
+        now = time.time()
+        node_name = getattr(node, "name", None) or ""
+        started = self._io_starts.pop((node_name, dataset_name, threading.get_ident()), None)
+        duration = (now - started) if started is not None else None
+        recorder.event(run_id, event_type, dataset_name, duration_s=duration, timestamp=now)
+        state = self._node(node_name)
+        if event_type == "after_dataset_loaded":
+            state.inputs[dataset_name] = duration
+            return
+        state.outputs[dataset_name] = duration
+        state.pending_saves.discard(dataset_name)
+        if not state.pending_saves and not state.finished:
+            self._complete_node(recorder, run_id, node_name, "success", None)
+
+    @hook_impl
+    @_guarded
+    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
+        self._io_start("before_dataset_loaded", dataset_name, node)
+
+    @hook_impl
+    @_guarded
+    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
+        self._io_end("after_dataset_loaded", dataset_name, node)
+
+    @hook_impl
+    @_guarded
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        self._io_start("before_dataset_saved", dataset_name, node)
+
+    @hook_impl
+    @_guarded
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        self._io_end("after_dataset_saved", dataset_name, node)
+
+
+hooks = WaldoHooks()
+"""The instance Kedro registers through the ``kedro.hooks`` entry point."""

@@ -1,0 +1,28 @@
+"""The store layer: schema, migrations, engine, batch writer, spool and read queries.
+
+Only this package writes SQL. It knows nothing about Kedro or any other integration.
+"""
+
+from __future__ import annotations
+
+from waldo.store import _queries as queries
+from waldo.store import _schema as schema
+from waldo.store._bulk import Record, Row
+from waldo.store._engine import mask_url, parse_store_url
+from waldo.store._spool import ReplayReport, Spool
+from waldo.store._store import Store
+from waldo.store._writer import BatchWriter, FlushResult
+
+__all__ = [
+    "BatchWriter",
+    "FlushResult",
+    "Record",
+    "ReplayReport",
+    "Row",
+    "Spool",
+    "Store",
+    "mask_url",
+    "parse_store_url",
+    "queries",
+    "schema",
+]

@@ -1,0 +1,268 @@
+"""Exactly-once bulk writes of journal batches.
+
+The batch writer and the spool replay both end here. A batch is written in one
+transaction together with its marker row in ``write_batches``; a batch whose marker is
+already there was committed before (its acknowledgement was lost, or the spool is being
+replayed twice) and is skipped whole.
+
+The append table ``events`` takes tuples in
+``writable_columns`` order and go through a binary ``COPY`` into a temporary table on
+PostgreSQL and ``executemany`` on SQLite; timestamps travel as epoch seconds. ``runs``
+and ``node_runs`` rows are partial dicts merged into one row per key, with a status that
+only moves forward (running -> interrupted -> success/failed), so an old row replayed
+late cannot undo a newer one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from waldo.store._schema import (
+    CONFLICT_KEYS,
+    PG_SCHEMA,
+    STATUS_RANK,
+    TERMINAL_RANK,
+    WRITE_MODES,
+    metadata,
+    writable_columns,
+    write_batches,
+)
+from waldo.store._types import UTCDateTime, to_epoch
+
+Row = dict[str, Any] | tuple[Any, ...]
+Record = tuple[str, Row]
+
+
+def json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _epoch(value: Any) -> float:
+    return value if type(value) is float else to_epoch(value)
+
+
+class _AppendPlan:
+    """How to turn a table's tuples into driver values quickly."""
+
+    def __init__(self, table_name: str) -> None:
+        table = metadata.tables[table_name]
+        self.table_name = table_name
+        self.columns = writable_columns(table_name)
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = []
+        self.pg_types: list[str] = []
+        self.pg_select: list[str] = []
+        for index, name in enumerate(self.columns):
+            column = table.c[name]
+            if isinstance(column.type, UTCDateTime):
+                self.converters.append((index, _epoch))
+                self.pg_types.append("float8")
+                self.pg_select.append(f'to_timestamp("{name}")')
+            elif isinstance(column.type, sa.JSON):
+                self.converters.append((index, json_text))
+                self.pg_types.append("text")
+                self.pg_select.append(f'"{name}"::jsonb')
+            elif isinstance(column.type, sa.Float):
+                self.pg_types.append("float8")
+                self.pg_select.append(f'"{name}"')
+            elif isinstance(column.type, sa.Integer):
+                self.pg_types.append("int8")
+                self.pg_select.append(f'"{name}"')
+            else:
+                self.pg_types.append("text")
+                self.pg_select.append(f'"{name}"')
+
+    def values(self, rows: Sequence[Row]) -> Sequence[tuple[Any, ...]]:
+        """Driver-ready tuples. Tuples from the journal are already wire-ready (epoch
+        float timestamps, JSON as text) and pass through untouched: that is the fast
+        path that makes the writer as quick as the driver."""
+        width = len(self.columns)
+        if all(type(row) is tuple and len(row) == width for row in rows):
+            return rows  # type: ignore[return-value]
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            if isinstance(row, dict):
+                values = [row.get(name) for name in self.columns]
+            else:
+                if len(row) != width:
+                    raise ValueError(
+                        f"{self.table_name} row has {len(row)} values, expected {width}"
+                    )
+                values = list(row)
+            for index, convert in self.converters:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
+            out.append(tuple(values))
+        return out
+
+
+_PLANS: dict[str, _AppendPlan] = {}
+
+
+def _plan(table_name: str) -> _AppendPlan:
+    if table_name not in _PLANS:
+        _PLANS[table_name] = _AppendPlan(table_name)
+    return _PLANS[table_name]
+
+
+def _group(records: Sequence[Record]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = {}
+    for table, row in records:
+        if table not in WRITE_MODES:
+            raise ValueError(f"unknown journal table {table!r}")
+        groups.setdefault(table, []).append(row)
+    return groups
+
+
+def _claim_batch(conn: Connection, batch_id: str, count: int) -> bool:
+    """Record the batch marker; False when this batch was written before."""
+    values = {"batch_id": batch_id, "written_at": time.time(), "records": count}
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_insert(write_batches).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(write_batches).values(**values).on_conflict_do_nothing()
+    return bool(conn.execute(stmt).rowcount)
+
+
+def write_records(conn: Connection, records: Sequence[Record], batch_id: str | None) -> bool:
+    """Write a batch inside the caller's transaction; False when it was already written."""
+    if batch_id is not None and not _claim_batch(conn, batch_id, len(records)):
+        return False
+    groups = _group(records)
+    # Snapshots first, then runs, then what hangs off runs.
+    order = ["catalogs", "pipelines", "runs", "node_runs", "events"]
+    for table in order:
+        rows = groups.get(table)
+        if not rows:
+            continue
+        mode = WRITE_MODES[table]
+        if mode == "merge":
+            _merge(conn, table, [_as_dict(table, row) for row in rows])
+        elif mode == "ignore":
+            _insert_ignore(conn, table, [_as_dict(table, row) for row in rows])
+        elif conn.dialect.name == "postgresql":
+            _pg_append(conn, table, rows)
+        else:
+            _sqlite_append(conn, table, rows)
+    return True
+
+
+def _as_dict(table: str, row: Row) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return row
+    return dict(zip(writable_columns(table), row))
+
+
+def _sqlite_append(conn: Connection, table: str, rows: list[Row]) -> None:
+    plan = _plan(table)
+    cols = ", ".join(f'"{c}"' for c in plan.columns)
+    marks = ", ".join("?" for _ in plan.columns)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', plan.values(rows))
+    finally:
+        cursor.close()
+
+
+def _pg_append(conn: Connection, table: str, rows: list[Row]) -> None:
+    plan = _plan(table)
+    cols = ", ".join(f'"{c}"' for c in plan.columns)
+    stage = f"_waldo_stage_{table}"
+    stage_cols = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, plan.pg_types))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({stage_cols}) ON COMMIT DELETE ROWS'
+        )
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(plan.pg_types)
+            for values in plan.values(rows):
+                copy.write_row(values)
+        cursor.execute(
+            f'INSERT INTO "{PG_SCHEMA}"."{table}" ({cols}) '
+            f'SELECT {", ".join(plan.pg_select)} FROM "{stage}"'
+        )
+        cursor.execute(f'TRUNCATE "{stage}"')
+    finally:
+        cursor.close()
+
+
+def _dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+
+
+def _insert_ignore(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:
+    table = metadata.tables[table_name]
+    stmt = _dialect_insert(conn, table).on_conflict_do_nothing(
+        index_elements=list(CONFLICT_KEYS[table_name])
+    )
+    conn.execute(stmt, rows)
+
+
+def _rank(column: Any) -> Any:
+    return sa.case(
+        *((column == status, rank) for status, rank in STATUS_RANK.items()),
+        else_=TERMINAL_RANK,
+    )
+
+
+def _status_rank(status: Any) -> int:
+    return STATUS_RANK.get(status, TERMINAL_RANK)
+
+
+def coalesce_rows(table_name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold the partial rows of one batch into one row per key, in arrival order.
+
+    A later value wins, except that a status never moves back in rank.
+    """
+    keys = CONFLICT_KEYS[table_name]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row.get(k) for k in keys)
+        current = merged.get(key)
+        if current is None:
+            merged[key] = dict(row)
+            continue
+        for name, value in row.items():
+            if name == "status" and "status" in current:
+                if _status_rank(value) >= _status_rank(current["status"]):
+                    current["status"] = value
+            else:
+                current[name] = value
+    return list(merged.values())
+
+
+def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """Upsert partial rows: one executemany per distinct set of columns."""
+    table = metadata.tables[table_name]
+    keys = CONFLICT_KEYS[table_name]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in coalesce_rows(table_name, rows):
+        values = {k: v for k, v in row.items() if k in table.c}
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    for columns, group in groups.items():
+        stmt = _dialect_insert(conn, table)
+        excluded = stmt.excluded
+        update: dict[str, Any] = {
+            name: excluded[name] for name in columns if name not in keys and name != "status"
+        }
+        if "status" in columns:
+            update["status"] = sa.case(
+                (_rank(excluded.status) >= _rank(table.c.status), excluded.status),
+                else_=table.c.status,
+            )
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt, group)

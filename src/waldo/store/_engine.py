@@ -1,0 +1,114 @@
+"""Turning a store URL into a working SQLAlchemy engine, and database errors into ours.
+
+The URL is the only thing a user gives; everything dialect-specific (the psycopg 3
+driver, SQLite's WAL mode and busy timeout, the ``waldo`` schema on PostgreSQL) is
+decided here so that no other module needs to care.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from waldo._errors import ConfigError, StoreError, StoreUnavailable
+from waldo.store._schema import PG_SCHEMA
+
+SQLITE_BUSY_TIMEOUT_S = 60.0
+_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]+:)(?P<secret>[^@\s]+)(?P<tail>@)")
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL so it can be logged or shown."""
+    return _PASSWORD_IN_URL.sub(r"\g<head>***\g<tail>", url)
+
+
+def parse_store_url(url: str) -> sa.URL:
+    """Validate a store URL and pick Waldo's driver for its database.
+
+    ``postgresql://`` and ``postgres://`` become ``postgresql+psycopg://`` (psycopg 3, for
+    COPY); ``sqlite:///relative.db`` stays relative to the current directory.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("The store URL is empty: set WALDO_DB_URL or `store:` in waldo.yml.")
+    try:
+        parsed = sa.make_url(url.strip())
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"'{mask_url(url)}' is not a database URL; expected e.g. "
+            "sqlite:///.waldo/waldo.db or postgresql://user:pass@host:5432/db."
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        driver = parsed.get_driver_name()
+        if backend == "postgres" or driver in ("psycopg2", ""):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError(
+            f"Waldo stores its journal in SQLite or PostgreSQL, not '{backend}' "
+            f"(URL {mask_url(url)})."
+        )
+    return parsed
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """Create the engine for a store URL; SQLite files get their folder created."""
+    parsed = parse_store_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"Cannot create the folder for the SQLite journal {path}: {exc}"
+                ) from exc
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+    else:
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["execution_options"] = {"schema_translate_map": {None: PG_SCHEMA}}
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise ConfigError(
+            f"No driver for {mask_url(url)}: install PostgreSQL support with "
+            "`pip install 'waldo[postgres]'`."
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def translate_error(exc: BaseException, url: str) -> StoreError:
+    """Turn a driver error into a one-line Waldo error that says what to do."""
+    where = mask_url(url)
+    first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    detail = first_line[0] if first_line else type(exc).__name__
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return StoreUnavailable(f"Cannot reach the Waldo store at {where}: {detail}")
+    if isinstance(exc, OSError):
+        return StoreUnavailable(f"Cannot write the Waldo store at {where}: {exc}")
+    if isinstance(exc, SQLAlchemyError):
+        return StoreError(f"Waldo store error at {where}: {detail}")
+    return StoreError(f"Waldo store error at {where}: {type(exc).__name__}: {detail}")

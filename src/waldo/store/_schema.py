@@ -1,0 +1,152 @@
+"""The journal's tables, as SQLAlchemy Core metadata.
+
+This module is the single description of the schema used by queries; the Alembic
+migrations in ``migrations/versions`` create the same tables (a test compares them).
+Tables carry no schema name: on PostgreSQL they live in the ``waldo`` schema through a
+schema translate map, on SQLite in the main database.
+
+Delivery is exactly-once: every batch the writer forms has a batch id recorded in
+``write_batches`` in the same transaction as its rows, so a replayed batch that was
+already committed is skipped whole; snapshots are content-addressed and ``runs`` and
+``node_runs`` rows are merged by key.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from waldo.store._types import JSONType, UTCDateTime
+
+PG_SCHEMA = "waldo"
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="kedro"),
+    sa.Column("project", sa.Text),
+    sa.Column("project_path", sa.Text),
+    sa.Column("pipeline_names", JSONType),
+    sa.Column("env", sa.String(64)),
+    sa.Column("runtime_params", JSONType),
+    sa.Column("run_params", JSONType),
+    sa.Column("kedro_version", sa.String(32)),
+    sa.Column("waldo_version", sa.String(32)),
+    sa.Column("git_sha", sa.String(64)),
+    sa.Column("git_dirty", sa.Boolean),
+    sa.Column("user_name", sa.String(128)),
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("runner", sa.String(128)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("heartbeat_at", UTCDateTime),
+    sa.Column("lease_seconds", sa.Float),
+    sa.Column("error_type", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("traceback", sa.Text),
+    sa.Column("catalog_hash", sa.String(64)),
+    sa.Column("pipeline_hash", sa.String(64)),
+    sa.Index("ix_runs_started_at", "started_at"),
+    sa.Index("ix_runs_status", "status"),
+)
+
+node_runs = sa.Table(
+    "node_runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("node_name", sa.Text, nullable=False),
+    sa.Column("func_name", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("inputs", JSONType),
+    sa.Column("outputs", JSONType),
+    sa.Column("error_type", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("traceback", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Index("ix_node_runs_run_id", "run_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("target_id", sa.String(8)),
+    sa.Column("target_name", sa.Text),
+    sa.Column("timestamp", UTCDateTime, nullable=False),
+    sa.Column("duration_s", sa.Float),
+    # On SQLite an index here would cost a fifth of the write throughput; queries by
+    # run use node_runs and dataset_accesses there. PostgreSQL gets the index.
+    sa.Index("ix_events_run_id", "run_id").ddl_if(dialect="postgresql"),
+)
+
+catalogs = sa.Table(
+    "catalogs",
+    metadata,
+    sa.Column("full_hash", sa.String(64), primary_key=True),
+    sa.Column("hash", sa.String(8), nullable=False),
+    sa.Column("content", JSONType, nullable=False),
+    sa.Index("ix_catalogs_hash", "hash"),
+)
+
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    sa.Column("full_hash", sa.String(64), primary_key=True),
+    sa.Column("hash", sa.String(8), nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("content", JSONType, nullable=False),
+    sa.Index("ix_pipelines_hash", "hash"),
+)
+
+write_batches = sa.Table(
+    "write_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(32), primary_key=True),
+    sa.Column("written_at", UTCDateTime, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+)
+
+#: How rows of each table are written. ``append`` tables take positional tuples in
+#: ``writable_columns`` order and rely on the batch marker for exactly-once delivery;
+#: ``ignore`` tables are content-addressed; ``merge`` tables take partial dicts merged
+#: into one row per key, with a status that only moves forward.
+WRITE_MODES: dict[str, str] = {
+    "events": "append",
+    "catalogs": "ignore",
+    "pipelines": "ignore",
+    "runs": "merge",
+    "node_runs": "merge",
+}
+
+CONFLICT_KEYS: dict[str, tuple[str, ...]] = {
+    "catalogs": ("full_hash",),
+    "pipelines": ("full_hash",),
+    "runs": ("run_id",),
+    "node_runs": ("id",),
+}
+
+#: Tables whose integer ``id`` the database generates.
+DATABASE_IDS = frozenset({"events"})
+
+
+def writable_columns(table_name: str) -> tuple[str, ...]:
+    """The columns a client supplies for a table, in tuple order."""
+    table = metadata.tables[table_name]
+    return tuple(
+        c.name for c in table.columns if not (table_name in DATABASE_IDS and c.name == "id")
+    )
+
+
+#: Status order: a merge never moves a status backwards.
+STATUS_RANK: dict[str, int] = {"pending": 0, "running": 1, "interrupted": 2}
+TERMINAL_RANK = 3

@@ -1,0 +1,240 @@
+"""The background batch writer: hooks enqueue, one thread writes.
+
+``put`` is the hot path: it appends a tuple to a deque and returns, with no lock and
+no I/O. A daemon thread wakes every ``interval`` seconds (or when asked to flush),
+takes everything queued and writes it in one exactly-once transaction. When the
+database cannot be reached the batch goes to the spool instead, and later batches
+replay this process's spool first once the database answers again.
+
+``flush`` blocks until everything enqueued before the call is written or spooled; it is
+called at run end and, through ``atexit``, at interpreter exit. After ``fork`` the
+child starts with an empty queue and no thread: the parent still owns what it had
+queued, so nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from waldo._errors import SpoolError, StoreError, StoreUnavailable
+from waldo.store._bulk import Record, Row
+from waldo.store._spool import Spool
+
+log = logging.getLogger("waldo")
+
+
+@dataclass
+class FlushResult:
+    """What happened to the records of one flush."""
+
+    written: int = 0
+    spooled: int = 0
+    lost: int = 0
+    error: str | None = None
+
+
+class BatchWriter:
+    """Queues journal records and writes them in batches on a background thread."""
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Record], str], object],
+        spool: Spool,
+        *,
+        interval: float = 0.5,
+        max_batch: int = 50_000,
+        on_problem: Callable[[str], None] | None = None,
+    ) -> None:
+        self._write = write
+        self._spool = spool
+        self.interval = interval
+        self.max_batch = max_batch
+        self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
+        self._queue: deque[Record] = deque()
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+        self._enqueued = 0  # only the hot path writes it; reads are racy but monotone
+        self._handled = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._last: FlushResult = FlushResult()
+        self._totals = FlushResult()
+        self._down_since: float | None = None
+        self.retry_after = 2.0
+        self._reported: set[str] = set()
+        self._pid = os.getpid()
+        _live_writers.add(self)
+
+    # -- hot path -------------------------------------------------------------------
+    def put(self, table: str, row: Row) -> None:
+        """Enqueue one row; never blocks, never raises."""
+        self._queue.append((table, row))
+        self._enqueued += 1
+        if self._thread is None:
+            self._start()
+
+    # -- control --------------------------------------------------------------------
+    @property
+    def totals(self) -> FlushResult:
+        """Counts over the writer's life: written, spooled and lost records."""
+        return self._totals
+
+    @property
+    def store_down(self) -> bool:
+        """True while the database is considered unreachable (retried every few seconds)."""
+        if self._down_since is None:
+            return False
+        if time.monotonic() - self._down_since >= self.retry_after:
+            self._down_since = None
+            return False
+        return True
+
+    def flush(self, timeout: float | None = 60.0) -> FlushResult:
+        """Write (or spool) everything enqueued so far; wait at most ``timeout`` seconds."""
+        if self._pid != os.getpid():
+            self._reset_after_fork()
+        target = self._enqueued
+        before = FlushResult(
+            self._totals.written, self._totals.spooled, self._totals.lost, None
+        )
+        if self._thread is None or not self._thread.is_alive():
+            self._drain()  # no thread (after fork, or at exit): write inline
+        else:
+            with self._done:
+                self._wake.set()
+                self._done.wait_for(lambda: self._handled >= target, timeout=timeout)
+        return FlushResult(
+            self._totals.written - before.written,
+            self._totals.spooled - before.spooled,
+            self._totals.lost - before.lost,
+            self._last.error,
+        )
+
+    def close(self) -> FlushResult:
+        result = self.flush()
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=5)
+        return result
+
+    # -- internals ------------------------------------------------------------------
+    def _start(self) -> None:
+        self._stopping = False
+        thread = threading.Thread(target=self._loop, name="waldo-writer", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def _reset_after_fork(self) -> None:
+        # The parent owns whatever it had queued; the child starts clean.
+        self._pid = os.getpid()
+        self._queue = deque()
+        self._enqueued = 0
+        self._handled = 0
+        self._thread = None
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._drain()
+        self._drain()
+
+    def _take(self) -> list[Record]:
+        batch: list[Record] = []
+        queue = self._queue
+        while queue and len(batch) < self.max_batch:
+            batch.append(queue.popleft())
+        return batch
+
+    def _drain(self) -> None:
+        while True:
+            batch = self._take()
+            if not batch:
+                with self._done:
+                    self._done.notify_all()
+                return
+            self._deliver(batch)
+            with self._done:
+                self._handled += len(batch)
+                self._done.notify_all()
+
+    def _deliver(self, batch: list[Record]) -> None:
+        batch_id = uuid.uuid4().hex
+        if not self.store_down and self._spool.has_pending(own_only=True):
+            self._replay_own()
+        if not self.store_down:
+            try:
+                self._write(batch, batch_id)
+                self._totals.written += len(batch)
+                self._last = FlushResult(written=len(batch))
+                return
+            except StoreUnavailable as exc:
+                self._down_since = time.monotonic()
+                self._problem(f"{exc}; keeping events in the local spool {self._spool.directory}")
+            except StoreError as exc:
+                self._problem(f"{exc}; keeping events in the local spool {self._spool.directory}")
+            except Exception as exc:  # never let a writer bug kill the thread
+                self._problem(f"unexpected error writing the journal ({exc!r}); spooling")
+        self._to_spool(batch, batch_id)
+
+    def _to_spool(self, batch: list[Record], batch_id: str) -> None:
+        try:
+            self._spool.append(batch, batch_id)
+            self._totals.spooled += len(batch)
+            self._last = FlushResult(spooled=len(batch), error=self._last.error)
+        except SpoolError as exc:
+            self._totals.lost += len(batch)
+            self._last = FlushResult(lost=len(batch), error=str(exc))
+            self._problem(str(exc))
+
+    def _replay_own(self) -> None:
+        try:
+            report = self._spool.replay(self._write, own_only=True)
+        except Exception as exc:
+            self._problem(f"could not replay the spool: {exc}")
+            return
+        if report.failed_files:
+            self._down_since = time.monotonic()
+
+    def _problem(self, message: str) -> None:
+        self._last = FlushResult(error=message)
+        if message in self._reported:
+            return  # one clear warning per problem, not one per batch
+        self._reported.add(message)
+        try:
+            self._on_problem(message)
+        except Exception:  # a strict-mode callback may raise; the thread must live on
+            log.warning("waldo: %s", message)
+
+
+_live_writers: weakref.WeakSet[BatchWriter] = weakref.WeakSet()
+
+
+def _flush_all_at_exit() -> None:
+    for writer in list(_live_writers):
+        if writer._pid == os.getpid():
+            try:
+                writer.close()
+            except Exception as exc:  # pragma: no cover - last resort at exit
+                log.warning("waldo: could not flush the journal at exit: %s", exc)
+
+
+def _reset_all_after_fork() -> None:
+    for writer in list(_live_writers):
+        writer._reset_after_fork()
+
+
+atexit.register(_flush_all_at_exit)
+os.register_at_fork(after_in_child=_reset_all_after_fork)
