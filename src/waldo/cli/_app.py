@@ -14,12 +14,13 @@ from waldo.cli._render import console, print_json, runs_table, show_run
 from waldo.journal import RUN_STATUSES
 from waldo.store import mask_url
 
+
 class WaldoCommandError(click.ClickException):
     """A Waldo error shown as one line: exit 2 for bad input, 1 for everything else."""
 
     def __init__(self, error: WaldoError) -> None:
         super().__init__(str(error))
-        self.exit_code = 2 if isinstance(error, (RunNotFound, ConfigError)) else 1
+        self.exit_code = 2 if isinstance(error, (RunNotFound, ConfigError)) else 1  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -58,8 +59,12 @@ FORMAT = click.option(
     default=None,
     help="The project folder (default: the Kedro project around the current folder).",
 )
-@click.option("--env", default=None, help="Kedro environment whose waldo.yml to read (default: local).")
-@click.option("--db", default=None, metavar="URL", help="Journal database URL; overrides the configuration.")
+@click.option(
+    "--env", default=None, help="Kedro environment whose waldo.yml to read (default: local)."
+)
+@click.option(
+    "--db", default=None, metavar="URL", help="Journal database URL; overrides the configuration."
+)
 @click.version_option(__version__, prog_name="waldo")
 @click.pass_context
 def app(ctx: click.Context, project: Path | None, env: str | None, db: str | None) -> None:
@@ -190,9 +195,7 @@ def demo(path: Path, force: bool, run_count: int) -> None:
     try:
         from waldo.kedro._demo import run_demo
     except ImportError as exc:
-        raise ConfigError(
-            f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc})."
-        ) from exc
+        raise ConfigError(f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc}).") from exc
     run_demo(path, force=force, run_count=run_count, echo=click.echo)
 
 

@@ -49,7 +49,9 @@ def cli_settings(project: Path | None, env: str | None, db: str | None) -> Setti
         except ConfigError:
             raise
         except Exception as exc:  # a broken Kedro config: say which, in one line
-            raise ConfigError(f"Cannot read the Kedro configuration in {root / 'conf'}: {exc}") from exc
+            raise ConfigError(
+                f"Cannot read the Kedro configuration in {root / 'conf'}: {exc}"
+            ) from exc
     return resolve_settings(root)
 
 

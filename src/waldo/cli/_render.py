@@ -39,7 +39,7 @@ def fmt_duration(seconds: float | None) -> str:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
@@ -56,7 +56,16 @@ def status_text(status: str) -> Text:
 
 def runs_table(runs: list[RunSummary]) -> Table:
     table = Table(title="Waldo runs", title_justify="left", header_style="bold")
-    for column in ("run id", "status", "started", "duration", "pipeline", "nodes ok/failed", "env", "git"):
+    for column in (
+        "run id",
+        "status",
+        "started",
+        "duration",
+        "pipeline",
+        "nodes ok/failed",
+        "env",
+        "git",
+    ):
         table.add_column(column, no_wrap=column in ("run id", "started"))
     for run in runs:
         nodes = f"{run.nodes_ok}/{run.nodes_failed}"
@@ -94,12 +103,20 @@ def show_run(detail: RunDetail, out: Console) -> None:
         ("git", (s.git_sha or "-") + (" (dirty)" if s.git_dirty else "")),
         ("user@host", f"{s.user_name or '-'}@{s.host or '-'}"),
         ("kedro / waldo", f"{detail.kedro_version or '-'} / {detail.waldo_version or '-'}"),
-        ("params", json.dumps(detail.runtime_params, default=str) if detail.runtime_params else "-"),
+        (
+            "params",
+            json.dumps(detail.runtime_params, default=str) if detail.runtime_params else "-",
+        ),
     ]
     for key, value in facts:
         out.print(Text.assemble((f"  {key:<14}", "dim"), value))
     if detail.error_message and s.status != "success":
-        out.print(Text.assemble(("  error         ", "dim"), (f"{detail.error_type or ''}: {detail.error_message}", "red")))
+        out.print(
+            Text.assemble(
+                ("  error         ", "dim"),
+                (f"{detail.error_type or ''}: {detail.error_message}", "red"),
+            )
+        )
     table = Table(header_style="bold", title="Nodes", title_justify="left")
     for column in ("#", "node", "status", "started", "duration", "reads", "writes"):
         table.add_column(column)
@@ -116,6 +133,11 @@ def show_run(detail: RunDetail, out: Console) -> None:
     out.print(table)
     for node in detail.nodes:
         if node.status == "failed":
-            out.print(Text(f"\n{node.node_name} failed: {node.error_type}: {node.error_message}", style="bold red"))
+            out.print(
+                Text(
+                    f"\n{node.node_name} failed: {node.error_type}: {node.error_message}",
+                    style="bold red",
+                )
+            )
             if node.traceback:
                 out.print(Text(node.traceback.rstrip(), style="red"))

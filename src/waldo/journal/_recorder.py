@@ -14,6 +14,7 @@ up as ``interrupted`` once its lease has expired (see ``History.reconcile``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import logging
 import os
@@ -128,9 +129,7 @@ class Recorder:
         self.writer.put("runs", row)
         self._ensure_heartbeat()
 
-    def end_run(
-        self, run_id: str, status: str, error: BaseException | None = None
-    ) -> None:
+    def end_run(self, run_id: str, status: str, error: BaseException | None = None) -> None:
         now = time.time()
         self._active.pop(run_id, None)
         row: dict[str, Any] = {
@@ -277,10 +276,9 @@ class Recorder:
             run_ids = list(self._active)
             if not run_ids:
                 continue
-            try:
+            # An unreachable store is already reported by the writer.
+            with contextlib.suppress(Exception):
                 self.store.run(queries.touch_heartbeat, run_ids, time.time())
-            except Exception:
-                pass  # the writer already reports an unreachable store
 
     def active_runs(self) -> list[str]:
         return list(self._active)

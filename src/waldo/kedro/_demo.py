@@ -67,10 +67,10 @@ from waldo_demo.nodes import build_report, clean_orders, summarise_countries, to
 def register_pipelines() -> dict[str, Pipeline]:
     sales = pipeline(
         [
-            node(clean_orders, ["raw_orders", "params:min_amount"], "clean_orders", name="clean_orders"),
-            node(summarise_countries, "clean_orders", "country_summary", name="summarise_countries"),
-            node(top_customers, ["clean_orders", "params:top_n"], "top_customers", name="top_customers"),
-            node(build_report, ["country_summary", "top_customers"], "report", name="build_report"),
+            node(clean_orders, ["raw_orders", "params:min_amount"], "clean_orders"),
+            node(summarise_countries, "clean_orders", "country_summary"),
+            node(top_customers, ["clean_orders", "params:top_n"], "top_customers"),
+            node(build_report, ["country_summary", "top_customers"], "report"),
         ]
     )
     return {"__default__": sales, "sales": sales}
@@ -111,8 +111,7 @@ def _orders_csv(rows: int = 200, seed: int = 7) -> str:
     lines = ["order_id,customer,country,amount"]
     for order_id in range(1, rows + 1):
         lines.append(
-            f"{order_id},{rng.choice(customers)},{rng.choice(countries)},"
-            f"{rng.uniform(1, 250):.2f}"
+            f"{order_id},{rng.choice(customers)},{rng.choice(countries)},{rng.uniform(1, 250):.2f}"
         )
     return "\n".join(lines) + "\n"
 

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from kedro.framework.hooks import hook_impl
-
 from waldo.journal import Recorder, RunInfo, Settings, get_recorder, mask_secrets
 from waldo.kedro._config import settings_from_loader
 from waldo.kedro._git import git_state
@@ -142,7 +141,9 @@ class WaldoHooks:
                 state = self._nodes.setdefault(name, _NodeState())
         return state
 
-    def _event_before_run(self, event_type: str, target_name: str | None, target_id: str | None = None) -> None:
+    def _event_before_run(
+        self, event_type: str, target_name: str | None, target_id: str | None = None
+    ) -> None:
         self._pending_events.append((event_type, target_name, target_id, time.time()))
 
     # -- context and catalog (before the run id exists) --------------------------------

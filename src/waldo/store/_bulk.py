@@ -160,7 +160,7 @@ def write_records(conn: Connection, records: Sequence[Record], batch_id: str | N
 def _as_dict(table: str, row: Row) -> dict[str, Any]:
     if isinstance(row, dict):
         return row
-    return dict(zip(writable_columns(table), row))
+    return dict(zip(writable_columns(table), row, strict=True))
 
 
 def _sqlite_append(conn: Connection, table: str, rows: list[Row]) -> None:
@@ -178,7 +178,7 @@ def _pg_append(conn: Connection, table: str, rows: list[Row]) -> None:
     plan = _plan(table)
     cols = ", ".join(f'"{c}"' for c in plan.columns)
     stage = f"_waldo_stage_{table}"
-    stage_cols = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, plan.pg_types))
+    stage_cols = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, plan.pg_types, strict=True))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(

@@ -44,9 +44,7 @@ def _decode(obj: dict[str, Any]) -> Any:
 
 def encode_record(record: Record, batch_id: str) -> str:
     table, row = record
-    return json.dumps(
-        {"b": batch_id, "t": table, "r": row}, default=_encode, separators=(",", ":")
-    )
+    return json.dumps({"b": batch_id, "t": table, "r": row}, default=_encode, separators=(",", ":"))
 
 
 def decode_record(line: str) -> tuple[str, Record]:
@@ -194,9 +192,7 @@ class Spool:
             target = original.with_name(f"{base[:-6]}-{uuid.uuid4().hex[:6]}.jsonl")
         os.rename(claimed, target)
 
-    def _read_batches(
-        self, path: Path, report: ReplayReport
-    ) -> Iterator[tuple[str, list[Record]]]:
+    def _read_batches(self, path: Path, report: ReplayReport) -> Iterator[tuple[str, list[Record]]]:
         with open(path, "rb") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # wait for an append in progress
             lines = handle.read().splitlines()

@@ -103,9 +103,7 @@ class BatchWriter:
         if self._pid != os.getpid():
             self._reset_after_fork()
         target = self._enqueued
-        before = FlushResult(
-            self._totals.written, self._totals.spooled, self._totals.lost, None
-        )
+        before = FlushResult(self._totals.written, self._totals.spooled, self._totals.lost, None)
         if self._thread is None or not self._thread.is_alive():
             self._drain()  # no thread (after fork, or at exit): write inline
         else:

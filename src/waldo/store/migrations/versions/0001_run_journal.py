@@ -79,9 +79,7 @@ def upgrade() -> None:
 
     op.create_table(
         "events",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
         sa.Column("target_id", sa.String(8)),
