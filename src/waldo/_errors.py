@@ -35,3 +35,24 @@ class RunNotFound(WaldoError):
 
 class SpoolError(WaldoError):
     """The local spool of unwritten rows could not be read or written."""
+
+
+class InvalidInput(WaldoError):
+    """A command argument is malformed: a base path that is not a folder, a bad pattern."""
+
+
+class InvalidId(InvalidInput):
+    """An execution or step id that is not a UUID."""
+
+
+class ExecutionNotFound(RunNotFound):
+    """An execution id (a run of kind ``dpo``) that the journal does not know."""
+
+
+class StepNotFound(WaldoError):
+    """A step id (a node run of a DPO execution) that the journal does not know."""
+
+
+class ExecutionStateError(WaldoError):
+    """The execution's state does not allow it: a step of a completed execution, a step
+    name used twice in one execution, the completion time of a running execution."""

@@ -11,6 +11,7 @@ from waldo._errors import ConfigError, RunNotFound, WaldoError
 from waldo._version import __version__
 from waldo.cli._context import CliState
 from waldo.cli._render import console, print_json, runs_table, show_run
+from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES
 from waldo.store import mask_url
 
@@ -197,6 +198,9 @@ def demo(path: Path, force: bool, run_count: int) -> None:
     except ImportError as exc:
         raise ConfigError(f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc}).") from exc
     run_demo(path, force=force, run_count=run_count, echo=click.echo)
+
+
+app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
 
 
 def main(argv: list[str] | None = None) -> Any:

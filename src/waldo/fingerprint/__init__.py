@@ -7,5 +7,27 @@ content-addressed snapshots (catalogs, pipelines) and the seed's 8-character sho
 from __future__ import annotations
 
 from waldo.fingerprint._content import canonical_json, content_digest, short_id
+from waldo.fingerprint._files import ALGORITHM as FILE_DIGEST_ALGORITHM
+from waldo.fingerprint._files import (
+    FileFingerprint,
+    StatCache,
+    expand_patterns,
+    file_digest,
+    fingerprint_file,
+    fingerprint_glob,
+    fingerprint_tree,
+)
 
-__all__ = ["canonical_json", "content_digest", "short_id"]
+__all__ = [
+    "FILE_DIGEST_ALGORITHM",
+    "FileFingerprint",
+    "StatCache",
+    "canonical_json",
+    "content_digest",
+    "expand_patterns",
+    "file_digest",
+    "fingerprint_file",
+    "fingerprint_glob",
+    "fingerprint_tree",
+    "short_id",
+]

@@ -7,6 +7,14 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
+from waldo.journal._executions import (
+    NO_EXECUTION,
+    Executions,
+    ModelChanges,
+    ModelNaming,
+    Step,
+    is_no_execution,
+)
 from waldo.journal._history import History
 from waldo.journal._journal import Journal
 from waldo.journal._jsonsafe import json_safe
@@ -16,9 +24,13 @@ from waldo.journal._secrets import mask_secrets
 from waldo.journal._settings import Settings, find_project_root, resolve_settings
 
 __all__ = [
+    "NO_EXECUTION",
     "RUN_STATUSES",
+    "Executions",
     "History",
     "Journal",
+    "ModelChanges",
+    "ModelNaming",
     "NodeRun",
     "Recorder",
     "RecordingError",
@@ -26,8 +38,10 @@ __all__ = [
     "RunInfo",
     "RunSummary",
     "Settings",
+    "Step",
     "find_project_root",
     "get_recorder",
+    "is_no_execution",
     "json_safe",
     "mask_secrets",
     "node_run_id",

@@ -5,6 +5,7 @@ Only this package writes SQL. It knows nothing about Kedro or any other integrat
 
 from __future__ import annotations
 
+from waldo.store import _executions as executions
 from waldo.store import _queries as queries
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row
@@ -21,6 +22,7 @@ __all__ = [
     "Row",
     "Spool",
     "Store",
+    "executions",
     "mask_url",
     "parse_store_url",
     "queries",

@@ -110,7 +110,11 @@ def running_runs(conn: Connection) -> list[dict[str, Any]]:
         runs.c.started_at,
         runs.c.heartbeat_at,
         runs.c.lease_seconds,
-    ).where(runs.c.status == "running")
+    ).where(
+        runs.c.status == "running",
+        # DPO executions have no process to watch: they end with complete-execution.
+        runs.c.kind != "dpo",
+    )
     return _dicts(conn.execute(query))
 
 

@@ -50,6 +50,8 @@ runs = sa.Table(
     sa.Column("traceback", sa.Text),
     sa.Column("catalog_hash", sa.String(64)),
     sa.Column("pipeline_hash", sa.String(64)),
+    # 0002: last change of a DPO execution (init, steps, completion), database clock.
+    sa.Column("updated_at", UTCDateTime),
     sa.Index("ix_runs_started_at", "started_at"),
     sa.Index("ix_runs_status", "status"),
 )
@@ -71,6 +73,8 @@ node_runs = sa.Table(
     sa.Column("error_message", sa.Text),
     sa.Column("traceback", sa.Text),
     sa.Column("pid", sa.Integer),
+    # 0002: rows a DPO step reports at completion (PostgreSQL BIGINT range).
+    sa.Column("rows_processed", sa.BigInteger),
     sa.Index("ix_node_runs_run_id", "run_id"),
 )
 
@@ -106,6 +110,27 @@ pipelines = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("content", JSONType, nullable=False),
     sa.Index("ix_pipelines_hash", "hash"),
+)
+
+#: 0002: the model files of a DPO step (an execution's node run) and their checksums.
+#: ``model_name`` is unique per step: the file stem by default, or the relative path.
+model_checksums = sa.Table(
+    "model_checksums",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "step_id",
+        sa.String(32),
+        sa.ForeignKey("node_runs.id", ondelete="CASCADE", name="fk_model_checksums_step_id"),
+        nullable=False,
+    ),
+    sa.Column("model_name", sa.Text, nullable=False),
+    sa.Column("relative_path", sa.Text, nullable=False),
+    sa.Column("checksum", sa.String(128), nullable=False),
+    sa.Column("algorithm", sa.String(16), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("modified_at", UTCDateTime),
+    sa.UniqueConstraint("step_id", "model_name", name="uq_model_checksums_step_model"),
 )
 
 write_batches = sa.Table(

@@ -1,0 +1,3 @@
+from waldo.dpo import main
+
+main()

@@ -1,0 +1,287 @@
+"""Executions and steps of any pipeline (the DPO commands), synchronously.
+
+An *execution* is a run of kind ``dpo``; a *step* is one of its node runs; a *model* is
+a file under the step's base path, fingerprinted by content. A step's models are
+compared with those of the same-named step of a previous execution (normally the last
+successful one) to tell a shell, SQL or dbt pipeline which models changed.
+
+Statuses (the seed's ``INITIALISED``/``IN_PROGRESS`` and ``COMPLETED``):
+
+- an execution is ``running`` from ``init-execution`` until ``complete-execution``
+  makes it ``success``; only ``success`` executions count as "last successful";
+- a step is ``running`` from ``init-step`` until ``complete-step`` makes it ``success``
+  (a step still running when its execution completes is shown as ``interrupted``).
+
+Ids are UUIDs. They are accepted in any spelling :class:`uuid.UUID` reads (with or
+without hyphens, any case, braces) and always printed in the canonical hyphenated form.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from waldo._errors import (
+    ExecutionNotFound,
+    ExecutionStateError,
+    InvalidId,
+    InvalidInput,
+    StepNotFound,
+)
+from waldo._version import __version__
+from waldo.fingerprint import FileFingerprint, StatCache, fingerprint_glob
+from waldo.journal._model import current_user
+from waldo.store import Store, executions
+
+log = logging.getLogger("waldo.dpo")
+
+ModelNaming = Literal["stem", "path"]
+
+#: What ``get-last-successful-execution`` prints when there is none, and what
+#: ``compare-step-models`` and ``get-execution-completion-timestamp`` accept as "no
+#: previous execution". The seed's older ``NO_LAST_SUCCESSFUL_EXECUTION`` is accepted too.
+NO_EXECUTION = ""
+NO_EXECUTION_ALIASES = frozenset({"", "NO_LAST_SUCCESSFUL_EXECUTION"})
+
+
+def parse_id(text: str, what: str) -> uuid.UUID:
+    """A UUID from user input, or :class:`InvalidId` with a one-line message."""
+    try:
+        return uuid.UUID(text.strip())
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidId(
+            f"'{text}' is not a valid {what} id: expected a UUID such as "
+            f"{uuid.UUID(int=0x1234_5678_9ABC_4DEF_8123_456789ABCDEF)}."
+        ) from None
+
+
+def is_no_execution(text: str) -> bool:
+    return text.strip() in NO_EXECUTION_ALIASES
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step as ``init-step`` created it."""
+
+    step_id: str
+    execution_id: str
+    step_name: str
+    models: dict[str, FileFingerprint]
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+@dataclass(frozen=True)
+class ModelChanges:
+    """How a step's models differ from the same-named step of a previous execution."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def names(self, include_deleted: bool = False) -> list[str]:
+        """Added and changed models (and deleted ones if asked), sorted by name."""
+        found = [*self.added, *self.changed]
+        if include_deleted:
+            found += self.deleted
+        return sorted(found)
+
+
+def model_name(fingerprint: FileFingerprint, naming: ModelNaming) -> str:
+    return fingerprint.stem if naming == "stem" else fingerprint.relative_path
+
+
+def name_models(
+    fingerprints: dict[str, FileFingerprint], naming: ModelNaming
+) -> dict[str, FileFingerprint]:
+    """Models by name; two files with the same name are an :class:`InvalidInput`."""
+    by_name: dict[str, FileFingerprint] = {}
+    for fp in fingerprints.values():
+        name = model_name(fp, naming)
+        other = by_name.get(name)
+        if other is not None:
+            raise InvalidInput(
+                f"Two files are both model '{name}': {other.relative_path} and "
+                f"{fp.relative_path}. Model names must be unique within a step (the seed's "
+                "rule); narrow the patterns or use --model-names path."
+            )
+        by_name[name] = fp
+    return by_name
+
+
+class Executions:
+    """The DPO operations over one store; every call is its own transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- executions -----------------------------------------------------------------
+    def _execution(self, execution_id: str) -> dict[str, object]:
+        canonical = str(parse_id(execution_id, "execution"))
+        row = self.store.run(executions.get_execution, canonical)
+        if row is None:
+            raise ExecutionNotFound(f"No execution '{canonical}' in the journal.")
+        return row
+
+    def init_execution(self, execution_id: str | None = None) -> str:
+        """Start an execution (with a given UUID, or a new one); returns its id."""
+        run_id = str(parse_id(execution_id, "execution") if execution_id else uuid.uuid4())
+        values = {
+            "waldo_version": __version__,
+            "user_name": current_user(),
+            "host": socket.gethostname(),
+            "project_path": os.getcwd(),
+            "runner": "waldo dpo",
+            "pipeline_names": [],
+        }
+        if not self.store.run(executions.insert_execution, run_id, values):
+            raise ExecutionStateError(
+                f"The execution '{run_id}' already exists; give a new id or none."
+            )
+        log.info("execution %s started", run_id)
+        return run_id
+
+    def last_successful(self) -> str | None:
+        """The id of the execution that completed successfully last, or None."""
+        row = self.store.run(executions.last_successful_execution)
+        return str(row["run_id"]) if row else None
+
+    def completion_timestamp(self, execution_id: str) -> datetime:
+        """When an execution completed (database clock, aware UTC)."""
+        row = self._execution(execution_id)
+        finished = row.get("finished_at")
+        if row["status"] == "running" or not isinstance(finished, datetime):
+            raise ExecutionStateError(
+                f"The execution '{row['run_id']}' has not completed (status {row['status']})."
+            )
+        return finished
+
+    def complete_execution(self, execution_id: str) -> None:
+        """Mark an execution successful; completing it again changes nothing."""
+        row = self._execution(execution_id)
+        if row["status"] == "running":
+            self.store.run(executions.complete_execution, row["run_id"])
+            log.info("execution %s completed", row["run_id"])
+
+    # -- steps ----------------------------------------------------------------------
+    def _step(self, step_id: str) -> dict[str, object]:
+        parsed = parse_id(step_id, "step")
+        row = self.store.run(executions.get_step, parsed.hex)
+        if row is None:
+            raise StepNotFound(f"No step '{parsed}' in the journal.")
+        return row
+
+    def init_step(
+        self,
+        execution_id: str,
+        step_name: str,
+        base_path: str | os.PathLike[str],
+        patterns: Sequence[str],
+        *,
+        cache_path: Path | None = None,
+        naming: ModelNaming = "stem",
+    ) -> Step:
+        """Fingerprint a step's models and record them under a new running step."""
+        if not step_name.strip():
+            raise InvalidInput("The step name is empty.")
+        run = self._execution(execution_id)
+        run_id = str(run["run_id"])
+        if run["status"] != "running":
+            raise ExecutionStateError(
+                f"The execution '{run_id}' is already complete; start a new one with "
+                "init-execution."
+            )
+        existing = self.store.run(executions.step_of_execution, run_id, step_name)
+        if existing is not None:
+            raise ExecutionStateError(
+                f"The execution '{run_id}' already has a step '{step_name}' "
+                f"({uuid.UUID(hex=str(existing['id']))})."
+            )
+        cache = StatCache(cache_path) if cache_path is not None else None
+        try:
+            fingerprints = fingerprint_glob(base_path, patterns, cache)
+        finally:
+            if cache is not None:
+                cache.close()
+        models = name_models(fingerprints, naming)
+        step_id = uuid.uuid4()
+        rows = [
+            {
+                "model_name": name,
+                "relative_path": fp.relative_path,
+                "checksum": fp.digest,
+                "algorithm": fp.algorithm,
+                "size_bytes": fp.size,
+                "modified_at": fp.mtime_ns / 1e9,
+            }
+            for name, fp in sorted(models.items())
+        ]
+        self.store.run(executions.insert_step, step_id.hex, run_id, step_name, rows)
+        log.info(
+            "step %s (%s) of execution %s: %d models (%d read, %d from the stat cache)",
+            step_id,
+            step_name,
+            run_id,
+            len(rows),
+            cache.misses if cache else len(rows),
+            cache.hits if cache else 0,
+        )
+        return Step(
+            step_id=str(step_id),
+            execution_id=run_id,
+            step_name=step_name,
+            models=models,
+            cache_hits=cache.hits if cache else 0,
+            cache_misses=cache.misses if cache else len(rows),
+        )
+
+    def compare_step_models(self, step_id: str, previous_execution_id: str) -> ModelChanges:
+        """Compare a step's models with the same-named step of a previous execution.
+
+        With no previous execution (the sentinel) or no same-named step in it, every
+        model of the step counts as added.
+        """
+        step = self._step(step_id)
+        current = {
+            m["model_name"]: m for m in self.store.run(executions.models_of_step, step["id"])
+        }
+        previous: dict[str, dict[str, object]] = {}
+        if not is_no_execution(previous_execution_id):
+            before = self._execution(previous_execution_id)
+            prior = self.store.run(
+                executions.step_of_execution, before["run_id"], step["node_name"]
+            )
+            if prior is not None:
+                previous = {
+                    m["model_name"]: m
+                    for m in self.store.run(executions.models_of_step, prior["id"])
+                }
+        changes = ModelChanges()
+        for name, model in sorted(current.items()):
+            old = previous.get(name)
+            if old is None:
+                changes.added.append(name)
+            elif (old["checksum"], old["algorithm"]) != (model["checksum"], model["algorithm"]):
+                changes.changed.append(name)
+            else:
+                changes.unchanged.append(name)
+        changes.deleted.extend(sorted(set(previous) - set(current)))
+        return changes
+
+    def complete_step(self, step_id: str, rows_processed: int | None = None) -> None:
+        """Mark a step successful, with the rows it processed; again changes nothing."""
+        step = self._step(step_id)
+        if rows_processed is not None and not 0 <= rows_processed <= 2**63 - 1:
+            raise InvalidInput(
+                f"rows processed must be between 0 and {2**63 - 1}, not {rows_processed}."
+            )
+        if step["status"] == "running":
+            self.store.run(executions.complete_step, step["id"], rows_processed)
