@@ -165,3 +165,46 @@ def test_a_corrupt_cache_file_is_not_fatal(tree: Path, tmp_path: Path) -> None:
     cache_path.write_bytes(b"this is not sqlite" * 100)
     with StatCache(cache_path) as cache:
         assert len(fingerprint_tree(tree, cache)) == 4
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "**/*.sql",
+        "*.sql",
+        "staging/*.sql",
+        "staging/**",
+        "staging/**/*.sql",
+        "**/deep/*",
+        "s?ed?/*.csv",
+        "[st]*/*.sql",
+        "**/[!o]*.sql",
+        "top.sql",
+        "**",
+        "*/*/*",
+    ],
+)
+def test_patterns_match_what_the_shell_glob_matches(tree: Path, pattern: str) -> None:
+    import glob
+
+    expected = sorted(
+        m for m in glob.glob(pattern, root_dir=tree, recursive=True) if (tree / m).is_file()
+    )
+    assert expand_patterns(tree, [pattern]) == expected
+
+
+def test_symlinks_to_files_count_broken_ones_do_not(tree: Path) -> None:
+    (tree / "link.sql").symlink_to(tree / "top.sql")
+    (tree / "broken.sql").symlink_to(tree / "nowhere.sql")
+    prints = fingerprint_glob(tree, ["*.sql"])
+    assert sorted(prints) == ["link.sql", "top.sql"]
+    assert prints["link.sql"].digest == prints["top.sql"].digest
+
+
+def test_stems(tree: Path) -> None:
+    write(tree / "archive.tar.gz", "x")
+    write(tree / "Makefile", "x")
+    prints = fingerprint_tree(tree)
+    assert prints["archive.tar.gz"].stem == "archive.tar"
+    assert prints["Makefile"].stem == "Makefile"
+    assert prints["staging/deep/items.sql"].stem == "items"

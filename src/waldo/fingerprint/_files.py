@@ -27,7 +27,7 @@ data fingerprints reuse it for dataset files.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import sqlite3
 import stat as stat_mod
@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
 
 import xxhash
@@ -61,13 +61,22 @@ class FileFingerprint:
     @property
     def stem(self) -> str:
         """The file name without its last extension (``models/orders.sql`` -> ``orders``)."""
-        return PurePosixPath(self.relative_path).stem
+        name = self.relative_path.rpartition("/")[2]
+        stem, dot, _ = name.rpartition(".")
+        return stem if dot and stem else name
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """The :data:`ALGORITHM` digest (hex) of a file's content, read in chunks."""
-    hasher = xxhash.xxh3_128()
+def _read_digest(path: str | os.PathLike[str]) -> tuple[str, os.stat_result]:
+    """The digest of a file and its stat taken (on the open file) after reading it."""
     with open(path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < CHUNK_SIZE:  # one read, one allocation of the file's size
+            data = handle.read()
+            hasher = xxhash.xxh3_128(data)
+            if len(data) == size:
+                return hasher.hexdigest(), os.fstat(handle.fileno())
+        else:
+            hasher = xxhash.xxh3_128()
         buffer = bytearray(CHUNK_SIZE)
         view = memoryview(buffer)
         while True:
@@ -75,7 +84,12 @@ def file_digest(path: str | os.PathLike[str]) -> str:
             if not count:
                 break
             hasher.update(view[:count])
-    return hasher.hexdigest()
+        return hasher.hexdigest(), os.fstat(handle.fileno())
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """The :data:`ALGORITHM` digest (hex) of a file's content, streamed in 1 MiB chunks."""
+    return _read_digest(path)[0]
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -96,6 +110,8 @@ class StatCache:
         self.hits = 0
         self.misses = 0
         self._pending: list[tuple[object, ...]] = []
+        self._loaded: dict[str, tuple[object, ...]] = {}
+        self._preloaded: list[str] = []
         self._db: sqlite3.Connection | None = None
         db: sqlite3.Connection | None = None
         try:
@@ -130,24 +146,45 @@ class StatCache:
     def enabled(self) -> bool:
         return self._db is not None
 
+    def preload(self, folder: str) -> None:
+        """Read every entry under ``folder`` in one query (lookups then hit memory)."""
+        if self._db is None:
+            return
+        prefix = folder.rstrip(os.sep) + os.sep
+        try:
+            rows = self._db.execute(
+                "SELECT path, size, mtime_ns, ctime_ns, inode, device, algorithm, digest,"
+                " hashed_at_ns FROM stat_cache WHERE path >= ? AND path < ?",
+                (prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+            ).fetchall()
+        except sqlite3.Error:
+            return
+        for row in rows:
+            self._loaded[row[0]] = tuple(row[1:])
+        self._preloaded.append(prefix)
+
     def lookup(self, path: str, st: os.stat_result) -> str | None:
         """The cached digest of ``path`` if its stat is unchanged and not racy."""
         if self._db is None:
             self.misses += 1
             return None
-        try:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, ctime_ns, inode, device, algorithm, digest,"
-                " hashed_at_ns FROM stat_cache WHERE path = ?",
-                (path,),
-            ).fetchone()
-        except sqlite3.Error:
-            row = None
+        row: tuple[object, ...] | None
+        if any(path.startswith(prefix) for prefix in self._preloaded):
+            row = self._loaded.get(path)
+        else:
+            try:
+                row = self._db.execute(
+                    "SELECT size, mtime_ns, ctime_ns, inode, device, algorithm, digest,"
+                    " hashed_at_ns FROM stat_cache WHERE path = ?",
+                    (path,),
+                ).fetchone()
+            except sqlite3.Error:
+                row = None
         if (
             row is not None
             and tuple(row[:5]) == _stat_key(st)
             and row[5] == ALGORITHM
-            and st.st_mtime_ns + _RACY_NS <= row[7]
+            and st.st_mtime_ns + _RACY_NS <= row[7]  # type: ignore[operator]
         ):
             self.hits += 1
             return str(row[6])
@@ -190,11 +227,9 @@ def _fingerprint(path: str, st: os.stat_result, cache: StatCache | None) -> str:
         if cached is not None:
             return cached
     hashed_at = time.time_ns()
-    digest = file_digest(path)
-    if cache is not None:
-        after = os.stat(path)
-        if _stat_key(after) == _stat_key(st):  # not modified while being read
-            cache.store(path, st, digest, hashed_at)
+    digest, after = _read_digest(path)
+    if cache is not None and _stat_key(after) == _stat_key(st):  # unmodified while read
+        cache.store(path, st, digest, hashed_at)
     return digest
 
 
@@ -220,9 +255,12 @@ def _check_pattern(pattern: str) -> str:
         raise InvalidInput(
             f"The pattern {pattern!r} is absolute; patterns are relative to the base path."
         )
-    if ".." in PurePosixPath(text).parts:
+    segments = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in segments:
         raise InvalidInput(f"The pattern {pattern!r} leaves the base path ('..').")
-    return text
+    if not segments:
+        raise InvalidInput(f"The pattern {pattern!r} names no file.")
+    return "/".join(segments)
 
 
 def _check_base(base: str | os.PathLike[str]) -> str:
@@ -233,17 +271,95 @@ def _check_base(base: str | os.PathLike[str]) -> str:
     return absolute
 
 
+_MAGIC = frozenset("*?[")
+
+
+def _is_magic(segment: str) -> bool:
+    return any(c in _MAGIC for c in segment)
+
+
+def _match_segment(name: str, segment: str) -> bool:
+    if name.startswith(".") and not segment.startswith("."):
+        return False  # as in the shell: wildcards do not match a leading dot
+    return fnmatch.fnmatchcase(name, segment)
+
+
+def _match(parts: Sequence[str], segments: Sequence[str]) -> bool:
+    """Whether a relative path (as parts) matches a pattern (as segments)."""
+    if not segments:
+        return not parts
+    head = segments[0]
+    if head == "**":
+        if _match(parts, segments[1:]):
+            return True
+        return bool(parts) and not parts[0].startswith(".") and _match(parts[1:], segments)
+    return bool(parts) and _match_segment(parts[0], head) and _match(parts[1:], segments[1:])
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    segments: tuple[str, ...]
+
+    @property
+    def start(self) -> tuple[str, ...]:
+        """The literal folders the pattern starts with: where to walk from."""
+        literal: list[str] = []
+        for segment in self.segments[:-1]:
+            if _is_magic(segment) or segment == "**":
+                break
+            literal.append(segment)
+        return tuple(literal)
+
+    @property
+    def recursive(self) -> bool:
+        return "**" in self.segments
+
+    @property
+    def hidden(self) -> bool:
+        return any(segment.startswith(".") for segment in self.segments)
+
+
+def _walk(root: str, start: tuple[str, ...], patterns: Sequence[_Pattern], found: set[str]) -> None:
+    top = os.path.join(root, *start)
+    if not os.path.isdir(top):
+        return
+    max_depth = (
+        None
+        if any(p.recursive for p in patterns)
+        else max(len(p.segments) - len(start) - 1 for p in patterns)
+    )
+    keep_hidden = any(p.hidden for p in patterns)
+    for dirpath, dirnames, filenames in os.walk(top):
+        relative_dir = os.path.relpath(dirpath, root)
+        parts = () if relative_dir == "." else tuple(relative_dir.split(os.sep))
+        if not keep_hidden:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if max_depth is not None and len(parts) - len(start) >= max_depth:
+            dirnames[:] = []
+        for name in filenames:
+            path = (*parts, name)
+            if any(_match(path, p.segments) for p in patterns):
+                found.add("/".join(path))
+
+
 def expand_patterns(base: str | os.PathLike[str], patterns: Iterable[str]) -> list[str]:
     """Files under ``base`` matched by any of ``patterns``: sorted, relative, POSIX."""
     root = _check_base(base)
-    checked = [_check_pattern(p) for p in patterns]
+    checked = [_Pattern(tuple(_check_pattern(p).split("/"))) for p in patterns]
     if not checked:
         raise InvalidInput("Give at least one file pattern, e.g. '**/*.sql'.")
     found: set[str] = set()
+    # walk each folder once: starts inside another start are covered by its walk
+    starts = sorted({p.start for p in checked}, key=len)
+    walks: dict[tuple[str, ...], list[_Pattern]] = {}
+    for start in starts:
+        outer = next((w for w in walks if start[: len(w)] == w), None)
+        walks.setdefault(start if outer is None else outer, [])
     for pattern in checked:
-        for match in glob.iglob(pattern, root_dir=root, recursive=True):
-            if os.path.isfile(os.path.join(root, match)):
-                found.add(PurePosixPath(Path(match).as_posix()).as_posix())
+        outer = next(w for w in walks if pattern.start[: len(w)] == w)
+        walks[outer].append(pattern)
+    for start, group in walks.items():
+        _walk(root, start, group, found)
     return sorted(found)
 
 
@@ -254,6 +370,13 @@ def _iter_fingerprints(
         absolute = os.path.join(root, relative)
         try:
             st = os.stat(absolute)
+        except FileNotFoundError:
+            continue  # a broken symlink, or removed since the walk
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read {absolute}: {exc.strerror or exc}.") from exc
+        if not stat_mod.S_ISREG(st.st_mode):
+            continue  # a fifo, socket or device is not a model
+        try:
             digest = _fingerprint(absolute, st, cache)
         except OSError as exc:
             raise InvalidInput(f"Cannot read {absolute}: {exc.strerror or exc}.") from exc
@@ -268,6 +391,8 @@ def fingerprint_glob(
     """Fingerprints of the files under ``base`` matching ``patterns``, by relative path."""
     root = _check_base(base)
     relative_paths = expand_patterns(root, patterns)
+    if cache is not None:
+        cache.preload(root)
     return {fp.relative_path: fp for fp in _iter_fingerprints(root, relative_paths, cache)}
 
 
