@@ -241,3 +241,12 @@ def test_unreachable_store_exits_1_with_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("error: Cannot reach the Waldo store")
+
+
+def test_failed_flag(cli: Dpo, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    execution = cli("init-execution")
+    step = cli("init-step", execution, "LOAD", str(tmp_path / "m"), "*")
+    assert cli("complete-step", "--failed", step) == ""
+    assert cli("complete-execution", "--failed", execution) == ""
+    assert cli("get-last-successful-execution") == ""

@@ -208,3 +208,19 @@ def test_a_step_with_no_models(dpo: Executions, tmp_path: Path) -> None:
     step = dpo.init_step(execution, "LOAD", tmp_path / "empty", ["**/*.sql"])
     assert step.models == {}
     assert dpo.compare_step_models(step.step_id, "").names() == []
+
+
+def test_failed_executions_and_steps(dpo: Executions, store: Store, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    good = dpo.init_execution()
+    dpo.complete_execution(good)
+    bad = dpo.init_execution()
+    step = dpo.init_step(bad, "LOAD", tmp_path / "m", ["*"])
+    dpo.complete_step(step.step_id, 10, failed=True)
+    dpo.complete_execution(bad, failed=True)
+    assert dpo.last_successful() == good
+    assert dpo.completion_timestamp(bad) >= dpo.completion_timestamp(good)
+    summaries = {s.run_id: s for s in History(store).runs()}
+    assert (summaries[bad].status, summaries[bad].nodes_failed) == ("failed", 1)
+    dpo.complete_execution(bad)  # completing again changes nothing
+    assert History(store).runs(status="failed")[0].run_id == bad

@@ -290,22 +290,24 @@ def compare_step_models(
     default=None,
     help=f"Rows the step processed (0 to {BIGINT_MAX}, a BIGINT).",
 )
+@click.option("--failed", is_flag=True, help="The step failed (status failed, not success).")
 @click.pass_obj
 def complete_step(
-    state: DpoState, step_id: str, rows: int | None, rows_processed: int | None
+    state: DpoState, step_id: str, rows: int | None, rows_processed: int | None, failed: bool
 ) -> None:
     """Mark STEP_ID complete; ROWS (or --rows-processed) is the rows it processed."""
     if rows is not None and rows_processed is not None and rows != rows_processed:
         raise InvalidInput("Give the rows processed once: as ROWS or as --rows-processed.")
-    state.executions.complete_step(step_id, rows_processed if rows is None else rows)
+    state.executions.complete_step(step_id, rows_processed if rows is None else rows, failed=failed)
 
 
 @dpo.command("complete-execution")
 @click.argument("execution_id")
+@click.option("--failed", is_flag=True, help="The execution failed: never the last successful one.")
 @click.pass_obj
-def complete_execution(state: DpoState, execution_id: str) -> None:
+def complete_execution(state: DpoState, execution_id: str, failed: bool) -> None:
     """Mark EXECUTION_ID successfully complete; it becomes the last successful one."""
-    state.executions.complete_execution(execution_id)
+    state.executions.complete_execution(execution_id, failed=failed)
 
 
 def main(argv: list[str] | None = None) -> Any:

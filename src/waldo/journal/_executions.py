@@ -8,9 +8,11 @@ successful one) to tell a shell, SQL or dbt pipeline which models changed.
 Statuses (the seed's ``INITIALISED``/``IN_PROGRESS`` and ``COMPLETED``):
 
 - an execution is ``running`` from ``init-execution`` until ``complete-execution``
-  makes it ``success``; only ``success`` executions count as "last successful";
+  makes it ``success`` (or ``failed`` with ``--failed``, Waldo's addition); only
+  ``success`` executions count as "last successful";
 - a step is ``running`` from ``init-step`` until ``complete-step`` makes it ``success``
-  (a step still running when its execution completes is shown as ``interrupted``).
+  (or ``failed``); a step still running when its execution completes is shown as
+  ``interrupted`` by ``waldo show``.
 
 Ids are UUIDs. They are accepted in any spelling :class:`uuid.UUID` reads (with or
 without hyphens, any case, braces) and always printed in the canonical hyphenated form.
@@ -164,12 +166,16 @@ class Executions:
             )
         return finished
 
-    def complete_execution(self, execution_id: str) -> None:
-        """Mark an execution successful; completing it again changes nothing."""
+    def complete_execution(self, execution_id: str, *, failed: bool = False) -> None:
+        """Mark an execution ``success`` (or ``failed``); completing it again changes nothing.
+
+        A failed execution is never the last successful one.
+        """
         row = self._execution(execution_id)
+        status = "failed" if failed else "success"
         if row["status"] == "running":
-            self.store.run(executions.complete_execution, row["run_id"])
-            log.info("execution %s completed", row["run_id"])
+            self.store.run(executions.complete_execution, row["run_id"], status)
+            log.info("execution %s completed: %s", row["run_id"], status)
 
     # -- steps ----------------------------------------------------------------------
     def _step(self, step_id: str) -> dict[str, object]:
@@ -276,12 +282,16 @@ class Executions:
         changes.deleted.extend(sorted(set(previous) - set(current)))
         return changes
 
-    def complete_step(self, step_id: str, rows_processed: int | None = None) -> None:
-        """Mark a step successful, with the rows it processed; again changes nothing."""
+    def complete_step(
+        self, step_id: str, rows_processed: int | None = None, *, failed: bool = False
+    ) -> None:
+        """Mark a step ``success`` (or ``failed``) with the rows it processed; again
+        changes nothing."""
         step = self._step(step_id)
         if rows_processed is not None and not 0 <= rows_processed <= 2**63 - 1:
             raise InvalidInput(
                 f"rows processed must be between 0 and {2**63 - 1}, not {rows_processed}."
             )
         if step["status"] == "running":
-            self.store.run(executions.complete_step, step["id"], rows_processed)
+            status = "failed" if failed else "success"
+            self.store.run(executions.complete_step, step["id"], rows_processed, status)
