@@ -95,7 +95,7 @@ class Recorder:
         except WaldoError as exc:
             if self.settings.strict:
                 raise
-            self._warn(f"{exc}; events will be kept in {self.spool.directory} (`waldo sync`)")
+            self._warn(self.writer.spool_notice(exc))  # the writer's words: one warning
             return False
 
     # -- runs -----------------------------------------------------------------------

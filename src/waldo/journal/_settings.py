@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from waldo._errors import ConfigError
+from waldo.store import parse_store_url
 
 DEFAULT_DIR = ".waldo"
 DEFAULT_DB = "waldo.db"
@@ -102,6 +103,7 @@ def resolve_settings(
     else:
         url = f"sqlite:///{project / DEFAULT_DIR / DEFAULT_DB}"
         source = "default"
+    parse_store_url(url)  # a URL that can never work is a ConfigError now, not at write
 
     spool = Path(conf.get("spool_dir") or project / DEFAULT_DIR / "spool")
     if not spool.is_absolute():

@@ -9,6 +9,7 @@ read with a fresh ``OmegaConfigLoader``.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,15 @@ def settings_from_loader(loader: Any, project_path: Path) -> Settings:
     waldo_conf = _read(loader, "waldo")
     credentials = _read(loader, "credentials")
     return resolve_settings(project_path, waldo_conf, credentials)
+
+
+def strict_requested(loader: Any) -> bool:
+    """Whether the user asked for strict mode, readable even when the store config is bad."""
+    values = (_read(loader, "waldo").get("strict", False), os.environ.get("WALDO_STRICT", ""))
+    return any(
+        v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else bool(v)
+        for v in values
+    )
 
 
 def settings_for_project(project_path: Path, env: str | None = None) -> Settings:

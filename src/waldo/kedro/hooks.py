@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from kedro.framework.hooks import hook_impl
+from waldo._errors import ConfigError
 from waldo.journal import Recorder, RunInfo, Settings, get_recorder, mask_secrets
-from waldo.kedro._config import settings_from_loader
+from waldo.kedro._config import settings_from_loader, strict_requested
 from waldo.kedro._git import git_state
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 
@@ -52,7 +53,10 @@ def _guarded(method: F) -> F:
         except Exception as exc:
             if self._strict:
                 raise
-            self._warn_once(f"could not record {method.__name__}: {exc}")
+            if isinstance(exc, ConfigError):
+                self._warn_once(str(exc))
+            else:
+                self._warn_once(f"could not record {method.__name__}: {exc}")
             return None
 
     return cast(F, wrapper)
@@ -90,6 +94,7 @@ class WaldoHooks:
         self._disabled = False
         self._strict = False
         self._adopted: str | None = None
+        self._config_error: ConfigError | None = None
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -152,8 +157,19 @@ class WaldoHooks:
     def after_context_created(self, context: Any) -> None:
         project_path = Path(context.project_path)
         self._project = project_path.name
-        self._use_settings(settings_from_loader(context.config_loader, project_path))
         self._owner_pid = os.getpid()
+        self._config_error = None
+        try:
+            settings = settings_from_loader(context.config_loader, project_path)
+        except ConfigError as exc:
+            # Not recording this session: one warning (or, if strict, the run fails).
+            self._config_error = exc
+            self._recorder = None
+            self._strict = strict_requested(context.config_loader)
+            if self._strict:
+                raise
+            raise ConfigError(f"not recording this run: {exc}") from exc
+        self._use_settings(settings)
         self._event_before_run("after_context_created", self._project)
 
     @hook_impl
@@ -172,7 +188,7 @@ class WaldoHooks:
     @_guarded
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any) -> None:
         project_path = Path(run_params.get("project_path") or Path.cwd())
-        if self._recorder is None and not self._disabled:
+        if self._recorder is None and not self._disabled and self._config_error is None:
             from waldo.kedro._config import settings_for_project
 
             self._use_settings(settings_for_project(project_path, run_params.get("env")))

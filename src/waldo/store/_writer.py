@@ -125,6 +125,13 @@ class BatchWriter:
             self._thread.join(timeout=5)
         return result
 
+    def spool_notice(self, error: BaseException) -> str:
+        """The one warning for rows kept in the spool because the store failed."""
+        return (
+            f"{error}; keeping events in the local spool {self._spool.directory} "
+            "(`waldo sync` or the next run writes them)"
+        )
+
     # -- internals ------------------------------------------------------------------
     def _start(self) -> None:
         self._stopping = False
@@ -180,9 +187,9 @@ class BatchWriter:
                 return
             except StoreUnavailable as exc:
                 self._down_since = time.monotonic()
-                self._problem(f"{exc}; keeping events in the local spool {self._spool.directory}")
+                self._problem(self.spool_notice(exc))
             except StoreError as exc:
-                self._problem(f"{exc}; keeping events in the local spool {self._spool.directory}")
+                self._problem(self.spool_notice(exc))
             except Exception as exc:  # never let a writer bug kill the thread
                 self._problem(f"unexpected error writing the journal ({exc!r}); spooling")
         self._to_spool(batch, batch_id)
