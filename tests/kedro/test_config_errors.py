@@ -1,6 +1,9 @@
 """A bad Waldo configuration costs one clear warning, never the pipeline (unless strict).
 
-One project, one Kedro environment per mistake: ``conf/<env>/waldo.yml``.
+One project, one Kedro environment per mistake: ``conf/<env>/waldo.yml``. A runtime
+parameter JSON cannot hold cannot come from the ``kedro run`` command line, but the
+Python API (``KedroSession.create(runtime_params=...)``) passes any value OmegaConf takes,
+such as a ``pathlib.Path``.
 """
 
 from __future__ import annotations
@@ -8,12 +11,14 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.projects import chain_project
-from tests.kedro._e2e import output_of, run_kedro, waldo_warnings
+from tests.kedro._e2e import journal_at, output_of, run_kedro, subprocess_env, waldo_warnings
 from waldo.store import Spool
 
 NODES = 2
@@ -86,3 +91,40 @@ def test_strict_mode_fails_the_run(project: Path) -> None:
     output = output_of(result)
     assert "ConfigError: waldo.yml names the credentials entry 'notaurl'" in output
     assert not _finished(project)
+
+
+SESSION_SCRIPT = """
+import sys
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+root = Path(sys.argv[1])
+bootstrap_project(root)
+params = {"factor": 2, "out_dir": Path("/srv/out")}
+with KedroSession.create(project_path=root, runtime_params=params) as session:
+    session.run()
+    print("SESSION_ID", session.session_id)
+"""
+
+
+def test_runtime_param_json_cannot_hold(project: Path) -> None:
+    shutil.rmtree(project / ".waldo", ignore_errors=True)
+    script = project.parent / "session_run.py"
+    script.write_text(textwrap.dedent(SESSION_SCRIPT))
+    result = subprocess.run(
+        [sys.executable, str(script), str(project)],
+        cwd=project,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, output_of(result)
+    [warning] = waldo_warnings(output_of(result))
+    assert "runtime parameter 'out_dir' is a PosixPath" in warning
+    detail = journal_at(project).history.run_detail("latest")
+    assert f"SESSION_ID {detail.summary.run_id}\n" in result.stdout  # run id = session id
+    assert detail.summary.status == "success"
+    assert detail.runtime_params == {"factor": 2, "out_dir": "PosixPath('/srv/out')"}
