@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from waldo._errors import ConfigError, RunNotFound, WaldoError
+from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
 from waldo._version import __version__
 from waldo.cli._context import CliState
 from waldo.cli._render import console, print_json, runs_table, show_run
@@ -21,7 +21,8 @@ class WaldoCommandError(click.ClickException):
 
     def __init__(self, error: WaldoError) -> None:
         super().__init__(str(error))
-        self.exit_code = 2 if isinstance(error, (RunNotFound, ConfigError)) else 1  # type: ignore[misc]
+        user_error = (RunNotFound, ConfigError, InvalidInput)
+        self.exit_code = 2 if isinstance(error, user_error) else 1  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)

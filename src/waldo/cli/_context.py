@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def cli_settings(project: Path | None, env: str | None, db: str | None) -> Setti
     if project is not None and not Path(project).is_dir():
         raise ConfigError(f"The project folder {project} does not exist.")
     if db:
-        return resolve_settings(root, {}, {}, environ={"WALDO_DB_URL": db})
+        settings = resolve_settings(root, {}, {}, environ={"WALDO_DB_URL": db})
+        return replace(settings, source="--db")
     if (root / "conf").is_dir():
         try:
             from waldo.kedro._config import settings_for_project

@@ -131,7 +131,9 @@ def _claim_batch(conn: Connection, batch_id: str, count: int) -> bool:
         stmt: Any = pg_insert(write_batches).values(**values).on_conflict_do_nothing()
     else:
         stmt = sqlite_insert(write_batches).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for an INSERT's rowcount on
+    # PostgreSQL (psycopg), which made every replayed batch look new.
+    return conn.execute(stmt.returning(write_batches.c.batch_id)).first() is not None
 
 
 def write_records(conn: Connection, records: Sequence[Record], batch_id: str | None) -> bool:

@@ -15,8 +15,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
+from waldo._errors import InvalidInput
 from waldo.store._schema import PG_SCHEMA
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -49,10 +51,17 @@ def _run(engine: Engine, action: str, revision: str) -> None:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
         config = _alembic_config(conn)
-        if action == "upgrade":
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
+        try:
+            if action == "upgrade":
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+        except CommandError as exc:  # an unknown or unreachable revision: the user's input
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InvalidInput(
+                f"Cannot {action} the schema to '{revision}': {detail}. "
+                f"Revisions: base up to {head_revision()} (head)."
+            ) from exc
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
