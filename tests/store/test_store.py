@@ -139,6 +139,20 @@ def test_interrupted_can_be_overridden_by_success(store: Store) -> None:
     assert select_all(store, schema.runs)[0]["status"] == "success"
 
 
+def test_partial_row_without_status_only_adds_its_fields(store: Store) -> None:
+    store.write([run_row("r1", status="success", project="p")], uuid.uuid4().hex)
+    # e.g. Recorder.update_run with a hash known only later, in a batch of its own
+    assert store.write([run_row("r1", catalog_hash="c" * 64)], uuid.uuid4().hex)
+    [run] = select_all(store, schema.runs)
+    assert (run["status"], run["project"], run["catalog_hash"]) == ("success", "p", "c" * 64)
+
+    # arriving before the run's first row: a placeholder that the real row overrides
+    store.write([run_row("r2", git_sha="abc")], uuid.uuid4().hex)
+    store.write([run_row("r2", status="running", project="q")], uuid.uuid4().hex)
+    r2 = {r["run_id"]: r for r in select_all(store, schema.runs)}["r2"]
+    assert (r2["status"], r2["project"], r2["git_sha"]) == ("running", "q", "abc")
+
+
 def test_node_runs_merge_like_runs(store: Store) -> None:
     t0 = time.time()
     store.write([node_row("n1", "running", started_at=t0, func_name="f")], uuid.uuid4().hex)

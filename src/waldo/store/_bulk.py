@@ -251,6 +251,11 @@ def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> Non
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in coalesce_rows(table_name, rows):
         values = {k: v for k, v in row.items() if k in table.c}
+        if values.get("status") is None:
+            # A partial row with no status (``update_run``) still has to pass the NOT
+            # NULL check of the INSERT half of the upsert; "pending" ranks lowest, so it
+            # never replaces the status of an existing row.
+            values["status"] = "pending"
         groups.setdefault(tuple(sorted(values)), []).append(values)
     for columns, group in groups.items():
         stmt = _dialect_insert(conn, table)
