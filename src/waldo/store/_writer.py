@@ -156,20 +156,27 @@ class BatchWriter:
             self._drain()
         self._drain()
 
-    def _take(self) -> list[Record]:
+    def _take(self, limit: int) -> list[Record]:
         batch: list[Record] = []
         queue = self._queue
-        while queue and len(batch) < self.max_batch:
+        limit = min(limit, self.max_batch)
+        while queue and len(batch) < limit:
             batch.append(queue.popleft())
         return batch
 
     def _drain(self) -> None:
+        # Only what was queued when the thread woke: rows put while a batch is being
+        # written wait for the next tick (or flush), so a busy run makes a few large
+        # batches instead of a stream of small ones whose fixed cost (transaction,
+        # marker, statement compilation) takes the GIL from the pipeline.
+        remaining = len(self._queue)
         while True:
-            batch = self._take()
+            batch = self._take(remaining)
             if not batch:
                 with self._done:
                     self._done.notify_all()
                 return
+            remaining -= len(batch)
             self._deliver(batch)
             with self._done:
                 self._handled += len(batch)
