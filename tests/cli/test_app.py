@@ -205,7 +205,10 @@ def test_sync_writes_the_spool_once(store_url: str, project: Path, tmp_path: Pat
     backup = tmp_path / "backup"
     shutil.copytree(spool_dir, backup)
 
-    out = waldo("-C", str(project), "--db", store_url, "sync").stdout
+    refused = waldo("-C", str(project), "--db", store_url, "sync")
+    assert "belong to another store" in refused.stderr  # spooled for UNREACHABLE
+    assert Spool(spool_dir).count_pending_records() == pending
+    out = waldo("-C", str(project), "--db", store_url, "sync", "--any-store").stdout
     assert f"Replayed {pending} of {pending} spooled rows" in out
     runs = json.loads(waldo("--db", store_url, "runs", "--format", "json").stdout)
     assert [(r["run_id"], r["status"], r["nodes_ok"]) for r in runs] == [
@@ -214,11 +217,12 @@ def test_sync_writes_the_spool_once(store_url: str, project: Path, tmp_path: Pat
     events = event_count(store_url)
     assert events == 2 + 3 * 2  # pipeline before/after + three events per node
 
-    assert "Nothing to sync" in waldo("-C", str(project), "--db", store_url, "sync").stdout
+    again = waldo("-C", str(project), "--db", store_url, "sync", "--any-store").stdout
+    assert "Nothing to sync" in again
     # the same spool files again (a sync that died before deleting them): no duplicates
     shutil.rmtree(spool_dir)
     shutil.copytree(backup, spool_dir)
-    waldo("-C", str(project), "--db", store_url, "sync")
+    waldo("-C", str(project), "--db", store_url, "sync", "--any-store")
     assert event_count(store_url) == events
     assert not Spool(spool_dir).has_pending()
 
@@ -238,7 +242,7 @@ def test_sync_reports_corrupt_lines(project: Path) -> None:
     with open(path, "ab") as handle:
         handle.write(b"{not json\n")
     db = f"sqlite:///{project / 'j.db'}"
-    result = waldo("-C", str(project), "--db", db, "sync")
+    result = waldo("-C", str(project), "--db", db, "sync", "--any-store")
     assert "1 corrupt line(s)" in result.stderr
     assert (spool_dir / f"{path.name}.corrupt").read_bytes() == b"{not json\n"
     assert event_count(db) == 8

@@ -113,18 +113,33 @@ def show(state: CliState, run_id: str, fmt: str) -> None:
 
 
 @app.command()
+@click.option(
+    "--any-store",
+    is_flag=True,
+    help="Also write rows that were spooled for another store URL into this one.",
+)
 @click.pass_obj
-def sync(state: CliState) -> None:
+def sync(state: CliState, any_store: bool) -> None:
     """Replay journal rows kept in the local spool while the database was unreachable.
 
-    Each spooled batch is written exactly once, however often sync runs.
+    Each spooled batch is written exactly once, however often sync runs. Rows remember
+    the store they were meant for; only that store's rows are replayed unless
+    --any-store is given.
     """
     journal = state.journal
-    pending = journal.pending()
+    pending = journal.pending(any_store)
+    elsewhere = 0 if any_store else journal.pending_elsewhere()
+    if elsewhere:
+        click.echo(
+            f"{elsewhere} spooled row(s) belong to another store than "
+            f"{mask_url(journal.settings.store_url)}; run `waldo --db URL sync` with that "
+            "store (or --any-store) to write them.",
+            err=True,
+        )
     if not pending:
         click.echo("Nothing to sync: the spool is empty.")
         return
-    report = journal.sync()
+    report = journal.sync(any_store)
     click.echo(
         f"Replayed {report.records} of {pending} spooled rows from {report.files} file(s) "
         f"into {mask_url(journal.settings.store_url)}."

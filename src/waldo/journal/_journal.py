@@ -5,7 +5,7 @@ from __future__ import annotations
 from waldo.journal._history import History
 from waldo.journal._recorder import Recorder, get_recorder
 from waldo.journal._settings import Settings
-from waldo.store import ReplayReport, Spool, Store
+from waldo.store import ReplayReport, Spool, Store, store_key
 
 
 class Journal:
@@ -20,13 +20,26 @@ class Journal:
     def recorder(self) -> Recorder:
         return get_recorder(self.settings)
 
-    def sync(self) -> ReplayReport:
-        """Replay the spool into the store, exactly once."""
-        self.store.ensure_schema()
-        return Spool(self.settings.spool_dir).replay(self.store.write)
+    def spool(self, all_stores: bool = False) -> Spool:
+        """This store's spool (or, with ``all_stores``, every spooled file)."""
+        key = None if all_stores else store_key(self.settings.store_url)
+        return Spool(self.settings.spool_dir, key)
 
-    def pending(self) -> int:
-        return Spool(self.settings.spool_dir).count_pending_records()
+    def pending_elsewhere(self) -> int:
+        """Spooled rows that belong to another store than this journal's."""
+        return self.spool(all_stores=True).count_pending_records() - self.pending()
+
+    def sync(self, any_store: bool = False) -> ReplayReport:
+        """Replay the spool into the store, exactly once.
+
+        Only rows spooled for this store, unless ``any_store``.
+        """
+        self.store.ensure_schema()
+        return self.spool(all_stores=any_store).replay(self.store.write)
+
+    def pending(self, any_store: bool = False) -> int:
+        """Rows waiting in the spool for this store (or for any, with ``any_store``)."""
+        return self.spool(all_stores=any_store).count_pending_records()
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
         before = self.store.current_revision()

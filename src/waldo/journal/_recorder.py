@@ -30,7 +30,15 @@ from waldo.fingerprint import content_digest, short_id
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
 from waldo.journal._settings import Settings
-from waldo.store import BatchWriter, FlushResult, ReplayReport, Spool, Store, queries
+from waldo.store import (
+    BatchWriter,
+    FlushResult,
+    ReplayReport,
+    Spool,
+    Store,
+    queries,
+    store_key,
+)
 
 log = logging.getLogger("waldo")
 
@@ -70,7 +78,7 @@ class Recorder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.store_url)
-        self.spool = Spool(settings.spool_dir)
+        self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
         self.writer = BatchWriter(self.store.write, self.spool, on_problem=self._warn)
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._heartbeat: threading.Thread | None = None

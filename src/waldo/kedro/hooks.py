@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from kedro.framework.hooks import hook_impl
+
 from waldo._errors import ConfigError
 from waldo.journal import Recorder, RunInfo, Settings, get_recorder, mask_secrets
 from waldo.kedro._config import settings_from_loader, strict_requested

@@ -10,7 +10,7 @@ from waldo.store import _queries as queries
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row
 from waldo.store._engine import mask_url, parse_store_url
-from waldo.store._spool import ReplayReport, Spool
+from waldo.store._spool import ReplayReport, Spool, store_key
 from waldo.store._store import Store
 from waldo.store._writer import BatchWriter, FlushResult
 
@@ -27,4 +27,5 @@ __all__ = [
     "parse_store_url",
     "queries",
     "schema",
+    "store_key",
 ]

@@ -1,6 +1,8 @@
 """The local spool: rows that could not reach the database wait here as JSON lines.
 
-Each process appends to its own file (``<host>-<pid>-<token>.jsonl``) under an exclusive
+Each process appends to its own file (``<store>-<host>-<pid>-<token>.jsonl``, where
+``<store>`` is a short hash of the store URL the rows were meant for, so a replay never
+writes them into another store) under an exclusive
 ``flock``. Replaying first renames a file to claim it, takes the same lock (so a write in
 progress finishes first), writes every row through the exactly-once bulk writer and only
 then deletes the file. A line that cannot be parsed is moved to ``<file>.corrupt`` with a
@@ -11,6 +13,7 @@ waited for the lock simply opens a new one, so no append can land in a deleted f
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -87,11 +90,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class Spool:
-    """A folder of JSON-lines files holding rows not yet written to the store."""
+def store_key(url: str) -> str:
+    """A short, secret-free name for the store a spooled row belongs to."""
+    return hashlib.sha256(url.encode()).hexdigest()[:10]
 
-    def __init__(self, directory: Path) -> None:
+
+class Spool:
+    """A folder of JSON-lines files holding rows not yet written to the store.
+
+    With a ``store`` key, the spool only writes and replays that store's files; without
+    one (inspection, tests) it sees every file in the folder.
+    """
+
+    def __init__(self, directory: Path, store: str | None = None) -> None:
         self.directory = Path(directory)
+        self.store = store
         self._token = uuid.uuid4().hex[:8]
         self._pid = os.getpid()
 
@@ -100,7 +113,8 @@ class Spool:
         if os.getpid() != self._pid:  # forked child: never share the parent's file
             self._pid = os.getpid()
             self._token = uuid.uuid4().hex[:8]
-        return self.directory / f"{socket.gethostname()}-{self._pid}-{self._token}.jsonl"
+        prefix = f"{self.store}-" if self.store else ""
+        return self.directory / f"{prefix}{socket.gethostname()}-{self._pid}-{self._token}.jsonl"
 
     def append(self, records: Sequence[Record], batch_id: str) -> None:
         """Durably append one batch to this process's spool file."""
@@ -130,8 +144,9 @@ class Spool:
     def pending_files(self) -> list[Path]:
         if not self.directory.is_dir():
             return []
-        files = sorted(self.directory.glob("*.jsonl"))
-        for claimed in self.directory.glob(f"*.jsonl{_CLAIM}*"):
+        prefix = f"{self.store}-" if self.store else ""
+        files = sorted(self.directory.glob(f"{prefix}*.jsonl"))
+        for claimed in self.directory.glob(f"{prefix}*.jsonl{_CLAIM}*"):
             owner = claimed.name.rsplit(_CLAIM, 1)[1]
             if owner.isdigit() and not _pid_alive(int(owner)):
                 files.append(claimed)  # a replay that died: take it over

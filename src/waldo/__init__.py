@@ -1,0 +1,66 @@
+"""Waldo: the flight recorder and change detector for data pipelines.
+
+The public surface is small: the error tree (catch :class:`WaldoError` to handle every
+error Waldo raises on purpose), the journal to read runs back, and the recorder API
+integrations use. Everything else lives in private modules.
+
+>>> from waldo import Journal, resolve_settings
+>>> journal = Journal(resolve_settings("path/to/kedro/project"))  # doctest: +SKIP
+>>> [run.status for run in journal.history.runs(limit=5)]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from waldo._errors import (
+    ConfigError,
+    ExecutionNotFound,
+    ExecutionStateError,
+    InvalidId,
+    InvalidInput,
+    MigrationError,
+    RunNotFound,
+    SpoolError,
+    StepNotFound,
+    StoreError,
+    StoreUnavailable,
+    WaldoError,
+)
+from waldo._version import __version__
+from waldo.journal import (
+    History,
+    Journal,
+    Recorder,
+    RecordingError,
+    RunDetail,
+    RunInfo,
+    RunSummary,
+    Settings,
+    get_recorder,
+    resolve_settings,
+)
+
+__all__ = [
+    "ConfigError",
+    "ExecutionNotFound",
+    "ExecutionStateError",
+    "History",
+    "InvalidId",
+    "InvalidInput",
+    "Journal",
+    "MigrationError",
+    "Recorder",
+    "RecordingError",
+    "RunDetail",
+    "RunInfo",
+    "RunNotFound",
+    "RunSummary",
+    "Settings",
+    "SpoolError",
+    "StepNotFound",
+    "StoreError",
+    "StoreUnavailable",
+    "WaldoError",
+    "__version__",
+    "get_recorder",
+    "resolve_settings",
+]
