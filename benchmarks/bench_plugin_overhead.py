@@ -1,0 +1,223 @@
+"""Plugin overhead: a 1,000-node trivial Kedro pipeline with the Waldo hooks on and off.
+
+Writes a Kedro project by hand in a temporary folder: NODES nodes in a chain, each a
+trivial function (``x + 1``) reading the previous node's output from a MemoryDataset
+(node 0 reads ``params:start``). Every measurement is a fresh Python process running a
+small driver that does ``bootstrap_project`` + ``KedroSession.create(...)`` and times
+only ``session.run()`` (so interpreter start-up and imports are not counted; the run's
+own hook work is, including Waldo's final flush of the journal at ``after_pipeline_run``).
+
+Modes, alternated round by round (ON, OFF, DISABLE, ON, OFF, ...), after one warm-up of
+each (the first ON run creates the tables):
+
+- ``on``: the plugin as installed, recording into the backend;
+- ``off``: ``DISABLE_HOOKS_FOR_PLUGINS = ("waldo",)`` in ``settings.py``: Kedro does not
+  register Waldo's hooks at all; this is the baseline;
+- ``waldo_disable``: ``WALDO_DISABLE=1``: the hooks stay registered and Kedro still
+  calls all of them (pluggy dispatch, plus Waldo reading its configuration once); each
+  body returns at once. Shown to tell what the environment variable costs.
+
+Backends: a SQLite file in the project, and a fresh PostgreSQL database created on the
+server (``WALDO_BENCH_PG_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``)
+and dropped afterwards.
+
+    python benchmarks/bench_plugin_overhead.py [--nodes 1000] [--repeat 5]
+                                               [--backends sqlite,postgresql]
+
+Prints median run seconds per mode and the ratio to ``off`` (target: ON/OFF <= 1.03);
+writes JSON to ``benchmarks/results/bench_plugin_overhead.json``. Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from _common import fresh_pg_database, median, table, write_results
+
+from waldo.kedro._project import kedro_env, write_project
+
+TARGET = 1.03
+MODES = ("on", "off", "waldo_disable")
+
+NODES_PY = """
+def step(x):
+    return x + 1
+"""
+
+REGISTRY_PY = """
+from kedro.pipeline import Pipeline, node, pipeline
+
+from overhead_proj.nodes import step
+
+NODES = {nodes}
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    nodes = [node(step, "params:start", "d0", name="n0")]
+    nodes += [node(step, f"d{{i - 1}}", f"d{{i}}", name=f"n{{i}}") for i in range(1, NODES)]
+    chain = pipeline(nodes)
+    return {{"__default__": chain}}
+"""
+
+SETTINGS_PY = '''
+"""Project settings: the benchmark turns the Waldo plugin off through Kedro itself."""
+import os
+
+if os.environ.get("BENCH_WALDO_OFF"):
+    DISABLE_HOOKS_FOR_PLUGINS = ("waldo",)
+'''
+
+DRIVER = """
+import json, logging, sys, time
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+logging.disable(logging.INFO)  # no per-node log lines: they would dwarf both modes
+root = Path(sys.argv[1])
+bootstrap_project(root)
+with KedroSession.create(project_path=root) as session:
+    hooks = [p for p in session._hook_manager.get_plugins() if "waldo" in type(p).__module__]
+    start = time.perf_counter()
+    session.run()
+    elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "waldo_hooks_registered": bool(hooks)}))
+"""
+
+
+def make_project(root: Path, nodes: int) -> Path:
+    write_project(
+        root,
+        "overhead_proj",
+        nodes_py=NODES_PY,
+        registry_py=REGISTRY_PY.format(nodes=nodes),
+        parameters_yml="start: 0\n",
+        settings_py=SETTINGS_PY,
+    )
+    (root / "driver.py").write_text(DRIVER)
+    return root
+
+
+def run_once(root: Path, mode: str, store_url: str) -> dict[str, Any]:
+    env = kedro_env()
+    for name in ("BENCH_WALDO_OFF", "WALDO_DISABLE", "WALDO_RUN_CONTEXT"):
+        env.pop(name, None)
+    env["WALDO_DB_URL"] = store_url
+    if mode == "off":
+        env["BENCH_WALDO_OFF"] = "1"
+    elif mode == "waldo_disable":
+        env["WALDO_DISABLE"] = "1"
+    proc = subprocess.run(
+        [sys.executable, str(root / "driver.py"), str(root)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"driver failed ({mode}):\n{proc.stdout}\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "waldo:" in proc.stderr:  # a recording warning means the ON figures are not real
+        raise SystemExit(f"waldo warned ({mode}):\n{proc.stderr}")
+    expected = mode != "off"
+    assert result["waldo_hooks_registered"] is expected, (mode, result)
+    return result
+
+
+def recorded_runs(store_url: str) -> int:
+    from waldo.store import Store
+
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as conn:
+            prefix = "waldo." if store.dialect == "postgresql" else ""
+            runs = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {prefix}runs WHERE status = 'success'"
+            ).scalar_one()
+        return int(runs)
+    finally:
+        store.dispose()
+
+
+def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    for mode in MODES:  # warm-up: tables, page cache, .pyc files
+        run_once(root, mode, store_url)
+    for round_ in range(args.repeat):
+        for mode in MODES:
+            times[mode].append(run_once(root, mode, store_url)["seconds"])
+        print(
+            f"  round {round_ + 1}: "
+            + ", ".join(f"{mode} {times[mode][-1]:.3f} s" for mode in MODES),
+            flush=True,
+        )
+    runs = recorded_runs(store_url)
+    assert runs == args.repeat + 1, f"{runs} runs recorded, expected {args.repeat + 1}"
+    medians = {mode: median(values) for mode, values in times.items()}
+    return {
+        "times": times,
+        "medians": medians,
+        "ratio_on_off": medians["on"] / medians["off"],
+        "ratio_waldo_disable_off": medians["waldo_disable"] / medians["off"],
+        "min_ratio_on_off": min(times["on"]) / min(times["off"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {}
+    work = Path(tempfile.mkdtemp(prefix="waldo-bench-overhead-"))
+    try:
+        root = make_project(work / "project", args.nodes)
+        for backend in args.backends.split(","):
+            print(f"{backend}: {args.nodes} nodes, {args.repeat} rounds", flush=True)
+            if backend == "sqlite":
+                url = f"sqlite:///{work / 'journal.db'}"
+                results[backend] = bench_backend(root, url, args)
+            else:
+                with fresh_pg_database("waldo_bench_overhead") as url:
+                    results[backend] = bench_backend(root, url, args)
+            shutil.rmtree(root / ".waldo", ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rows = []
+    labels = {
+        "off": "plugin off (DISABLE_HOOKS_FOR_PLUGINS)",
+        "waldo_disable": "WALDO_DISABLE=1 (hooks called, bodies skipped)",
+        "on": "plugin on (recording)",
+    }
+    for backend, r in results.items():
+        for mode in ("off", "waldo_disable", "on"):
+            ratio = r["medians"][mode] / r["medians"]["off"]
+            verdict = ""
+            if mode == "on":
+                verdict = f"<= {TARGET}: {'yes' if ratio <= TARGET else 'NO'}"
+            rows.append(
+                (f"{backend}: {labels[mode]}", f"{r['medians'][mode]:.3f}", f"{ratio:.3f}", verdict)
+            )
+    print(f"\n{args.nodes} nodes, median session.run() seconds of {args.repeat} rounds")
+    print(table(("case", "seconds", "vs off", "target"), rows))
+    path = write_results(
+        "bench_plugin_overhead", {"args": vars(args), "cpus": os.cpu_count(), "results": results}
+    )
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
