@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -61,11 +62,13 @@ def describe_error(error: BaseException | None) -> dict[str, Any]:
     }
 
 
-def _target_kind(event_type: str) -> str:
+@functools.lru_cache(maxsize=65536)
+def _target_id(event_type: str, target_name: str) -> str:
+    """The seed's 8-character target id, for the kind of target a hook is about."""
     for kind in ("node", "dataset", "pipeline", "catalog", "context"):
         if kind in event_type:
-            return kind
-    return event_type
+            return short_id(f"{kind}:{target_name}")
+    return short_id(f"{event_type}:{target_name}")
 
 
 class RecordingError(WaldoError):
@@ -170,7 +173,7 @@ class Recorder:
         with its name, so a node and a dataset of the same name get different ids.
         """
         if target_id is None and target_name is not None:
-            target_id = short_id(f"{_target_kind(event_type)}:{target_name}")
+            target_id = _target_id(event_type, target_name)
         self.writer.put(
             "events",
             (

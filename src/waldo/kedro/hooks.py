@@ -38,6 +38,10 @@ from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 
 log = logging.getLogger("waldo")
 
+# os.getpid() is a system call; the hooks ask on every call, so keep it current here.
+_current_pid = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _current_pid.__setitem__(0, os.getpid()))
+
 RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +114,7 @@ class WaldoHooks:
         self._recorder = None if self._disabled else get_recorder(settings)
 
     def _in_worker(self) -> bool:
-        return self._owner_pid != os.getpid()
+        return self._owner_pid != _current_pid[0]
 
     def _worker_recorder(self) -> Recorder | None:
         """In a ParallelRunner worker, adopt the parent's run from the environment."""

@@ -245,9 +245,14 @@ def coalesce_rows(table_name: str, rows: list[dict[str, Any]]) -> list[dict[str,
 
 
 def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """Upsert partial rows: one executemany per distinct set of columns."""
+    """Upsert partial rows: one driver-level executemany per distinct set of columns.
+
+    This runs on the writer thread for every node of every run, so it talks to the
+    driver directly (SQL built once per column set and cached) instead of compiling a
+    SQLAlchemy statement per batch.
+    """
     table = metadata.tables[table_name]
-    keys = CONFLICT_KEYS[table_name]
+    dialect = conn.dialect.name
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in coalesce_rows(table_name, rows):
         values = {k: v for k, v in row.items() if k in table.c}
@@ -257,19 +262,71 @@ def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> Non
             # never replaces the status of an existing row.
             values["status"] = "pending"
         groups.setdefault(tuple(sorted(values)), []).append(values)
-    for columns, group in groups.items():
-        stmt = _dialect_insert(conn, table)
-        excluded = stmt.excluded
-        update: dict[str, Any] = {
-            name: excluded[name] for name in columns if name not in keys and name != "status"
-        }
-        if "status" in columns:
-            update["status"] = sa.case(
-                (_rank(excluded.status) >= _rank(table.c.status), excluded.status),
-                else_=table.c.status,
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for columns, group in groups.items():
+            sql, converters = _merge_sql(table_name, columns, dialect)
+            cursor.executemany(
+                sql,
+                [
+                    tuple(
+                        row[name] if convert is None or row[name] is None else convert(row[name])
+                        for name, convert in zip(columns, converters, strict=True)
+                    )
+                    for row in group
+                ],
             )
-        if update:
-            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+    finally:
+        cursor.close()
+
+
+def _rank_sql(column: str) -> str:
+    cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
+    return f"(CASE {column} {cases} ELSE {TERMINAL_RANK} END)"
+
+
+_MERGE_SQL: dict[tuple[str, tuple[str, ...], str], tuple[str, list[Any]]] = {}
+
+
+def _merge_sql(
+    table_name: str, columns: tuple[str, ...], dialect: str
+) -> tuple[str, list[Callable[[Any], Any] | None]]:
+    """The upsert statement and per-column value converters for one column set."""
+    cache_key = (table_name, columns, dialect)
+    if cache_key in _MERGE_SQL:
+        return _MERGE_SQL[cache_key]
+    table = metadata.tables[table_name]
+    keys = CONFLICT_KEYS[table_name]
+    postgres = dialect == "postgresql"
+    target = f'"{PG_SCHEMA}"."{table_name}"' if postgres else f'"{table_name}"'
+    marks: list[str] = []
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, UTCDateTime):
+            marks.append("to_timestamp(%s)" if postgres else "?")
+            converters.append(_epoch)
+        elif isinstance(column_type, sa.JSON):
+            marks.append("%s::jsonb" if postgres else "?")
+            converters.append(json_text)
+        elif isinstance(column_type, sa.Boolean) and not postgres:
+            marks.append("?")
+            converters.append(int)
         else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        conn.execute(stmt, group)
+            marks.append("%s" if postgres else "?")
+            converters.append(None)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    updates = [f'"{c}" = excluded."{c}"' for c in columns if c not in keys and c != "status"]
+    if "status" in columns:
+        updates.append(
+            f'"status" = CASE WHEN {_rank_sql("excluded.status")} >= '
+            f"{_rank_sql(f'{target}.status')} THEN excluded.status ELSE {target}.status END"
+        )
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+    sql = (
+        f"INSERT INTO {target} ({quoted}) VALUES ({', '.join(marks)}) "
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+    _MERGE_SQL[cache_key] = (sql, converters)
+    return sql, converters
