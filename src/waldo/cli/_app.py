@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,16 @@ import click
 from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
 from waldo._version import __version__
 from waldo.cli._context import CliState
-from waldo.cli._render import console, print_json, runs_table, show_run
+from waldo.cli._render import (
+    console,
+    diff_table,
+    print_json,
+    runs_table,
+    show_run,
+    status_table,
+)
 from waldo.dpo import dpo
-from waldo.journal import RUN_STATUSES
+from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
 
 
@@ -110,6 +119,107 @@ def show(state: CliState, run_id: str, fmt: str) -> None:
         print_json(detail.to_json())
         return
     show_run(detail, console())
+
+
+@app.command()
+@click.option(
+    "-p", "--pipeline", default=None, help="The pipeline to check (default: __default__)."
+)
+@FORMAT
+@click.pass_obj
+def status(state: CliState, pipeline: str | None, fmt: str) -> None:
+    """For each node of a Kedro pipeline: up to date, or why it would run.
+
+    Compares each node's code, parameters and inputs now with its last successful
+    run in the journal; an incremental run (`kedro waldo run`) runs exactly the nodes
+    marked to run.
+    """
+    try:
+        from waldo.kedro._status import project_status
+    except ImportError as exc:
+        raise ConfigError(
+            f"`waldo status` needs Kedro: pip install 'waldo[kedro]' ({exc})"
+        ) from exc
+    root = find_project_root(state.project)
+    name, decisions = project_status(root, state.env, pipeline)
+    if fmt == "json":
+        print_json(
+            {
+                "pipeline": name,
+                "to_run": sum(d.run for d in decisions),
+                "nodes": [
+                    {
+                        "node": d.node,
+                        "stale": d.run,
+                        "reasons": d.reasons,
+                        "last_run": d.last_run_id,
+                    }
+                    for d in decisions
+                ],
+            }
+        )
+        return
+    console().print(status_table(name, decisions))
+
+
+@app.command()
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--all", "show_all", is_flag=True, help="Also list nodes that did not change.")
+@FORMAT
+@click.pass_obj
+def diff(state: CliState, run_a: str, run_b: str, show_all: bool, fmt: str) -> None:
+    """What differs between two runs: nodes added or removed, code, parameters, data
+    versions, status and timings. RUN_A and RUN_B accept ids, prefixes or `latest`."""
+    result = state.journal.history.diff(run_a, run_b)
+    if fmt == "json":
+        print_json(result.to_json())
+        return
+    console().print(diff_table(result, show_all))
+
+
+INCREMENTAL_RUNNERS = {
+    None: "waldo.kedro.IncrementalRunner",
+    "SequentialRunner": "waldo.kedro.IncrementalRunner",
+    "ThreadRunner": "waldo.kedro.IncrementalThreadRunner",
+    "ParallelRunner": "waldo.kedro.IncrementalParallelRunner",
+}
+
+
+@app.command(
+    "run",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option(
+    "-r",
+    "--runner",
+    default=None,
+    help="SequentialRunner (default), ThreadRunner or ParallelRunner: the incremental "
+    "runner with the same semantics is used.",
+)
+@click.pass_context
+def run(ctx: click.Context, runner: str | None) -> None:
+    """Run only the stale nodes of a Kedro project (an incremental `kedro run`).
+
+    Any other `kedro run` option is passed on: --pipeline, --tags, --nodes,
+    --from-nodes, --to-nodes, --from-inputs, --to-outputs, --params, --env, --async.
+    `waldo status` shows beforehand what will run and why.
+    """
+    name = runner.rsplit(".", 1)[-1] if runner else None
+    if name is not None and name.startswith("Incremental"):
+        chosen = runner
+    elif name in INCREMENTAL_RUNNERS:
+        chosen = INCREMENTAL_RUNNERS[name]
+    else:
+        raise click.UsageError(
+            f"--runner {runner}: use SequentialRunner, ThreadRunner or ParallelRunner."
+        )
+    state: CliState = ctx.obj
+    root = find_project_root(state.project)
+    command = [sys.executable, "-m", "kedro", "run", "--runner", str(chosen)]
+    if state.env:
+        command += ["--env", state.env]
+    ctx.exit(subprocess.call([*command, *ctx.args], cwd=root))
 
 
 @app.command()

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from waldo.journal import RunDetail, RunSummary
+from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
 
 STATUS_STYLE = {
     "success": "green",
@@ -141,3 +141,54 @@ def show_run(detail: RunDetail, out: Console) -> None:
             )
             if node.traceback:
                 out.print(Text(node.traceback.rstrip(), style="red"))
+
+
+def status_table(pipeline: str, decisions: list[Decision]) -> Table:
+    stale = sum(d.run for d in decisions)
+    table = Table(
+        title=f"Pipeline {pipeline}: {stale} of {len(decisions)} nodes to run",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("node")
+    table.add_column("state")
+    table.add_column("why")
+    for decision in decisions:
+        state = Text("stale", style="yellow") if decision.run else Text("up to date", style="green")
+        table.add_row(decision.node, state, decision.summary if decision.run else "")
+    return table
+
+
+def _value(value: object) -> str:
+    if isinstance(value, float):
+        return fmt_duration(value)
+    return "-" if value is None else str(value)
+
+
+def diff_table(result: RunDiff, show_all: bool = False) -> Table:
+    table = Table(
+        title=f"{result.run_a} -> {result.run_b}", title_justify="left", header_style="bold"
+    )
+    table.add_column("what")
+    table.add_column("change")
+    table.add_column(result.run_a)
+    table.add_column(result.run_b)
+    for name, a, b in result.facts:
+        table.add_row(name, "run", _value(a), _value(b))
+    for name, a, b in result.params:
+        table.add_row(f"param {name}", "parameter", _value(a), _value(b))
+    for node in result.nodes:
+        if node.change == "same" and not show_all:
+            continue
+        style = {"added": "green", "removed": "red", "changed": "yellow"}.get(node.change, "")
+        table.add_row(
+            node.node,
+            Text(node.change, style=style),
+            f"{node.status_a or '-'} {fmt_duration(node.duration_a)}",
+            f"{node.status_b or '-'} {fmt_duration(node.duration_b)}",
+        )
+        for detail in node.details:
+            table.add_row("", Text(f"  {detail}", style="dim"), "", "")
+    if table.row_count == 0:
+        table.add_row("(no differences)", "", "", "")
+    return table

@@ -7,6 +7,7 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
+from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
     NO_EXECUTION,
     Executions,
@@ -22,23 +23,31 @@ from waldo.journal._model import RUN_STATUSES, NodeRun, RunDetail, RunInfo, RunS
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder, node_run_id
 from waldo.journal._secrets import mask_secrets
 from waldo.journal._settings import Settings, find_project_root, resolve_settings
+from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
 
 __all__ = [
+    "MISSING",
     "NO_EXECUTION",
     "RUN_STATUSES",
+    "Decision",
     "Executions",
     "History",
     "Journal",
     "ModelChanges",
     "ModelNaming",
+    "NodeDiff",
+    "NodeRecord",
     "NodeRun",
+    "NodeSpec",
     "Recorder",
     "RecordingError",
     "RunDetail",
+    "RunDiff",
     "RunInfo",
     "RunSummary",
     "Settings",
     "Step",
+    "decide",
     "find_project_root",
     "get_recorder",
     "is_no_execution",

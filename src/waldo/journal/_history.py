@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from waldo._errors import RunNotFound
+from waldo.journal._diff import RunDiff, diff_runs
 from waldo.journal._model import NodeRun, RunDetail, RunSummary
+from waldo.journal._staleness import NodeRecord
 from waldo.store import Store, queries
 
 LATEST_ALIASES = ("latest", "last", "@")
@@ -154,6 +156,8 @@ class History:
                     error_type=n.get("error_type"),
                     error_message=n.get("error_message"),
                     traceback=n.get("traceback"),
+                    reason=n.get("reason"),
+                    code_hash=n.get("code_hash"),
                 )
             )
         summary_row = dict(row)
@@ -176,6 +180,34 @@ class History:
             pipeline_hash=row.get("pipeline_hash"),
             nodes=nodes,
         )
+
+    def last_successful_nodes(
+        self, project: str | None, node_names: list[str] | None = None
+    ) -> dict[str, NodeRecord]:
+        """What each node's most recent successful run saw (for staleness)."""
+        rows = self.store.run(queries.last_successful_node_runs, project, node_names)
+        return {
+            name: NodeRecord(
+                run_id=row["run_id"],
+                code_hash=row.get("code_hash"),
+                params_hashes=dict(row.get("params_hashes") or {}),
+                input_versions=dict(row.get("input_versions") or {}),
+                output_versions=dict(row.get("output_versions") or {}),
+            )
+            for name, row in rows.items()
+        }
+
+    def latest_dataset_versions(
+        self, project: str | None, dataset_names: list[str]
+    ) -> dict[str, str | None]:
+        return self.store.run(queries.latest_dataset_versions, project, dataset_names)
+
+    def diff(self, run_a: str, run_b: str) -> RunDiff:
+        """Compare two runs (ids, prefixes or ``latest``)."""
+        return diff_runs(self.store, self.resolve_run_id(run_a), self.resolve_run_id(run_b))
+
+    def dataset_versions(self, run_id: str) -> list[dict[str, Any]]:
+        return self.store.run(queries.dataset_versions_of, self.resolve_run_id(run_id))
 
     def events(self, run_id: str, event_types: list[str] | None = None) -> list[dict[str, Any]]:
         return self.store.run(queries.events_of, self.resolve_run_id(run_id), event_types)

@@ -63,6 +63,8 @@ class NodeRun:
     error_type: str | None = None
     error_message: str | None = None
     traceback: str | None = None
+    reason: str | None = None
+    code_hash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: _iso(v) for k, v in asdict(self).items()}

@@ -187,8 +187,39 @@ class Recorder:
         )
 
     def node_started(
-        self, run_id: str, node_name: str, func_name: str | None, started_at: float
+        self,
+        run_id: str,
+        node_name: str,
+        func_name: str | None,
+        started_at: float,
+        code_hash: str | None = None,
+        params_hashes: Mapping[str, str] | None = None,
     ) -> None:
+        row: dict[str, Any] = {
+            "id": node_run_id(run_id, node_name),
+            "run_id": run_id,
+            "node_name": node_name,
+            "func_name": func_name,
+            "status": "running",
+            "started_at": started_at,
+            "pid": os.getpid(),
+        }
+        if code_hash is not None:
+            row["code_hash"] = code_hash
+        if params_hashes is not None:
+            row["params_hashes"] = dict(params_hashes)
+        self.writer.put("node_runs", row)
+
+    def node_skipped(
+        self,
+        run_id: str,
+        node_name: str,
+        reason: str,
+        func_name: str | None = None,
+        code_hash: str | None = None,
+    ) -> None:
+        """Record a node an incremental run did not run, and why."""
+        now = time.time()
         self.writer.put(
             "node_runs",
             {
@@ -196,10 +227,41 @@ class Recorder:
                 "run_id": run_id,
                 "node_name": node_name,
                 "func_name": func_name,
-                "status": "running",
-                "started_at": started_at,
+                "status": "skipped",
+                "started_at": now,
+                "finished_at": now,
+                "duration_s": 0.0,
+                "reason": reason,
+                "code_hash": code_hash,
                 "pid": os.getpid(),
             },
+        )
+
+    def dataset_version(
+        self,
+        run_id: str,
+        node_name: str | None,
+        dataset_name: str,
+        operation: str,
+        version: str | None,
+        data_digest: str | None = None,
+        data_kind: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Record the version of a dataset a node loaded or saved (the lineage)."""
+        self.writer.put(
+            "dataset_versions",
+            (
+                run_id,
+                node_name,
+                dataset_name,
+                operation,
+                version,
+                data_digest,
+                data_kind,
+                path,
+                time.time(),
+            ),
         )
 
     def node_finished(
@@ -212,6 +274,9 @@ class Recorder:
         outputs: Mapping[str, float | None] | None = None,
         error: BaseException | None = None,
         func_name: str | None = None,
+        input_versions: Mapping[str, str | None] | None = None,
+        output_versions: Mapping[str, str | None] | None = None,
+        reason: str | None = None,
     ) -> None:
         now = time.time()
         row: dict[str, Any] = {
@@ -229,6 +294,12 @@ class Recorder:
             row["started_at"] = started_at
         if func_name is not None:
             row["func_name"] = func_name
+        if input_versions is not None:
+            row["input_versions"] = dict(input_versions)
+        if output_versions is not None:
+            row["output_versions"] = dict(output_versions)
+        if reason is not None:
+            row["reason"] = reason
         row.update(describe_error(error))
         self.writer.put("node_runs", row)
 

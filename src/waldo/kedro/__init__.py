@@ -7,5 +7,16 @@ the ``kedro.hooks`` entry point and records every ``kedro run``.
 from __future__ import annotations
 
 from waldo.kedro.hooks import WaldoHooks, hooks
+from waldo.kedro.runner import (
+    IncrementalParallelRunner,
+    IncrementalRunner,
+    IncrementalThreadRunner,
+)
 
-__all__ = ["WaldoHooks", "hooks"]
+__all__ = [
+    "IncrementalParallelRunner",
+    "IncrementalRunner",
+    "IncrementalThreadRunner",
+    "WaldoHooks",
+    "hooks",
+]

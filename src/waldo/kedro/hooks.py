@@ -31,10 +31,20 @@ from typing import Any, TypeVar, cast
 from kedro.framework.hooks import hook_impl
 
 from waldo._errors import ConfigError
-from waldo.journal import Recorder, RunInfo, Settings, get_recorder, mask_secrets
+from waldo.journal import (
+    Decision,
+    History,
+    Recorder,
+    RunInfo,
+    Settings,
+    get_recorder,
+    mask_secrets,
+)
 from waldo.kedro._config import settings_from_loader, strict_requested
+from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
+from waldo.kedro._versions import Fingerprints
 
 log = logging.getLogger("waldo")
 
@@ -70,13 +80,24 @@ def _guarded(method: F) -> F:
 class _NodeState:
     """What the hooks learn about one node between its first load and its last save."""
 
-    __slots__ = ("finished", "func", "inputs", "outputs", "pending_saves", "started")
+    __slots__ = (
+        "finished",
+        "func",
+        "input_versions",
+        "inputs",
+        "output_versions",
+        "outputs",
+        "pending_saves",
+        "started",
+    )
 
     def __init__(self) -> None:
         self.started: float | None = None
         self.func: str | None = None
         self.inputs: dict[str, float | None] = {}
         self.outputs: dict[str, float | None] = {}
+        self.input_versions: dict[str, str | None] = {}
+        self.output_versions: dict[str, str | None] = {}
         self.pending_saves: set[str] = set()
         self.finished = False
 
@@ -100,6 +121,9 @@ class WaldoHooks:
         self._strict = False
         self._adopted: str | None = None
         self._config_error: ConfigError | None = None
+        self._catalog: Any = None
+        self._fingerprints: Fingerprints | None = None
+        self._reasons: dict[str, str] = {}
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -112,6 +136,34 @@ class WaldoHooks:
         self._strict = settings.strict
         self._disabled = not settings.enabled
         self._recorder = None if self._disabled else get_recorder(settings)
+        self._fingerprints = None
+
+    @property
+    def fingerprints(self) -> Fingerprints | None:
+        """Fingerprinting for the project being recorded (None when not recording)."""
+        settings = self._settings
+        if (
+            self._fingerprints is None
+            and settings is not None
+            and not self._disabled
+            and settings.extra.get("fingerprints", True) is not False
+        ):
+            self._fingerprints = Fingerprints(settings.project_path)
+        return self._fingerprints
+
+    def incremental_context(
+        self,
+    ) -> tuple[Recorder, History, str | None, Fingerprints, str] | None:
+        """What an incremental runner needs from the recording in progress."""
+        fingerprints = self.fingerprints
+        if self._recorder is None or self._run_id is None or fingerprints is None:
+            return None
+        history = History(self._recorder.store)
+        return self._recorder, history, self._project, fingerprints, self._run_id
+
+    def note_plan(self, decisions: list[Decision]) -> None:
+        """Remember why each node of an incremental run runs (stored on its node run)."""
+        self._reasons = {d.node: d.summary for d in decisions if d.run}
 
     def _in_worker(self) -> bool:
         return self._owner_pid != _current_pid[0]
@@ -191,7 +243,9 @@ class WaldoHooks:
     # -- pipeline -------------------------------------------------------------------
     @hook_impl
     @_guarded
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any) -> None:
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any = None
+    ) -> None:
         project_path = Path(run_params.get("project_path") or Path.cwd())
         if self._recorder is None and not self._disabled and self._config_error is None:
             from waldo.kedro._config import settings_for_project
@@ -205,6 +259,8 @@ class WaldoHooks:
         self._run_id = run_id
         self._nodes = {}
         self._io_starts = {}
+        self._reasons = {}
+        self._catalog = catalog
         recorder.check_store()
         recorder.replay_spool_in_background()
         names = list(run_params.get("pipeline_names") or ["__default__"])
@@ -266,6 +322,8 @@ class WaldoHooks:
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
         self._run_id = None
+        if self._fingerprints is not None:
+            self._fingerprints.save()
         recorder.flush()
 
     @hook_impl
@@ -281,17 +339,30 @@ class WaldoHooks:
     # -- nodes ----------------------------------------------------------------------
     @hook_impl
     @_guarded
-    def before_node_run(self, node: Any, run_id: str | None = None) -> None:
+    def before_node_run(
+        self, node: Any, catalog: Any = None, inputs: dict[str, Any] | None = None
+    ) -> None:
         active = self._active()
         if active is None:
             return
         recorder, current = active
         now = time.time()
+        if catalog is not None:
+            self._catalog = catalog
         state = self._node(node.name)
         state.func = func_name(node)
         if state.started is None:
             state.started = now
-        recorder.node_started(current, node.name, state.func, state.started)
+        code_hash = None
+        params_hashes = None
+        fingerprints = self.fingerprints
+        if fingerprints is not None:
+            code_hash = fingerprints.code(node.func)
+            params = {k: v for k, v in (inputs or {}).items() if is_parameter(k)}
+            params_hashes = fingerprints.params(params)
+        recorder.node_started(
+            current, node.name, state.func, state.started, code_hash, params_hashes
+        )
         recorder.event(current, "before_node_run", node.name, timestamp=now)
 
     @hook_impl
@@ -338,9 +409,14 @@ class WaldoHooks:
             outputs=state.outputs,
             error=error,
             func_name=state.func,
+            input_versions=state.input_versions,
+            output_versions=state.output_versions,
+            reason=self._reasons.get(node_name),
         )
         self._nodes.pop(node_name, None)
         if self._in_worker():
+            if self._fingerprints is not None:
+                self._fingerprints.save()
             recorder.flush()
 
     # -- datasets -------------------------------------------------------------------
@@ -358,7 +434,7 @@ class WaldoHooks:
                 state.started = now
         recorder.event(run_id, event_type, dataset_name, timestamp=now)
 
-    def _io_end(self, event_type: str, dataset_name: str, node: Any) -> None:
+    def _io_end(self, event_type: str, dataset_name: str, node: Any, data: Any) -> None:
         active = self._active()
         if active is None:
             return
@@ -369,7 +445,24 @@ class WaldoHooks:
         duration = (now - started) if started is not None else None
         recorder.event(run_id, event_type, dataset_name, duration_s=duration, timestamp=now)
         state = self._node(node_name)
-        if event_type == "after_dataset_loaded":
+        loaded = event_type == "after_dataset_loaded"
+        fingerprints = self.fingerprints
+        if fingerprints is not None and not is_parameter(dataset_name):
+            version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
+            (state.input_versions if loaded else state.output_versions)[dataset_name] = (
+                version.version
+            )
+            recorder.dataset_version(
+                run_id,
+                node_name,
+                dataset_name,
+                "load" if loaded else "save",
+                version.version,
+                version.data_digest,
+                version.data_kind,
+                version.path,
+            )
+        if loaded:
             state.inputs[dataset_name] = duration
             return
         state.outputs[dataset_name] = duration
@@ -385,7 +478,7 @@ class WaldoHooks:
     @hook_impl
     @_guarded
     def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
-        self._io_end("after_dataset_loaded", dataset_name, node)
+        self._io_end("after_dataset_loaded", dataset_name, node, data)
 
     @hook_impl
     @_guarded
@@ -395,7 +488,7 @@ class WaldoHooks:
     @hook_impl
     @_guarded
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        self._io_end("after_dataset_saved", dataset_name, node)
+        self._io_end("after_dataset_saved", dataset_name, node, data)
 
 
 hooks = WaldoHooks()

@@ -142,7 +142,7 @@ def write_records(conn: Connection, records: Sequence[Record], batch_id: str | N
         return False
     groups = _group(records)
     # Snapshots first, then runs, then what hangs off runs.
-    order = ["catalogs", "pipelines", "runs", "node_runs", "events"]
+    order = ["catalogs", "pipelines", "runs", "node_runs", "dataset_versions", "events"]
     for table in order:
         rows = groups.get(table)
         if not rows:

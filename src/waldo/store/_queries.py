@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from waldo.store._schema import events, node_runs, runs
+from waldo.store._schema import dataset_versions, events, node_runs, runs
 
 
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
@@ -147,3 +147,61 @@ def count_rows(conn: Connection, table: sa.Table, run_id: str | None = None) -> 
     if run_id is not None:
         query = query.where(table.c.run_id == run_id)
     return int(conn.execute(query).scalar() or 0)
+
+
+def last_successful_node_runs(
+    conn: Connection, project: str | None, node_names: Sequence[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """For each node name, its most recent successful run within a project."""
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=node_runs.c.node_name, order_by=node_runs.c.finished_at.desc())
+        .label("rank")
+    )
+    inner = (
+        sa.select(node_runs, rank)
+        .select_from(node_runs.join(runs, runs.c.run_id == node_runs.c.run_id))
+        .where(node_runs.c.status == "success")
+    )
+    if project is not None:
+        inner = inner.where(runs.c.project == project)
+    if node_names is not None:
+        inner = inner.where(node_runs.c.node_name.in_(list(node_names)))
+    sub = inner.subquery()
+    rows = _dicts(conn.execute(sa.select(sub).where(sub.c.rank == 1)))
+    return {row["node_name"]: row for row in rows}
+
+
+def latest_dataset_versions(
+    conn: Connection, project: str | None, dataset_names: Sequence[str]
+) -> dict[str, str | None]:
+    """The most recently recorded version of each dataset (load or save), per project."""
+    if not dataset_names:
+        return {}
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=dataset_versions.c.dataset_name,
+            order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+        )
+        .label("rank")
+    )
+    inner = (
+        sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank)
+        .select_from(dataset_versions.join(runs, runs.c.run_id == dataset_versions.c.run_id))
+        .where(dataset_versions.c.dataset_name.in_(list(dataset_names)))
+    )
+    if project is not None:
+        inner = inner.where(runs.c.project == project)
+    sub = inner.subquery()
+    rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
+    return {str(name): version for name, version in rows}
+
+
+def dataset_versions_of(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    query = (
+        sa.select(dataset_versions)
+        .where(dataset_versions.c.run_id == run_id)
+        .order_by(dataset_versions.c.recorded_at, dataset_versions.c.id)
+    )
+    return _dicts(conn.execute(query))

@@ -75,7 +75,13 @@ node_runs = sa.Table(
     sa.Column("pid", sa.Integer),
     # 0002: rows a DPO step reports at completion (PostgreSQL BIGINT range).
     sa.Column("rows_processed", sa.BigInteger),
+    sa.Column("code_hash", sa.String(64)),
+    sa.Column("params_hashes", JSONType),
+    sa.Column("input_versions", JSONType),
+    sa.Column("output_versions", JSONType),
+    sa.Column("reason", sa.Text),
     sa.Index("ix_node_runs_run_id", "run_id"),
+    sa.Index("ix_node_runs_node_name", "node_name"),
 )
 
 events = sa.Table(
@@ -133,6 +139,23 @@ model_checksums = sa.Table(
     sa.UniqueConstraint("step_id", "model_name", name="uq_model_checksums_step_model"),
 )
 
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("node_name", sa.Text),
+    sa.Column("dataset_name", sa.Text, nullable=False),
+    sa.Column("operation", sa.String(8), nullable=False),
+    sa.Column("version", sa.String(64)),
+    sa.Column("data_digest", sa.String(64)),
+    sa.Column("data_kind", sa.String(64)),
+    sa.Column("path", sa.Text),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Index("ix_dataset_versions_dataset", "dataset_name", "recorded_at"),
+    sa.Index("ix_dataset_versions_run_id", "run_id"),
+)
+
 write_batches = sa.Table(
     "write_batches",
     metadata,
@@ -147,6 +170,7 @@ write_batches = sa.Table(
 #: into one row per key, with a status that only moves forward.
 WRITE_MODES: dict[str, str] = {
     "events": "append",
+    "dataset_versions": "append",
     "catalogs": "ignore",
     "pipelines": "ignore",
     "runs": "merge",
@@ -161,7 +185,7 @@ CONFLICT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 #: Tables whose integer ``id`` the database generates.
-DATABASE_IDS = frozenset({"events"})
+DATABASE_IDS = frozenset({"events", "dataset_versions"})
 
 
 def writable_columns(table_name: str) -> tuple[str, ...]:

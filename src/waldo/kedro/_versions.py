@@ -1,0 +1,135 @@
+"""Fingerprints of what a node is made of and what it reads and writes.
+
+* the code of its function (``waldo.fingerprint.code_fingerprint``, cached per function);
+* each parameter it reads (canonical fingerprint of the value);
+* the version of each dataset it loads or saves: for a local file or folder the
+  content fingerprint of what is on disk (stat-cached, so a file that was just written
+  or has not changed is not read twice); for anything else the fingerprint of the data
+  object itself. A value that cannot be fingerprinted is recorded as unknown, which
+  counts as changed, and the user is warned once naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from waldo._errors import WaldoError
+from waldo.fingerprint import (
+    StatCache,
+    code_fingerprint,
+    content_digest,
+    data_fingerprint,
+    fingerprint_file,
+    fingerprint_tree,
+    params_fingerprint,
+)
+from waldo.journal import MISSING
+from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
+
+log = logging.getLogger("waldo")
+
+STAT_CACHE = Path(".waldo") / "statcache.db"
+
+
+@dataclass(frozen=True)
+class Version:
+    """A dataset's version as recorded: the digest, and how it was obtained."""
+
+    version: str | None
+    data_digest: str | None = None
+    data_kind: str | None = None
+    path: str | None = None
+
+
+class Fingerprints:
+    """Fingerprinting for one project, with a stat cache under ``.waldo/``."""
+
+    def __init__(self, project_path: Path) -> None:
+        self._cache_path = project_path / STAT_CACHE
+        self._cache: StatCache | None = None
+        self._cache_pid = 0
+        self._lock = threading.Lock()
+        self._code: dict[int, tuple[Any, str | None]] = {}
+        self._warned: set[str] = set()
+
+    def _stat_cache(self) -> StatCache:
+        # One cache connection per process: a forked worker must not share its parent's.
+        if self._cache is None or self._cache_pid != os.getpid():
+            self._cache = StatCache(self._cache_path)
+            self._cache_pid = os.getpid()
+        return self._cache
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning("waldo: %s", message)
+
+    def code(self, func: Any) -> str | None:
+        cached = self._code.get(id(func))
+        if cached is not None and cached[0] is func:
+            return cached[1]
+        try:
+            digest: str | None = code_fingerprint(func)
+        except Exception as exc:  # never break a run over a fingerprint
+            self._warn_once(f"cannot fingerprint the code of {func!r} ({exc}); counts as changed")
+            digest = None
+        self._code[id(func)] = (func, digest)
+        return digest
+
+    def params(self, values: dict[str, Any]) -> dict[str, str]:
+        hashes: dict[str, str] = {}
+        for name, value in values.items():
+            try:
+                hashes[name] = params_fingerprint(value)
+            except WaldoError as exc:
+                self._warn_once(
+                    f"parameter {name} cannot be fingerprinted ({exc}); counts as changed"
+                )
+                hashes[name] = "unknown"
+        return hashes
+
+    def file_version(self, path: Path) -> str | None:
+        """Content fingerprint of a file, or of every file under a folder; ``MISSING``
+        when it does not exist, None when it cannot be read."""
+        if not path.exists():
+            return MISSING
+        with self._lock:
+            cache = self._stat_cache()
+            try:
+                if path.is_dir():
+                    tree = fingerprint_tree(path, cache)
+                    return content_digest({rel: fp.digest for rel, fp in tree.items()})
+                return fingerprint_file(path, cache)
+            except WaldoError as exc:
+                self._warn_once(f"cannot fingerprint {path} ({exc}); it counts as changed")
+                return None
+
+    def dataset(self, catalog: Any, name: str, data: Any = None, has_data: bool = False) -> Version:
+        """The version of dataset ``name`` now (after a save, or at a load)."""
+        dataset = dataset_of(catalog, name)
+        path = local_path(dataset) if is_persisted(catalog, name) else None
+        if path is not None:
+            return Version(self.file_version(path), path=str(path))
+        if not has_data:
+            return Version(None)
+        fingerprint = data_fingerprint(data)
+        if not fingerprint.known:
+            self._warn_once(
+                f"dataset {name} ({fingerprint.kind}) cannot be fingerprinted "
+                f"({fingerprint.reason}); it counts as changed"
+            )
+        return Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
+
+    def persisted(self, catalog: Any, name: str) -> bool:
+        return not is_parameter(name) and is_persisted(catalog, name)
+
+    def save(self) -> None:
+        """Write what the stat cache learnt (at run end, and after each worker node)."""
+        with self._lock:
+            if self._cache is not None and self._cache_pid == os.getpid():
+                self._cache.flush()

@@ -1,0 +1,243 @@
+"""Incremental runs on a real Kedro project: the scenario table of issue 3.
+
+One project for the module. Each scenario changes one thing, runs
+``kedro run --runner=waldo.kedro.IncrementalRunner`` and checks exactly which nodes
+ran and which were skipped, then puts the project back and converges again.
+
+The project:  raw.csv -> clean(params:threshold) -> cleaned.csv -> enrich -> enriched
+(in memory) -> summarize -> summary.csv ; raw2.csv -> side -> side.csv.
+Pipelines: __default__ (all four), main (clean, enrich, summarize), shared (clean, side).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.projects import kedro_run
+from waldo.kedro._project import write_project
+
+pytestmark = pytest.mark.slow
+
+NODES = '''
+"""Scenario nodes."""
+
+import pandas as pd
+
+
+def clean(raw: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Keep rows above the threshold."""
+    # keep the big ones
+    return raw[raw["value"] > threshold].reset_index(drop=True)
+
+
+def enrich(cleaned: pd.DataFrame) -> pd.DataFrame:
+    out = cleaned.copy()
+    out["double"] = out["value"] * 2
+    return out
+
+
+def summarize(enriched: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"total": [enriched["double"].sum()]})
+
+
+def side(raw2: pd.DataFrame) -> pd.DataFrame:
+    return raw2.assign(flag=True)
+'''
+
+REGISTRY = '''
+from kedro.pipeline import Pipeline, node, pipeline
+
+from scen.nodes import clean, enrich, side, summarize
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    n_clean = node(clean, ["raw", "params:threshold"], "cleaned", name="clean")
+    n_enrich = node(enrich, "cleaned", "enriched", name="enrich")
+    n_summarize = node(summarize, "enriched", "summary", name="summarize")
+    n_side = node(side, "raw2", "side_out", name="side")
+    return {
+        "__default__": pipeline([n_clean, n_enrich, n_summarize, n_side]),
+        "main": pipeline([n_clean, n_enrich, n_summarize]),
+        "shared": pipeline([n_clean, n_side]),
+    }
+'''
+
+CATALOG = """
+raw: {type: pandas.CSVDataset, filepath: data/raw.csv}
+raw2: {type: pandas.CSVDataset, filepath: data/raw2.csv}
+cleaned: {type: pandas.CSVDataset, filepath: data/cleaned.csv}
+summary: {type: pandas.CSVDataset, filepath: data/summary.csv}
+side_out: {type: pandas.CSVDataset, filepath: data/side.csv}
+"""
+
+RAW = "value\n1\n5\n9\n"
+RAW2 = "id\n1\n2\n"
+ALL = {"clean", "enrich", "summarize", "side"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = write_project(
+        tmp_path_factory.mktemp("incremental") / "scen",
+        "scen",
+        nodes_py=NODES,
+        registry_py=REGISTRY,
+        catalog_yml=CATALOG,
+        parameters_yml="threshold: 2\n",
+        local_files={"data/raw.csv": RAW, "data/raw2.csv": RAW2},
+    )
+    pristine = tmp_path_factory.mktemp("pristine")
+    shutil.copytree(root / "src", pristine / "src")
+    shutil.copytree(root / "conf", pristine / "conf")
+    root.joinpath("pristine").write_text(str(pristine))
+    first = incremental(root)
+    assert first == (ALL, set()), "the first run runs everything"
+    yield root
+
+
+def restore(root: Path) -> None:
+    pristine = Path(root.joinpath("pristine").read_text())
+    for folder in ("src", "conf"):
+        shutil.rmtree(root / folder)
+        shutil.copytree(pristine / folder, root / folder)
+    (root / "data" / "raw.csv").write_text(RAW)
+    (root / "data" / "raw2.csv").write_text(RAW2)
+
+
+def last_run(root: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "waldo.cli", "-C", str(root), "show", "latest", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def incremental(root: Path, *args: str) -> tuple[set[str], set[str]]:
+    """Run incrementally; return (nodes that ran, nodes skipped)."""
+    result = kedro_run(root, "--runner=waldo.kedro.IncrementalRunner", *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run = last_run(root)
+    ran = {n["node_name"] for n in run["nodes"] if n["status"] == "success"}
+    skipped = {n["node_name"] for n in run["nodes"] if n["status"] == "skipped"}
+    return ran, skipped
+
+
+@pytest.fixture
+def scenario(project: Path) -> Iterator[Path]:
+    assert incremental(project) == (set(), ALL), "the project starts converged"
+    yield project
+    restore(project)
+    incremental(project)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def nodes_py(root: Path) -> Path:
+    return root / "src" / "scen" / "nodes.py"
+
+
+def test_comment_and_docstring_edit_runs_nothing(scenario: Path) -> None:
+    edit(nodes_py(scenario), "# keep the big ones", "# keep only the big ones, says the comment")
+    edit(nodes_py(scenario), '"""Keep rows above the threshold."""', '"""Rows above it."""')
+    assert incremental(scenario) == (set(), ALL)
+
+
+def test_logic_edit_runs_node_and_downstream(scenario: Path) -> None:
+    edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 3')
+    ran, skipped = incremental(scenario)
+    # enrich changed; summarize reads its in-memory output
+    assert ran == {"enrich", "summarize"}
+    assert skipped == {"clean", "side"}
+
+
+def test_downstream_logic_edit_pulls_in_memory_producer(scenario: Path) -> None:
+    edit(nodes_py(scenario), '"total": [enriched["double"].sum()]', '"total": [enriched["double"].max()]')
+    ran, _ = incremental(scenario)
+    assert ran == {"summarize", "enrich"}  # enrich's output lives only in memory
+    detail = last_run(scenario)
+    reasons = {n["node_name"]: n["reason"] for n in detail["nodes"]}
+    assert "in-memory output enriched" in reasons["enrich"]
+    assert "code changed" in reasons["summarize"]
+
+
+def test_parameter_change(scenario: Path) -> None:
+    ran, skipped = incremental(scenario, "--params=threshold=4")
+    assert ran == {"clean", "enrich", "summarize"}
+    assert skipped == {"side"}
+    reasons = {n["node_name"]: n["reason"] for n in last_run(scenario)["nodes"]}
+    assert "parameter threshold changed" in reasons["clean"]
+
+
+def test_input_file_edited(scenario: Path) -> None:
+    (scenario / "data" / "raw2.csv").write_text("id\n1\n2\n3\n")
+    assert incremental(scenario) == ({"side"}, {"clean", "enrich", "summarize"})
+
+
+def test_output_deleted(scenario: Path) -> None:
+    (scenario / "data" / "side.csv").unlink()
+    assert incremental(scenario) == ({"side"}, {"clean", "enrich", "summarize"})
+
+
+def test_output_edited_by_hand(scenario: Path) -> None:
+    (scenario / "data" / "summary.csv").write_text("total\n0\n")
+    ran, _ = incremental(scenario)
+    assert ran == {"summarize", "enrich"}
+
+
+def test_new_node(scenario: Path) -> None:
+    edit(
+        nodes_py(scenario),
+        "def side(",
+        "def extra(summary):\n    return summary\n\n\ndef side(",
+    )
+    registry = scenario / "src" / "scen" / "pipeline_registry.py"
+    edit(registry, "import clean, enrich, side, summarize", "import clean, enrich, extra, side, summarize")
+    edit(
+        registry,
+        "pipeline([n_clean, n_enrich, n_summarize, n_side])",
+        'pipeline([n_clean, n_enrich, n_summarize, n_side, node(extra, "summary", "extra_out", name="extra")])',
+    )
+    ran, skipped = incremental(scenario)
+    assert ran == {"extra"}
+    assert skipped == ALL
+
+
+def test_renamed_node(scenario: Path) -> None:
+    registry = scenario / "src" / "scen" / "pipeline_registry.py"
+    edit(registry, 'name="side"', 'name="side_renamed"')
+    ran, skipped = incremental(scenario)
+    assert ran == {"side_renamed"}
+    assert skipped == {"clean", "enrich", "summarize"}
+
+
+def test_failed_previous_run(scenario: Path) -> None:
+    edit(nodes_py(scenario), "    out = cleaned.copy()", '    raise RuntimeError("boom")\n    out = cleaned.copy()')
+    edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 5')
+    failed = kedro_run(scenario, "--runner=waldo.kedro.IncrementalRunner")
+    assert failed.returncode != 0
+    edit(nodes_py(scenario), '    raise RuntimeError("boom")\n', "")
+    ran, skipped = incremental(scenario)
+    assert ran == {"enrich", "summarize"}
+    assert skipped == {"clean", "side"}
+
+
+def test_two_pipelines_sharing_nodes(scenario: Path) -> None:
+    ran, skipped = incremental(scenario, "--pipeline=shared", "--params=threshold=3")
+    assert ran == {"clean"}
+    assert skipped == {"side"}
+    ran, skipped = incremental(scenario, "--pipeline=main", "--params=threshold=3")
+    assert ran == {"enrich", "summarize"}  # clean already ran with threshold 3
+    assert skipped == {"clean"}
