@@ -56,3 +56,7 @@ class StepNotFound(WaldoError):
 class ExecutionStateError(WaldoError):
     """The execution's state does not allow it: a step of a completed execution, a step
     name used twice in one execution, the completion time of a running execution."""
+
+
+class Unfingerprintable(WaldoError):
+    """A value Waldo cannot fingerprint (it then counts as changed)."""

@@ -51,7 +51,7 @@ def side(raw2: pd.DataFrame) -> pd.DataFrame:
     return raw2.assign(flag=True)
 '''
 
-REGISTRY = '''
+REGISTRY = """
 from kedro.pipeline import Pipeline, node, pipeline
 
 from scen.nodes import clean, enrich, side, summarize
@@ -67,7 +67,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "main": pipeline([n_clean, n_enrich, n_summarize]),
         "shared": pipeline([n_clean, n_side]),
     }
-'''
+"""
 
 CATALOG = """
 raw: {type: pandas.CSVDataset, filepath: data/raw.csv}
@@ -164,7 +164,11 @@ def test_logic_edit_runs_node_and_downstream(scenario: Path) -> None:
 
 
 def test_downstream_logic_edit_pulls_in_memory_producer(scenario: Path) -> None:
-    edit(nodes_py(scenario), '"total": [enriched["double"].sum()]', '"total": [enriched["double"].max()]')
+    edit(
+        nodes_py(scenario),
+        '"total": [enriched["double"].sum()]',
+        '"total": [enriched["double"].max()]',
+    )
     ran, _ = incremental(scenario)
     assert ran == {"summarize", "enrich"}  # enrich's output lives only in memory
     detail = last_run(scenario)
@@ -204,11 +208,16 @@ def test_new_node(scenario: Path) -> None:
         "def extra(summary):\n    return summary\n\n\ndef side(",
     )
     registry = scenario / "src" / "scen" / "pipeline_registry.py"
-    edit(registry, "import clean, enrich, side, summarize", "import clean, enrich, extra, side, summarize")
+    edit(
+        registry,
+        "import clean, enrich, side, summarize",
+        "import clean, enrich, extra, side, summarize",
+    )
     edit(
         registry,
         "pipeline([n_clean, n_enrich, n_summarize, n_side])",
-        'pipeline([n_clean, n_enrich, n_summarize, n_side, node(extra, "summary", "extra_out", name="extra")])',
+        "pipeline([n_clean, n_enrich, n_summarize, n_side, "
+        'node(extra, "summary", "extra_out", name="extra")])',
     )
     ran, skipped = incremental(scenario)
     assert ran == {"extra"}
@@ -224,7 +233,11 @@ def test_renamed_node(scenario: Path) -> None:
 
 
 def test_failed_previous_run(scenario: Path) -> None:
-    edit(nodes_py(scenario), "    out = cleaned.copy()", '    raise RuntimeError("boom")\n    out = cleaned.copy()')
+    edit(
+        nodes_py(scenario),
+        "    out = cleaned.copy()",
+        '    raise RuntimeError("boom")\n    out = cleaned.copy()',
+    )
     edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 5')
     failed = kedro_run(scenario, "--runner=waldo.kedro.IncrementalRunner")
     assert failed.returncode != 0
@@ -235,9 +248,51 @@ def test_failed_previous_run(scenario: Path) -> None:
 
 
 def test_two_pipelines_sharing_nodes(scenario: Path) -> None:
-    ran, skipped = incremental(scenario, "--pipeline=shared", "--params=threshold=3")
+    ran, skipped = incremental(scenario, "--pipeline=shared", "--params=threshold=6")
     assert ran == {"clean"}
     assert skipped == {"side"}
-    ran, skipped = incremental(scenario, "--pipeline=main", "--params=threshold=3")
-    assert ran == {"enrich", "summarize"}  # clean already ran with threshold 3
+    ran, skipped = incremental(scenario, "--pipeline=main", "--params=threshold=6")
+    assert ran == {"enrich", "summarize"}  # clean already ran with threshold 6
     assert skipped == {"clean"}
+
+
+def waldo_json(root: Path, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "waldo.cli", "-C", str(root), *args, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_status_says_what_would_run_and_why(scenario: Path) -> None:
+    fresh = waldo_json(scenario, "status")
+    assert fresh["to_run"] == 0
+    assert {n["node"] for n in fresh["nodes"]} == ALL
+    edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 7')
+    (scenario / "data" / "side.csv").unlink()
+    stale = {n["node"]: n for n in waldo_json(scenario, "status")["nodes"]}
+    assert stale["enrich"]["stale"] and stale["enrich"]["reasons"] == ["code changed"]
+    assert stale["summarize"]["reasons"] == [
+        "upstream will change (input enriched from node enrich)"
+    ]
+    assert stale["side"]["reasons"] == ["output side_out is missing"]
+    assert not stale["clean"]["stale"]
+    main_only = waldo_json(scenario, "status", "--pipeline", "main")
+    assert {n["node"] for n in main_only["nodes"]} == {"clean", "enrich", "summarize"}
+
+
+def test_diff_between_two_runs(scenario: Path) -> None:
+    before = last_run(scenario)["run_id"]
+    edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 9')
+    incremental(scenario, "--params=threshold=1")
+    after = last_run(scenario)["run_id"]
+    result = waldo_json(scenario, "diff", before, after)
+    assert {"name": "threshold", "a": None, "b": 1} in result["params"]
+    nodes = {n["node"]: n for n in result["nodes"]}
+    assert "code changed" in nodes["enrich"]["details"]
+    assert "parameter threshold changed" in nodes["clean"]["details"]
+    assert "status skipped -> success" in nodes["clean"]["details"]
+    assert nodes["side"]["change"] == "same"  # skipped both times, nothing differs
+    assert (nodes["side"]["status_a"], nodes["side"]["status_b"]) == ("skipped", "skipped")

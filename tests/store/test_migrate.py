@@ -19,6 +19,7 @@ JOURNAL_TABLES = {
     "catalogs",
     "pipelines",
     "write_batches",
+    "dataset_versions",
     "model_checksums",
 }
 

@@ -6,7 +6,10 @@ content-addressed snapshots (catalogs, pipelines) and the seed's 8-character sho
 
 from __future__ import annotations
 
+from waldo.fingerprint._canonical import canonical
+from waldo.fingerprint._code import DEFAULT_DEPTH, code_fingerprint
 from waldo.fingerprint._content import canonical_json, content_digest, short_id
+from waldo.fingerprint._data import Fingerprint, data_fingerprint
 from waldo.fingerprint._files import ALGORITHM as FILE_DIGEST_ALGORITHM
 from waldo.fingerprint._files import (
     FileFingerprint,
@@ -17,17 +20,24 @@ from waldo.fingerprint._files import (
     fingerprint_glob,
     fingerprint_tree,
 )
+from waldo.fingerprint._params import params_fingerprint
 
 __all__ = [
+    "DEFAULT_DEPTH",
     "FILE_DIGEST_ALGORITHM",
     "FileFingerprint",
+    "Fingerprint",
     "StatCache",
+    "canonical",
     "canonical_json",
+    "code_fingerprint",
     "content_digest",
+    "data_fingerprint",
     "expand_patterns",
     "file_digest",
     "fingerprint_file",
     "fingerprint_glob",
     "fingerprint_tree",
+    "params_fingerprint",
     "short_id",
 ]

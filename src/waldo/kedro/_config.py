@@ -8,10 +8,12 @@ read with a fresh ``OmegaConfigLoader``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +51,26 @@ def strict_requested(loader: Any) -> bool:
     )
 
 
+@contextlib.contextmanager
+def quiet_kedro() -> Iterator[None]:
+    """Keep Kedro's own log lines (it logs to stdout) out of a command's output.
+
+    ``waldo ... --format json`` must print JSON and nothing else, but importing Kedro's
+    project machinery or creating a session logs through a handler writing to stdout.
+    """
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def settings_for_project(project_path: Path, env: str | None = None) -> Settings:
     """Settings of a Kedro project on disk, for commands run outside ``kedro run``."""
-    from kedro.config import OmegaConfigLoader
-
     conf = project_path / "conf"
     if not conf.is_dir():
         return resolve_settings(project_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # OmegaConf deprecation chatter, not the user's
+    with quiet_kedro():
+        from kedro.config import OmegaConfigLoader
+
         loader = OmegaConfigLoader(
             conf_source=str(conf), base_env="base", default_run_env=env or "local"
         )

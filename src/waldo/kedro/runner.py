@@ -23,6 +23,7 @@ from typing import Any
 
 from kedro.pipeline import Pipeline
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
+
 from waldo.kedro._incremental import plan
 
 log = logging.getLogger("waldo")
