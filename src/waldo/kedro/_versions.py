@@ -56,6 +56,10 @@ class Fingerprints:
         self._lock = threading.Lock()
         self._code: dict[int, tuple[Any, str | None]] = {}
         self._warned: set[str] = set()
+        # Where each dataset lives, per catalog: asked on every load and save, and a
+        # catalog does not change its datasets during a run.
+        self._where: dict[str, tuple[bool, Path | None]] = {}
+        self._where_catalog: Any = None
 
     def _stat_cache(self) -> StatCache:
         # One cache connection per process: a forked worker must not share its parent's.
@@ -109,10 +113,23 @@ class Fingerprints:
                 self._warn_once(f"cannot fingerprint {path} ({exc}); it counts as changed")
                 return None
 
+    def _location(self, catalog: Any, name: str) -> tuple[bool, Path | None]:
+        if catalog is not self._where_catalog:
+            self._where = {}
+            self._where_catalog = catalog
+        found = self._where.get(name)
+        if found is None:
+            persisted = is_persisted(catalog, name)
+            dataset = dataset_of(catalog, name) if persisted else None
+            versioned = getattr(dataset, "_version", None) is not None
+            found = (persisted, local_path(dataset) if persisted else None)
+            if not versioned:  # a versioned path moves with every save: never cache it
+                self._where[name] = found
+        return found
+
     def dataset(self, catalog: Any, name: str, data: Any = None, has_data: bool = False) -> Version:
         """The version of dataset ``name`` now (after a save, or at a load)."""
-        dataset = dataset_of(catalog, name)
-        path = local_path(dataset) if is_persisted(catalog, name) else None
+        _, path = self._location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
