@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.projects import kedro_run
-from waldo.kedro._project import write_project
+from waldo.kedro._project import kedro_env, write_project
 
 pytestmark = pytest.mark.slow
 
@@ -296,3 +296,21 @@ def test_diff_between_two_runs(scenario: Path) -> None:
     assert "status skipped -> success" in nodes["clean"]["details"]
     assert nodes["side"]["change"] == "same"  # skipped both times, nothing differs
     assert (nodes["side"]["status_a"], nodes["side"]["status_b"]) == ("skipped", "skipped")
+
+
+def test_waldo_run_is_an_incremental_kedro_run_with_its_options(scenario: Path) -> None:
+    edit(nodes_py(scenario), "return raw2.assign(flag=True)", "return raw2.assign(flag=False)")
+    done = subprocess.run(
+        [sys.executable, "-m", "waldo.cli", "-C", str(scenario), "run", "--pipeline", "shared"],
+        capture_output=True,
+        text=True,
+        env={**kedro_env(), "PYTHONUNBUFFERED": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "waldo: 1 of 2 nodes to run" in done.stdout + done.stderr
+    run = last_run(scenario)
+    assert run["pipeline_names"] == ["shared"]
+    assert {n["node_name"]: n["status"] for n in run["nodes"]} == {
+        "clean": "skipped",
+        "side": "success",
+    }

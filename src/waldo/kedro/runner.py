@@ -27,6 +27,10 @@ from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
 from waldo.kedro._incremental import plan
 
 log = logging.getLogger("waldo")
+if log.level == logging.NOTSET:
+    # Kedro's logging setup shows INFO for its own loggers only; the plan of an
+    # incremental run ("N of M nodes to run", and why) is the point of using it.
+    log.setLevel(logging.INFO)
 
 
 class _Incremental:
