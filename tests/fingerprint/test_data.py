@@ -78,3 +78,12 @@ def test_unknown_objects_are_recorded_as_unknown_with_one_warning(
     assert not first.known and first.digest is None and "Opaque" in first.kind
     assert second.digest is None
     assert len([r for r in caplog.records if "Opaque" in r.getMessage()]) == 1
+
+
+def test_polars_frames_hash_through_arrow() -> None:
+    pl = pytest.importorskip("polars")
+    a = pl.DataFrame({"x": [1, 2, 3], "y": ["a", "b", None]})
+    assert digest(a) == digest(pl.DataFrame({"x": [1, 2, 3], "y": ["a", "b", None]}))
+    assert digest(a) != digest(a.with_columns(pl.col("x") + 1))
+    assert data_fingerprint(a).kind == "polars.DataFrame"
+    assert digest(a) != digest(a.to_pandas())  # a different kind of object
