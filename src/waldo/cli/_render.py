@@ -118,10 +118,12 @@ def show_run(detail: RunDetail, out: Console) -> None:
             )
         )
     table = Table(header_style="bold", title="Nodes", title_justify="left")
-    for column in ("#", "node", "status", "started", "duration", "reads", "writes"):
+    with_reasons = any(node.reason for node in detail.nodes)
+    columns = ["#", "node", "status", "started", "duration", "reads", "writes"]
+    for column in columns + (["why"] if with_reasons else []):
         table.add_column(column)
     for index, node in enumerate(detail.nodes, start=1):
-        table.add_row(
+        cells: list[str | Text] = [
             str(index),
             node.node_name,
             status_text(node.status),
@@ -129,7 +131,10 @@ def show_run(detail: RunDetail, out: Console) -> None:
             fmt_duration(node.duration_s),
             _io(node.inputs),
             _io(node.outputs),
-        )
+        ]
+        if with_reasons:
+            cells.append(node.reason or "")
+        table.add_row(*cells)
     out.print(table)
     for node in detail.nodes:
         if node.status == "failed":
