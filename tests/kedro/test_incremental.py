@@ -314,3 +314,19 @@ def test_waldo_run_is_an_incremental_kedro_run_with_its_options(scenario: Path) 
         "clean": "skipped",
         "side": "success",
     }
+
+
+@pytest.mark.parametrize(
+    "runner", ["waldo.kedro.IncrementalThreadRunner", "waldo.kedro.IncrementalParallelRunner"]
+)
+def test_thread_and_parallel_variants_skip_the_same_nodes(scenario: Path, runner: str) -> None:
+    edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 4')
+    result = kedro_run(scenario, f"--runner={runner}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    nodes = {n["node_name"]: n["status"] for n in last_run(scenario)["nodes"]}
+    assert nodes == {
+        "clean": "skipped",
+        "side": "skipped",
+        "enrich": "success",
+        "summarize": "success",
+    }
