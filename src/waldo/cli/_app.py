@@ -12,6 +12,7 @@ import click
 from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
 from waldo._version import __version__
 from waldo.cli._context import CliState
+from waldo.cli._data import data
 from waldo.cli._render import (
     console,
     diff_table,
@@ -327,6 +328,7 @@ def demo(path: Path, force: bool, run_count: int) -> None:
 
 
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
+app.add_command(data)  # `waldo data ...`: versioned tables with Dolt (waldo.cli._data)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "DoltTableDataset": "waldo.kedro.dolt",
     "IncrementalParallelRunner": "waldo.kedro.runner",
     "IncrementalRunner": "waldo.kedro.runner",
     "IncrementalThreadRunner": "waldo.kedro.runner",

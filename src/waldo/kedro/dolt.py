@@ -1,0 +1,273 @@
+"""Versioned tables with Dolt: a Kedro dataset and the hooks that commit every run.
+
+- :class:`DoltTableDataset` saves a pandas DataFrame to a table of a Dolt database
+  (``doltlite`` file by default; a ``dolt sql-server`` through a ``mysql+pymysql://``
+  URL in ``credentials: {con: ...}``) and loads it back.
+- :data:`dolt_hooks` (entry point ``kedro.hooks: waldo_dolt``) works only when
+  ``waldo.yml`` names a database (``dolt: {database: data/warehouse.db}``):
+
+  * ``kedro run --params waldo_branch=NAME`` runs on branch NAME (created from the
+    current branch when missing). Dolt's checkout is per connection, so the database's
+    own current branch is never moved: after the run, on failure too, every later
+    connection is on the original branch again.
+  * after a successful run the database is committed with a message holding the run
+    id and the runtime parameters, only when a table changed; the commit hash is
+    recorded on the run in the journal (event ``dolt_commit``).
+  * a failed run commits nothing: what its nodes saved stays in the working set of
+    the branch, uncommitted, as after a failed ``git commit -a``; the next successful
+    run commits it together with its own changes.
+
+All Dolt work runs in a worker process (see :mod:`waldo.kedro._dolt_client`), so the
+``doltlite`` import-order trap cannot bite inside a ``kedro run``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractDataset, DatasetError
+
+from waldo.journal import get_recorder
+from waldo.kedro._config import _read, settings_from_loader
+from waldo.kedro._dolt_client import (
+    BRANCH_ENV,
+    DATABASE_ENV,
+    DoltError,
+    call,
+    database_from_config,
+)
+
+log = logging.getLogger("waldo")
+
+BRANCH_PARAM = "waldo_branch"
+COMMIT_EVENT = "dolt_commit"
+_MODES = ("replace", "append", "upsert")
+
+
+class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A pandas DataFrame stored as a table of a Dolt database.
+
+    ``catalog.yml``::
+
+        prices:
+          type: waldo.kedro.DoltTableDataset
+          table_name: prices
+          primary_key: [id]
+          database: data/warehouse.db    # default: waldo.yml's dolt.database
+          save_args: {if_exists: replace}  # or append, upsert
+
+    A frame without one of the primary-key columns raises a ``DatasetError`` naming it.
+    """
+
+    def __init__(
+        self,
+        *,
+        table_name: str,
+        primary_key: str | list[str],
+        database: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if not table_name:
+            raise DatasetError("DoltTableDataset needs a `table_name`.")
+        keys = [primary_key] if isinstance(primary_key, str) else list(primary_key or [])
+        if not keys:
+            raise DatasetError(f"DoltTableDataset {table_name!r} needs a `primary_key`.")
+        self._table = table_name
+        self._keys = [str(k) for k in keys]
+        self._database = database
+        self._con = (credentials or {}).get("con")
+        self._mode = str((save_args or {}).get("if_exists", "replace"))
+        if self._mode not in _MODES:
+            raise DatasetError(f"save_args.if_exists must be one of {', '.join(_MODES)}.")
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"table_name": self._table, "primary_key": self._keys, "database": self._db()}
+
+    def _db(self) -> str:
+        database = self._database or os.environ.get(DATABASE_ENV)
+        if not database:
+            raise DatasetError(
+                f"DoltTableDataset {self._table!r}: no database. Set `database:` in the "
+                "catalog entry or `dolt: {database: ...}` in conf/base/waldo.yml."
+            )
+        return str(Path(database).expanduser().resolve())
+
+    def _check_keys(self, data: pd.DataFrame) -> None:
+        missing = [k for k in self._keys if k not in data.columns]
+        if missing:
+            raise DatasetError(
+                f"DoltTableDataset {self._table!r}: the frame lacks primary-key column(s) "
+                f"{', '.join(missing)} (it has {', '.join(map(str, data.columns))})."
+            )
+        if data.duplicated(subset=self._keys).any():
+            raise DatasetError(
+                f"DoltTableDataset {self._table!r}: duplicate primary keys "
+                f"({', '.join(self._keys)}) in the frame."
+            )
+
+    def _save(self, data: pd.DataFrame) -> None:
+        self._check_keys(data)
+        if self._con:
+            self._server_save(data)
+            return
+        with tempfile.TemporaryDirectory(prefix="waldo-dolt-") as tmp:
+            frame = Path(tmp) / "frame.parquet"
+            data.to_parquet(frame, index=False)
+            try:
+                call(
+                    "save",
+                    database=self._db(),
+                    table=self._table,
+                    primary_key=self._keys,
+                    if_exists=self._mode,
+                    frame=str(frame),
+                    branch=os.environ.get(BRANCH_ENV),
+                )
+            except DoltError as exc:
+                raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
+
+    def _load(self) -> pd.DataFrame:
+        if self._con:
+            return self._server_load()
+        with tempfile.TemporaryDirectory(prefix="waldo-dolt-") as tmp:
+            frame = Path(tmp) / "frame.parquet"
+            try:
+                call(
+                    "load",
+                    database=self._db(),
+                    table=self._table,
+                    frame=str(frame),
+                    branch=os.environ.get(BRANCH_ENV),
+                )
+            except DoltError as exc:
+                raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
+            return pd.read_parquet(frame)
+
+    def _exists(self) -> bool:
+        try:
+            self._load()
+        except DatasetError:
+            return False
+        return True
+
+    # -- dolt sql-server (MySQL protocol); not tested here: no server on CI ------------
+    def _server_engine(self) -> Any:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(str(self._con))
+        branch = os.environ.get(BRANCH_ENV)
+        if branch:
+
+            @sa.event.listens_for(engine, "connect")
+            def _checkout(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("CALL DOLT_CHECKOUT(%s)", (branch,))
+                cur.close()
+
+        return engine
+
+    def _server_save(self, data: pd.DataFrame) -> None:
+        mode = "append" if self._mode == "append" else "replace"
+        data.to_sql(self._table, self._server_engine(), if_exists=mode, index=False)
+
+    def _server_load(self) -> pd.DataFrame:
+        return pd.read_sql_table(self._table, self._server_engine())
+
+
+class DoltHooks:
+    """Commit the Dolt database after each successful run; run on a branch on request."""
+
+    def __init__(self) -> None:
+        self._database: Path | None = None
+        self._loader: Any = None
+        self._project_path: Path | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._project_path = Path(context.project_path)
+        self._loader = context.config_loader
+        try:
+            self._database = database_from_config(self._project_path, _read(self._loader, "waldo"))
+        except Exception as exc:  # a bad waldo.yml must not break the run
+            log.warning("waldo: Dolt disabled: %s", exc)
+            self._database = None
+
+    def _set_env(self, name: str, value: str | None) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if self._database is None:
+            return
+        self._set_env(DATABASE_ENV, str(self._database))
+        branch = (run_params.get("runtime_params") or {}).get(BRANCH_PARAM)
+        self._set_env(BRANCH_ENV, str(branch) if branch else None)
+        if branch:
+            self._database.parent.mkdir(parents=True, exist_ok=True)
+            created = call("ensure_branch", database=str(self._database), branch=str(branch))
+            log.info("waldo: Dolt branch %s%s for this run", branch, " (new)" if created else "")
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if self._database is None:
+            return
+        try:
+            self._commit(run_params)
+        except Exception as exc:  # never break a finished pipeline over the commit
+            log.warning("waldo: could not commit the Dolt database: %s", exc)
+        finally:
+            self._restore_env()
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
+        # Nothing is committed; the branch's working set keeps what the nodes saved.
+        self._restore_env()
+
+    def _commit(self, run_params: dict[str, Any]) -> None:
+        if self._database is None or not self._database.exists():
+            return
+        run_id = str(run_params.get("run_id"))
+        params = run_params.get("runtime_params") or {}
+        message = f"waldo run {run_id}\n\nruntime params: {json.dumps(params, sort_keys=True)}"
+        result = call(
+            "commit",
+            database=str(self._database),
+            message=message,
+            branch=os.environ.get(BRANCH_ENV),
+        )
+        commit = result.get("commit")
+        if not commit:
+            log.info("waldo: Dolt database unchanged; nothing to commit")
+            return
+        log.info("waldo: Dolt commit %s on %s", commit[:12], result.get("branch"))
+        if self._loader is not None and self._project_path is not None:
+            settings = settings_from_loader(self._loader, self._project_path)
+            recorder = get_recorder(settings)
+            recorder.event(run_id, COMMIT_EVENT, commit, target_id=commit[:8])
+            recorder.flush()
+
+
+dolt_hooks = DoltHooks()
