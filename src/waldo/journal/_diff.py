@@ -52,7 +52,9 @@ _MISSING = object()
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
+    if isinstance(value, dict):
+        if not value and prefix:
+            out[prefix] = {}
         for key, item in value.items():
             _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
     else:

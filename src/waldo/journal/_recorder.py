@@ -217,12 +217,22 @@ class Recorder:
         reason: str,
         func_name: str | None = None,
         code_hash: str | None = None,
+        params_hashes: Mapping[str, Any] | None = None,
+        input_versions: Mapping[str, Any] | None = None,
+        output_versions: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record a node an incremental run did not run, and why."""
+        """Record a node an incremental run did not run, and why.
+
+        A skipped node is as of its last successful run: its fingerprints are that
+        run's, so diffs and lineage see the versions it stands for.
+        """
         now = time.time()
         self.writer.put(
             "node_runs",
             {
+                "params_hashes": dict(params_hashes or {}),
+                "input_versions": dict(input_versions or {}),
+                "output_versions": dict(output_versions or {}),
                 "id": node_run_id(run_id, node_name),
                 "run_id": run_id,
                 "node_name": node_name,

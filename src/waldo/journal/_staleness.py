@@ -58,6 +58,7 @@ class Decision:
     run: bool
     reasons: list[str] = field(default_factory=list)
     last_run_id: str | None = None
+    record: NodeRecord | None = None
 
     @property
     def summary(self) -> str:
@@ -93,7 +94,9 @@ def decide(
 
     for node in nodes:
         record = records.get(node.name)
-        decision = Decision(node.name, False, last_run_id=record.run_id if record else None)
+        decision = Decision(
+            node.name, False, last_run_id=record.run_id if record else None, record=record
+        )
         reasons = decision.reasons
         if record is None:
             reasons.append("never ran")

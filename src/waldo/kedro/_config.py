@@ -58,9 +58,15 @@ def quiet_kedro() -> Iterator[None]:
     ``waldo ... --format json`` must print JSON and nothing else, but importing Kedro's
     project machinery or creating a session logs through a handler writing to stdout.
     """
+    kedro_log = logging.getLogger("kedro")
+    level = kedro_log.level
     with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("ignore")
-        yield
+        kedro_log.setLevel(logging.WARNING)  # "Loading data from ..." is noise here
+        try:
+            yield
+        finally:
+            kedro_log.setLevel(level)
 
 
 def settings_for_project(project_path: Path, env: str | None = None) -> Settings:

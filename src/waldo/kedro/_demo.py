@@ -67,10 +67,30 @@ from waldo_demo.nodes import build_report, clean_orders, summarise_countries, to
 def register_pipelines() -> dict[str, Pipeline]:
     sales = pipeline(
         [
-            node(clean_orders, ["raw_orders", "params:min_amount"], "clean_orders"),
-            node(summarise_countries, "clean_orders", "country_summary"),
-            node(top_customers, ["clean_orders", "params:top_n"], "top_customers"),
-            node(build_report, ["country_summary", "top_customers"], "report"),
+            node(
+                clean_orders,
+                ["raw_orders", "params:min_amount"],
+                "clean_orders",
+                name="clean_orders",
+            ),
+            node(
+                summarise_countries,
+                "clean_orders",
+                "country_summary",
+                name="summarise_countries",
+            ),
+            node(
+                top_customers,
+                ["clean_orders", "params:top_n"],
+                "top_customers",
+                name="top_customers",
+            ),
+            node(
+                build_report,
+                ["country_summary", "top_customers"],
+                "report",
+                name="build_report",
+            ),
         ]
     )
     return {"__default__": sales, "sales": sales}

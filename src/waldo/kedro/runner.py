@@ -64,7 +64,16 @@ class _Incremental:
                     f"up to date (same code, parameters and inputs as run {decision.last_run_id})"
                 )
                 log.info("waldo: skip %s: %s", decision.node, reason)
-                recorder.node_skipped(current_run, decision.node, reason)
+                record = decision.record
+                recorder.node_skipped(
+                    current_run,
+                    decision.node,
+                    reason,
+                    code_hash=record.code_hash if record else None,
+                    params_hashes=record.params_hashes if record else None,
+                    input_versions=record.input_versions if record else None,
+                    output_versions=record.output_versions if record else None,
+                )
         hooks.note_plan(decisions)
         filtered = pipeline.filter(node_names=to_run) if to_run else Pipeline([])
         return super().run(  # type: ignore[misc,no-any-return]
