@@ -30,10 +30,11 @@ def make_prices(start, stop, factor):
     return pd.DataFrame({"id": ids, "price": prices, "name": [f"item{i}" for i in ids]})
 
 
-def summarise(prices, fail):
+def summarise(prices, seed, fail):
     if fail:
         raise ValueError("summarise failed on purpose")
-    return pd.DataFrame({"total": [float(prices["price"].sum())]})
+    total = float(prices["price"].sum()) + float(seed["offset"].sum())
+    return pd.DataFrame({"total": [total]})
 """
 
 REGISTRY_PY = """
@@ -46,7 +47,7 @@ def register_pipelines():
     pipe = Pipeline([
         node(make_prices, ["params:start", "params:stop", "params:factor"], "prices",
              name="make_prices"),
-        node(summarise, ["prices", "params:fail"], "summary", name="summarise"),
+        node(summarise, ["prices", "seed", "params:fail"], "summary", name="summarise"),
     ])
     return {"__default__": pipe}
 """
@@ -56,6 +57,10 @@ prices:
   type: waldo.kedro.DoltTableDataset
   table_name: prices
   primary_key: [id]
+
+seed:
+  type: pandas.CSVDataset
+  filepath: data/seed.csv
 
 summary:
   type: pandas.CSVDataset
@@ -83,6 +88,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         local_files={"conf/base/waldo.yml": "dolt:\n  database: data/warehouse.db\n"},
     )
     (root / "data").mkdir()
+    (root / "data" / "seed.csv").write_text("offset\n1\n")
     return root
 
 
@@ -159,6 +165,13 @@ def test_a_branch_run_leaves_main_untouched(project: Path) -> None:
     diff = waldo_json(project, "data", "diff", "prices", "--from", "main", "--to", "experiment")
     assert diff["added"] == [] and diff["removed"] == []
     assert diff["modified"] == [{"key": {"id": 2}, "changes": {"price": {"old": 60, "new": 100}}}]
+
+    # branch-local files: the save went to the branch copy, the load of seed (no branch
+    # copy) read the main file, and main's summary is untouched
+    data = project / "data"
+    assert (data / "summary@experiment.csv").read_text() == "total\n281.0\n"
+    assert (data / "summary.csv").read_text() == "total\n241.0\n"
+    assert not (data / "seed@experiment.csv").exists()
 
     # the next run without a branch is on main again
     back = run(project, "start=2,stop=6,factor=3")

@@ -13,6 +13,10 @@
   * after a successful run the database is committed with a message holding the run
     id and the runtime parameters, only when a table changed; the commit hash is
     recorded on the run in the journal (event ``dolt_commit``).
+  * with a branch set, plain file datasets of ``catalog.yml`` are branch-local:
+    saves go to ``<stem>@<branch>.<suffix>`` next to the file, loads read that copy
+    when it exists and the main file otherwise (the catalog is rewritten in
+    ``after_catalog_created``; this works with or without a Dolt database).
   * a failed run commits nothing: what its nodes saved stays in the working set of
     the branch, uncommitted, as after a failed ``git commit -a``; the next successful
     run commits it together with its own changes.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -115,7 +120,7 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"({', '.join(self._keys)}) in the frame."
             )
 
-    def _save(self, data: pd.DataFrame) -> None:
+    def save(self, data: pd.DataFrame) -> None:
         self._check_keys(data)
         if self._con:
             self._server_save(data)
@@ -136,7 +141,7 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             except DoltError as exc:
                 raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
 
-    def _load(self) -> pd.DataFrame:
+    def load(self) -> pd.DataFrame:
         if self._con:
             return self._server_load()
         with tempfile.TemporaryDirectory(prefix="waldo-dolt-") as tmp:
@@ -155,7 +160,7 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _exists(self) -> bool:
         try:
-            self._load()
+            self.load()
         except DatasetError:
             return False
         return True
@@ -182,6 +187,59 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _server_load(self) -> pd.DataFrame:
         return pd.read_sql_table(self._table, self._server_engine())
+
+
+class BranchLocalDataset(AbstractDataset[Any, Any]):
+    """A file dataset on a branch: saves go to the branch copy of the file; loads read
+    the branch copy when it exists and the main copy otherwise ("steel toes")."""
+
+    def __init__(self, main: AbstractDataset[Any, Any], branch: AbstractDataset[Any, Any]):
+        self._main = main
+        self._branch = branch
+
+    def _describe(self) -> dict[str, Any]:
+        return {"main": self._main._describe(), "branch": self._branch._describe()}
+
+    def load(self) -> Any:
+        return (self._branch if self._branch.exists() else self._main).load()
+
+    def save(self, data: Any) -> None:
+        self._branch.save(data)
+
+    def _exists(self) -> bool:
+        return self._branch.exists() or self._main.exists()
+
+
+def branch_path(filepath: str, branch: str) -> str:
+    """``data/summary.csv`` on branch ``exp`` -> ``data/summary@exp.csv``."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", branch)
+    head, sep, name = filepath.rpartition("/")
+    stem, dot, suffix = name.partition(".")
+    return f"{head}{sep}{stem}@{safe}{dot}{suffix}"
+
+
+def branch_catalog(catalog: Any, conf_catalog: dict[str, Any], branch: str) -> list[str]:
+    """Swap each plain file dataset of ``catalog`` for its branch-local twin.
+
+    Only entries written out in ``catalog.yml`` with a ``filepath`` and no
+    ``credentials`` are switched (factory patterns and remote stores are left as is).
+    """
+    switched = []
+    for name, config in conf_catalog.items():
+        if "{" in name or not isinstance(config, dict):
+            continue
+        filepath = config.get("filepath")
+        if not isinstance(filepath, str) or config.get("credentials") or name not in catalog:
+            continue
+        twin = dict(config, filepath=branch_path(filepath, branch))
+        try:
+            copy = AbstractDataset.from_config(name, twin)
+            catalog[name] = BranchLocalDataset(catalog.get(name), copy)
+        except Exception as exc:  # leave a dataset we cannot rebuild on main's file
+            log.warning("waldo: %s stays on its main file on branch %s: %s", name, branch, exc)
+            continue
+        switched.append(name)
+    return switched
 
 
 class DoltHooks:
@@ -217,6 +275,17 @@ class DoltHooks:
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+    @hook_impl
+    def after_catalog_created(
+        self, catalog: Any, conf_catalog: dict[str, Any], parameters: dict[str, Any]
+    ) -> None:
+        # Kedro passes the catalog's parameter entries: "parameters", "params:<name>"
+        branch = (parameters or {}).get(f"params:{BRANCH_PARAM}")
+        if branch:
+            switched = branch_catalog(catalog, conf_catalog or {}, str(branch))
+            if switched:
+                log.info("waldo: branch-local files on %s: %s", branch, ", ".join(switched))
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
