@@ -208,3 +208,15 @@ def test_stems(tree: Path) -> None:
     assert prints["archive.tar.gz"].stem == "archive.tar"
     assert prints["Makefile"].stem == "Makefile"
     assert prints["staging/deep/items.sql"].stem == "items"
+
+
+def test_tree_walk_matches_the_double_star_pattern(tmp_path: Path) -> None:
+    from waldo.fingerprint import fingerprint_glob, fingerprint_tree
+
+    for relative in ["a.txt", "sub/b.csv", "sub/deeper/c.sql", ".hidden", ".git/x", "sub/.h/y"]:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(relative)
+    tree = fingerprint_tree(tmp_path)
+    assert list(tree) == ["a.txt", "sub/b.csv", "sub/deeper/c.sql"]
+    assert tree == fingerprint_glob(tmp_path, ["**/*"])

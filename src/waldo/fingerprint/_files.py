@@ -168,10 +168,8 @@ class StatCache:
         if self._db is None:
             self.misses += 1
             return None
-        row: tuple[object, ...] | None
-        if any(path.startswith(prefix) for prefix in self._preloaded):
-            row = self._loaded.get(path)
-        else:
+        row: tuple[object, ...] | None = self._loaded.get(path)
+        if row is None and not any(path.startswith(prefix) for prefix in self._preloaded):
             try:
                 row = self._db.execute(
                     "SELECT size, mtime_ns, ctime_ns, inode, device, algorithm, digest,"
@@ -396,8 +394,49 @@ def fingerprint_glob(
     return {fp.relative_path: fp for fp in _iter_fingerprints(root, relative_paths, cache)}
 
 
+def _scan_tree(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
+    """(relative, absolute, stat) of every non-hidden regular file under ``root``.
+
+    The same files as the pattern ``**/*`` (hidden files and folders skipped, folder
+    symlinks not followed), in one ``os.scandir`` pass that also yields each file's
+    stat: a re-status of an unchanged tree reads no file and walks it only once.
+    """
+    stack = [("", root)]
+    while stack:
+        relative_dir, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read {folder}: {exc.strerror or exc}.") from exc
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((relative, entry.path))
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue  # a broken symlink, or removed meanwhile
+            except OSError as exc:
+                raise InvalidInput(f"Cannot read {entry.path}: {exc.strerror or exc}.") from exc
+            if stat_mod.S_ISREG(st.st_mode):
+                yield relative, entry.path, st
+
+
 def fingerprint_tree(
     base: str | os.PathLike[str], cache: StatCache | None = None
 ) -> dict[str, FileFingerprint]:
     """Fingerprints of every (non-hidden) file under ``base``, by relative path."""
-    return fingerprint_glob(base, ["**/*"], cache)
+    root = _check_base(base)
+    if cache is not None:
+        cache.preload(root)
+    found: dict[str, FileFingerprint] = {}
+    for relative, absolute, st in sorted(_scan_tree(root)):
+        try:
+            digest = _fingerprint(absolute, st, cache)
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read {absolute}: {exc.strerror or exc}.") from exc
+        found[relative] = FileFingerprint(relative, st.st_size, st.st_mtime_ns, digest)
+    return found
