@@ -148,6 +148,10 @@ def test_a_run_that_changes_nothing_commits_nothing(project: Path) -> None:
     again = run(project, "start=2,stop=6,factor=3")
     assert again.returncode == 0, again.stderr
     assert len(waldo_json(project, "data", "log", "prices")) == 2
+    unchanged = run_ids(project)[-1]
+    result = waldo(project, "data", "diff", "prices", "--from", unchanged, "--to", "main")
+    assert result.returncode == 2
+    assert "made no Dolt commit" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_branch_run_leaves_main_untouched(project: Path) -> None:
@@ -184,6 +188,11 @@ def test_a_failed_run_commits_nothing(project: Path) -> None:
     failed = run(project, "start=2,stop=6,factor=7,fail=true")
     assert failed.returncode != 0
     assert waldo_json(project, "data", "log", "prices") == before
+    failed_on_branch = run(project, "waldo_branch=broken,start=2,stop=6,factor=9,fail=true")
+    assert failed_on_branch.returncode != 0
+    assert waldo_json(project, "data", "log", "prices") == before
+    branches = {b["name"]: b["hash"] for b in waldo_json(project, "data", "branches")}
+    assert branches["broken"] == branches["main"]  # created, nothing committed on it
     # the saved table stays in the working set, uncommitted: a later good run commits it
     good = run(project, "start=2,stop=6,factor=7")
     assert good.returncode == 0, good.stderr

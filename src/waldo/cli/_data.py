@@ -8,11 +8,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from waldo._errors import ConfigError, RunNotFound
+from waldo._errors import ConfigError, InvalidInput, RunNotFound
 from waldo.cli._context import CliState, _read_yaml
 from waldo.cli._render import console, print_json
 from waldo.journal import find_project_root
-from waldo.kedro._dolt_client import call, commit_of, database_from_config
+from waldo.kedro._dolt_client import call, database_from_config
 
 COMMIT_EVENT = "dolt_commit"  # the event the Dolt hooks record (waldo.kedro.dolt)
 
@@ -48,10 +48,13 @@ def _commit_for(state: CliState, ref: str) -> str:
         events = state.journal.history.events(ref, [COMMIT_EVENT])
     except RunNotFound:
         return ref
-    found = {str(e.get("target_name")) for e in events if e.get("target_name")}
+    found = [str(e.get("target_name")) for e in events if e.get("target_name")]
     if not found:
-        return ref
-    return commit_of(ref, {ref: sorted(found)[-1]})
+        raise InvalidInput(
+            f"Run {ref} made no Dolt commit (it failed, changed no table, or ran without "
+            "`dolt:` in waldo.yml); `waldo data log TABLE` lists the commits."
+        )
+    return found[-1]
 
 
 @click.group("data")

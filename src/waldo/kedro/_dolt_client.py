@@ -74,6 +74,8 @@ def _worker_module() -> ModuleType:
 def call(op: str, **request: Any) -> Any:
     """Run one Dolt operation (see ``_dolt_worker.OPS``) and return its result."""
     request["op"] = op
+    if importlib.util.find_spec("doltlite") is None:
+        raise DoltError("Dolt tables need doltlite: pip install 'waldo[dolt]'.")
     if os.environ.get(MODE_ENV, "").strip().lower() == "inprocess":
         worker = _worker_module()
         try:
@@ -111,8 +113,3 @@ def database_from_config(project_path: Path, waldo_conf: dict[str, Any]) -> Path
         raise ConfigError("waldo.yml: `dolt:` needs `database: <path of the Dolt file>`.")
     path = Path(str(dolt["database"])).expanduser()
     return path if path.is_absolute() else project_path / path
-
-
-def commit_of(ref: str, run_commits: dict[str, str]) -> str:
-    """A run id (as recorded in the journal) -> its Dolt commit; anything else as is."""
-    return run_commits.get(ref, ref)

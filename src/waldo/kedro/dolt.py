@@ -33,14 +33,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, DatasetError
 
 from waldo.journal import get_recorder
-from waldo.kedro._config import _read, settings_from_loader
+from waldo.kedro._config import _read, settings_from_loader, strict_requested
 from waldo.kedro._dolt_client import (
     BRANCH_ENV,
     DATABASE_ENV,
@@ -49,6 +48,9 @@ from waldo.kedro._dolt_client import (
     database_from_config,
 )
 
+if TYPE_CHECKING:  # pandas is imported on first load/save: the hooks run in every project
+    import pandas as pd
+
 log = logging.getLogger("waldo")
 
 BRANCH_PARAM = "waldo_branch"
@@ -56,7 +58,7 @@ COMMIT_EVENT = "dolt_commit"
 _MODES = ("replace", "append", "upsert")
 
 
-class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+class DoltTableDataset(AbstractDataset["pd.DataFrame", "pd.DataFrame"]):
     """A pandas DataFrame stored as a table of a Dolt database.
 
     ``catalog.yml``::
@@ -156,6 +158,8 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 )
             except DoltError as exc:
                 raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
+            import pandas as pd
+
             return pd.read_parquet(frame)
 
     def _exists(self) -> bool:
@@ -186,6 +190,8 @@ class DoltTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         data.to_sql(self._table, self._server_engine(), if_exists=mode, index=False)
 
     def _server_load(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_sql_table(self._table, self._server_engine())
 
 
@@ -305,7 +311,9 @@ class DoltHooks:
             return
         try:
             self._commit(run_params)
-        except Exception as exc:  # never break a finished pipeline over the commit
+        except Exception as exc:  # never break a finished pipeline over the commit...
+            if self._loader is not None and strict_requested(self._loader):
+                raise  # ...unless the user asked for strict mode
             log.warning("waldo: could not commit the Dolt database: %s", exc)
         finally:
             self._restore_env()
