@@ -73,3 +73,16 @@ def test_a_frame_without_its_primary_key_is_a_dataset_error(tmp_path: Path) -> N
     )
     with pytest.raises(DatasetError, match="lacks primary-key column\\(s\\) day"):
         data.save(pd.DataFrame({"id": [1], "v": [1.0]}))
+
+
+def test_waldo_kedro_never_imports_doltlite() -> None:
+    code = (
+        "import sys, waldo.kedro as k\n"
+        "assert k.DoltTableDataset and issubclass(k.DoltImportOrderError, k.DoltError)\n"
+        "print('doltlite' in sys.modules, 'pandas' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]

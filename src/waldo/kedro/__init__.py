@@ -12,6 +12,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "DoltError": "waldo.kedro._dolt_client",
+    "DoltImportOrderError": "waldo.kedro._dolt_client",
     "DoltTableDataset": "waldo.kedro.dolt",
     "IncrementalParallelRunner": "waldo.kedro.runner",
     "IncrementalRunner": "waldo.kedro.runner",
