@@ -88,6 +88,7 @@ class Recorder:
         self._stop_heartbeat = threading.Event()
         self._warned: set[str] = set()
         self._pid = os.getpid()
+        self._preparing: threading.Thread | None = None
 
     # -- problems -------------------------------------------------------------------
     def _warn(self, message: str) -> None:
@@ -95,11 +96,27 @@ class Recorder:
             self._warned.add(message)
             log.warning("waldo: %s", message)
 
+    def prepare_store(self) -> None:
+        """Start reaching the store in the background (driver import, connection,
+        schema check) so that :meth:`check_store` at run start finds it ready."""
+        if self._preparing is not None:
+            return
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # check_store reports the problem
+                self.store.ensure_schema()
+
+        self._preparing = threading.Thread(target=work, name="waldo-connect", daemon=True)
+        self._preparing.start()
+
     def check_store(self) -> bool:
         """Reach the store (creating or migrating its tables); warn or raise if it fails.
 
         Returns True when the store answered. In strict mode a failure raises.
         """
+        preparing, self._preparing = self._preparing, None
+        if preparing is not None:
+            preparing.join(timeout=30)
         try:
             self.store.ensure_schema()
             return True

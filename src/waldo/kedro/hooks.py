@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -47,6 +48,7 @@ from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 from waldo.kedro._versions import Fingerprints
 
 log = logging.getLogger("waldo")
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-prepare")
 
 # os.getpid() is a system call; the hooks ask on every call, so keep it current here.
 _current_pid = [os.getpid()]
@@ -120,6 +122,7 @@ class WaldoHooks:
         self._disabled = False
         self._strict = False
         self._adopted: str | None = None
+        self._git: Future[tuple[str | None, bool | None]] | None = None
         self._config_error: ConfigError | None = None
         self._catalog: Any = None
         self._fingerprints: Fingerprints | None = None
@@ -228,6 +231,11 @@ class WaldoHooks:
             raise ConfigError(f"not recording this run: {exc}") from exc
         self._use_settings(settings)
         self._event_before_run("after_context_created", self._project)
+        if self._recorder is not None:
+            # While Kedro builds the catalog and pipelines: connect to the store and
+            # ask git for the commit, so the run starts without waiting for either.
+            self._recorder.prepare_store()
+            self._git = _BACKGROUND.submit(git_state, project_path)
 
     @hook_impl
     @_guarded
@@ -267,7 +275,8 @@ class WaldoHooks:
         pipeline_hash = recorder.snapshot(
             "pipelines", pipeline_content(pipeline), name="+".join(names)
         )
-        sha, dirty = git_state(project_path)
+        sha, dirty = self._git.result() if self._git is not None else git_state(project_path)
+        self._git = None
         import kedro
 
         recorder.start_run(
