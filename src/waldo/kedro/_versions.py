@@ -60,6 +60,7 @@ class Fingerprints:
         # catalog does not change its datasets during a run.
         self._where: dict[str, tuple[bool, Path | None]] = {}
         self._where_catalog: Any = None
+        self._memory_versions: dict[str, Version] = {}
 
     def _stat_cache(self) -> StatCache:
         # One cache connection per process: a forked worker must not share its parent's.
@@ -116,6 +117,7 @@ class Fingerprints:
     def _location(self, catalog: Any, name: str) -> tuple[bool, Path | None]:
         if catalog is not self._where_catalog:
             self._where = {}
+            self._memory_versions = {}
             self._where_catalog = catalog
         found = self._where.get(name)
         if found is None:
@@ -127,20 +129,39 @@ class Fingerprints:
                 self._where[name] = found
         return found
 
-    def dataset(self, catalog: Any, name: str, data: Any = None, has_data: bool = False) -> Version:
-        """The version of dataset ``name`` now (after a save, or at a load)."""
-        _, path = self._location(catalog, name)
+    def dataset(
+        self,
+        catalog: Any,
+        name: str,
+        data: Any = None,
+        has_data: bool = False,
+        loading: bool = False,
+    ) -> Version:
+        """The version of dataset ``name`` now (after a save, or at a load).
+
+        A dataset that lives only in memory is loaded as a copy of what was saved in
+        the same run, so its load takes the version recorded at the save instead of
+        hashing the data again.
+        """
+        persisted, path = self._location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
             return Version(None)
+        if loading and not persisted:
+            saved = self._memory_versions.get(name)
+            if saved is not None:
+                return saved
         fingerprint = data_fingerprint(data)
         if not fingerprint.known:
             self._warn_once(
                 f"dataset {name} ({fingerprint.kind}) cannot be fingerprinted "
                 f"({fingerprint.reason}); it counts as changed"
             )
-        return Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
+        version = Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
+        if not persisted and not loading:
+            self._memory_versions[name] = version
+        return version
 
     def persisted(self, catalog: Any, name: str) -> bool:
         return not is_parameter(name) and is_persisted(catalog, name)

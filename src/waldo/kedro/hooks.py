@@ -457,7 +457,9 @@ class WaldoHooks:
         loaded = event_type == "after_dataset_loaded"
         fingerprints = self.fingerprints
         if fingerprints is not None and not is_parameter(dataset_name):
-            version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
+            version = fingerprints.dataset(
+                self._catalog, dataset_name, data, has_data=True, loading=loaded
+            )
             (state.input_versions if loaded else state.output_versions)[dataset_name] = (
                 version.version
             )
