@@ -14,6 +14,7 @@ from waldo._version import __version__
 from waldo.cli._context import CliState
 from waldo.cli._data import data
 from waldo.cli._render import (
+    FORMAT,
     console,
     diff_table,
     print_json,
@@ -46,16 +47,6 @@ class WaldoGroup(click.Group):
             return super().invoke(ctx)
         except WaldoError as exc:
             raise WaldoCommandError(exc) from exc
-
-
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for programs.",
-)
 
 
 @click.group(

@@ -10,20 +10,11 @@ from rich.table import Table
 
 from waldo._errors import ConfigError, InvalidInput, RunNotFound
 from waldo.cli._context import CliState, _read_yaml
-from waldo.cli._render import console, print_json
+from waldo.cli._render import FORMAT, console, print_json
 from waldo.journal import find_project_root
 from waldo.kedro._dolt_client import call, database_from_config
 
 COMMIT_EVENT = "dolt_commit"  # the event the Dolt hooks record (waldo.kedro.dolt)
-
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for programs.",
-)
 
 
 def _database(state: CliState) -> str:

@@ -6,11 +6,23 @@ import json
 from datetime import datetime
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
+
+#: The ``--format`` option every listing command shares.
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, JSON for programs.",
+)
+
 
 STATUS_STYLE = {
     "success": "green",

@@ -7,7 +7,6 @@ soon as its process is gone.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from datetime import datetime
@@ -17,21 +16,9 @@ from waldo._errors import RunNotFound
 from waldo.journal._diff import RunDiff, diff_runs
 from waldo.journal._model import NodeRun, RunDetail, RunSummary
 from waldo.journal._staleness import NodeRecord
-from waldo.store import Store, queries
+from waldo.store import Store, pid_alive, queries
 
 LATEST_ALIASES = ("latest", "last", "@")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 def _is_zombie(pid: int) -> bool:
@@ -88,7 +75,7 @@ class History:
             gone = (
                 run.get("host") == here
                 and isinstance(pid, int)
-                and (not _pid_alive(pid) or _is_zombie(pid))
+                and (not pid_alive(pid) or _is_zombie(pid))
             )
             if expired or gone:
                 dead.append(run["run_id"])

@@ -10,7 +10,7 @@ from waldo.store import _queries as queries
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row
 from waldo.store._engine import mask_url, parse_store_url
-from waldo.store._spool import ReplayReport, Spool, store_key
+from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
 from waldo.store._writer import BatchWriter, FlushResult
 
@@ -25,6 +25,7 @@ __all__ = [
     "executions",
     "mask_url",
     "parse_store_url",
+    "pid_alive",
     "queries",
     "schema",
     "store_key",

@@ -80,13 +80,16 @@ class ReplayReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    except OSError:
+        return False
     return True
 
 
@@ -148,7 +151,7 @@ class Spool:
         files = sorted(self.directory.glob(f"{prefix}*.jsonl"))
         for claimed in self.directory.glob(f"{prefix}*.jsonl{_CLAIM}*"):
             owner = claimed.name.rsplit(_CLAIM, 1)[1]
-            if owner.isdigit() and not _pid_alive(int(owner)):
+            if owner.isdigit() and not pid_alive(int(owner)):
                 files.append(claimed)  # a replay that died: take it over
         return files
 
