@@ -86,6 +86,8 @@ def resolve_settings(
     creds = credentials or {}
     env = os.environ if environ is None else environ
     unknown = set(conf) - {"store", "strict", "enabled", "spool_dir", "heartbeat_seconds"}
+    # Everything else (e.g. ``preflight``, ``fingerprints``, ``dolt``) is for the
+    # integrations, which read it from ``Settings.extra``.
     extra = {k: conf[k] for k in unknown}
 
     store = conf.get("store")

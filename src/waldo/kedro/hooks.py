@@ -44,6 +44,7 @@ from waldo.journal import (
 from waldo.kedro._config import settings_from_loader, strict_requested
 from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
+from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 from waldo.kedro._versions import Fingerprints
 
@@ -67,6 +68,8 @@ def _guarded(method: F) -> F:
             return None
         try:
             return method(self, *args, **kwargs)
+        except PreflightError:
+            raise  # preflight exists to stop the run
         except Exception as exc:
             if self._strict:
                 raise
@@ -305,6 +308,16 @@ class WaldoHooks:
             recorder.event(run_id, event_type, target_name, target_id, timestamp=ts)
         self._pending_events = []
         recorder.event(run_id, "before_pipeline_run", names[0], pipeline_hash[:8])
+        options = preflight_options(recorder.settings.extra.get("preflight"))
+        if options:
+            try:
+                run_preflight(pipeline, catalog, options, project_path)
+            except PreflightError as exc:
+                recorder.event(run_id, "on_pipeline_error", "pipeline")
+                recorder.end_run(run_id, "failed", exc)
+                self._run_id = None
+                recorder.flush()
+                raise
         settings = recorder.settings
         os.environ[RUN_CONTEXT_ENV] = json.dumps(
             {
