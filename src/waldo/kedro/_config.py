@@ -42,6 +42,11 @@ def settings_from_loader(loader: Any, project_path: Path) -> Settings:
     return resolve_settings(project_path, waldo_conf, credentials)
 
 
+def credentials_from_loader(loader: Any) -> dict[str, Any]:
+    """The project's credentials (for notifiers); empty when there are none."""
+    return _read(loader, "credentials")
+
+
 def strict_requested(loader: Any) -> bool:
     """Whether the user asked for strict mode, readable even when the store config is bad."""
     values = (_read(loader, "waldo").get("strict", False), os.environ.get("WALDO_STRICT", ""))

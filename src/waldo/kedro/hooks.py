@@ -41,9 +41,10 @@ from waldo.journal import (
     get_recorder,
     mask_secrets,
 )
-from waldo.kedro._config import settings_from_loader, strict_requested
+from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
 from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
+from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 from waldo.kedro._versions import Fingerprints
@@ -125,6 +126,9 @@ class WaldoHooks:
         self._disabled = False
         self._strict = False
         self._adopted: str | None = None
+        self._loader: Any = None
+        self._run_started: float | None = None
+        self._pipelines: list[str] = []
         self._git: Future[tuple[str | None, bool | None]] | None = None
         self._config_error: ConfigError | None = None
         self._catalog: Any = None
@@ -222,6 +226,7 @@ class WaldoHooks:
         self._project = project_path.name
         self._owner_pid = os.getpid()
         self._config_error = None
+        self._loader = context.config_loader
         try:
             settings = settings_from_loader(context.config_loader, project_path)
         except ConfigError as exc:
@@ -275,6 +280,8 @@ class WaldoHooks:
         recorder.check_store()
         recorder.replay_spool_in_background()
         names = list(run_params.get("pipeline_names") or ["__default__"])
+        self._pipelines = names
+        self._run_started = time.time()
         pipeline_hash = recorder.snapshot(
             "pipelines", pipeline_content(pipeline), name="+".join(names)
         )
@@ -346,7 +353,28 @@ class WaldoHooks:
         self._run_id = None
         if self._fingerprints is not None:
             self._fingerprints.save()
-        recorder.flush()
+        try:
+            recorder.flush()
+        finally:
+            self._notify(recorder, run_id, status, error)
+
+    def _notify(
+        self, recorder: Recorder, run_id: str, status: str, error: BaseException | None
+    ) -> None:
+        config = recorder.settings.extra.get("notify")
+        if not config:
+            return
+        started = self._run_started
+        outcome = RunOutcome(
+            run_id=run_id,
+            project=self._project,
+            pipelines=self._pipelines,
+            status=status,
+            duration_s=(time.time() - started) if started is not None else None,
+            error=f"{type(error).__name__}: {error}" if error is not None else None,
+        )
+        credentials = credentials_from_loader(self._loader) if self._loader is not None else {}
+        notify(config, outcome, credentials)
 
     @hook_impl
     @_guarded
