@@ -120,6 +120,8 @@ def show_run(detail: RunDetail, out: Console) -> None:
             json.dumps(detail.runtime_params, default=str) if detail.runtime_params else "-",
         ),
     ]
+    for rewrite in detail.path_rewrites:
+        facts.append(("path", f"{rewrite['dataset']}: {rewrite['from']} -> {rewrite['to']}"))
     for key, value in facts:
         out.print(Text.assemble((f"  {key:<14}", "dim"), value))
     if detail.error_message and s.status != "success":

@@ -166,6 +166,7 @@ class History:
             catalog_hash=row.get("catalog_hash"),
             pipeline_hash=row.get("pipeline_hash"),
             nodes=nodes,
+            path_rewrites=list((row.get("run_params") or {}).get("path_rewrites") or []),
         )
 
     def last_successful_nodes(

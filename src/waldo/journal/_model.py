@@ -111,6 +111,7 @@ class RunDetail:
     catalog_hash: str | None
     pipeline_hash: str | None
     nodes: list[NodeRun]
+    path_rewrites: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = self.summary.to_json()
@@ -126,6 +127,7 @@ class RunDetail:
                 "traceback": self.traceback,
                 "catalog_hash": self.catalog_hash,
                 "pipeline_hash": self.pipeline_hash,
+                "path_rewrites": self.path_rewrites,
                 "nodes": [n.to_json() for n in self.nodes],
             }
         )
