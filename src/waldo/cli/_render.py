@@ -97,6 +97,21 @@ def runs_table(runs: list[RunSummary]) -> Table:
     return table
 
 
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "-"
+
+
+def _bytes(value: object) -> str:
+    if not isinstance(value, int):
+        return "-"
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
 def _io(names: dict[str, float | None]) -> str:
     return ", ".join(sorted(names)) if names else "-"
 
@@ -150,6 +165,23 @@ def show_run(detail: RunDetail, out: Console) -> None:
             cells.append(node.reason or "")
         table.add_row(*cells)
     out.print(table)
+    if detail.datasets:
+        written = Table(header_style="bold", title="Datasets written", title_justify="left")
+        for column in ("dataset", "by node", "rows", "columns", "nulls", "size", "version"):
+            written.add_column(column)
+        for item in detail.datasets:
+            stats = item.get("stats") or {}
+            nulls = stats.get("nulls")
+            written.add_row(
+                item["dataset"],
+                item.get("node") or "-",
+                _count(stats.get("rows")),
+                _count(stats.get("columns")),
+                _count(sum(nulls.values())) if isinstance(nulls, dict) else "-",
+                _bytes(stats.get("bytes")),
+                (item.get("version") or "-")[:12],
+            )
+        out.print(written)
     for node in detail.nodes:
         if node.status == "failed":
             out.print(

@@ -21,9 +21,11 @@ from waldo.fingerprint._files import (
     fingerprint_tree,
 )
 from waldo.fingerprint._params import params_fingerprint
+from waldo.fingerprint._stats import DEFAULT_MAX_ROWS, data_stats
 
 __all__ = [
     "DEFAULT_DEPTH",
+    "DEFAULT_MAX_ROWS",
     "FILE_DIGEST_ALGORITHM",
     "FileFingerprint",
     "Fingerprint",
@@ -33,6 +35,7 @@ __all__ = [
     "code_fingerprint",
     "content_digest",
     "data_fingerprint",
+    "data_stats",
     "expand_patterns",
     "file_digest",
     "fingerprint_file",

@@ -167,6 +167,16 @@ class History:
             pipeline_hash=row.get("pipeline_hash"),
             nodes=nodes,
             path_rewrites=list((row.get("run_params") or {}).get("path_rewrites") or []),
+            datasets=[
+                {
+                    "dataset": v["dataset_name"],
+                    "node": v.get("node_name"),
+                    "version": v.get("version"),
+                    "stats": v.get("stats"),
+                }
+                for v in self.store.run(queries.dataset_versions_of, run_id)
+                if v["operation"] == "save"
+            ],
         )
 
     def last_successful_nodes(

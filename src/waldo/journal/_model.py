@@ -112,6 +112,7 @@ class RunDetail:
     pipeline_hash: str | None
     nodes: list[NodeRun]
     path_rewrites: list[dict[str, str]] = field(default_factory=list)
+    datasets: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = self.summary.to_json()
@@ -128,6 +129,7 @@ class RunDetail:
                 "catalog_hash": self.catalog_hash,
                 "pipeline_hash": self.pipeline_hash,
                 "path_rewrites": self.path_rewrites,
+                "datasets_written": self.datasets,
                 "nodes": [n.to_json() for n in self.nodes],
             }
         )

@@ -37,6 +37,7 @@ from waldo.store import (
     ReplayReport,
     Spool,
     Store,
+    json_text,
     queries,
     store_key,
 )
@@ -274,8 +275,10 @@ class Recorder:
         data_digest: str | None = None,
         data_kind: str | None = None,
         path: str | None = None,
+        stats: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record the version of a dataset a node loaded or saved (the lineage)."""
+        """Record the version of a dataset a node loaded or saved (the lineage), with
+        its statistics when they were computed (saves)."""
         self.writer.put(
             "dataset_versions",
             (
@@ -288,6 +291,7 @@ class Recorder:
                 data_kind,
                 path,
                 time.time(),
+                json_text(json_safe(dict(stats), "dataset statistic")) if stats else None,
             ),
         )
 

@@ -32,6 +32,7 @@ from typing import Any, TypeVar, cast
 from kedro.framework.hooks import hook_impl
 
 from waldo._errors import ConfigError
+from waldo.fingerprint import DEFAULT_MAX_ROWS, data_stats
 from waldo.journal import (
     Decision,
     History,
@@ -526,6 +527,7 @@ class WaldoHooks:
                 version.data_digest,
                 version.data_kind,
                 version.path,
+                None if loaded else self._stats(data, version.path),
             )
         if loaded:
             state.inputs[dataset_name] = duration
@@ -534,6 +536,22 @@ class WaldoHooks:
         state.pending_saves.discard(dataset_name)
         if not state.pending_saves and not state.finished:
             self._complete_node(recorder, run_id, node_name, "success", None)
+
+    def _stats(self, data: Any, path: str | None) -> dict[str, Any] | None:
+        """Statistics of a saved dataset (``stats:`` in waldo.yml: false, or
+        ``{max_rows: N}`` to summarise long tables on their first N rows)."""
+        option = self._settings.extra.get("stats", True) if self._settings else True
+        if option is False:
+            return None
+        max_rows = DEFAULT_MAX_ROWS
+        if isinstance(option, dict):
+            max_rows = int(option.get("max_rows", DEFAULT_MAX_ROWS))
+        stats = data_stats(data, max_rows)
+        if path is not None:
+            size = _size_on_disk(Path(path))
+            if size is not None:
+                stats = {**(stats or {"kind": "file"}), "bytes": size}
+        return stats
 
     @hook_impl
     @_guarded
@@ -554,6 +572,15 @@ class WaldoHooks:
     @_guarded
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         self._io_end("after_dataset_saved", dataset_name, node, data)
+
+
+def _size_on_disk(path: Path) -> int | None:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 hooks = WaldoHooks()

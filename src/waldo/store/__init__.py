@@ -8,7 +8,7 @@ from __future__ import annotations
 from waldo.store import _executions as executions
 from waldo.store import _queries as queries
 from waldo.store import _schema as schema
-from waldo.store._bulk import Record, Row
+from waldo.store._bulk import Record, Row, json_text
 from waldo.store._engine import mask_url, parse_store_url
 from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
@@ -23,6 +23,7 @@ __all__ = [
     "Spool",
     "Store",
     "executions",
+    "json_text",
     "mask_url",
     "parse_store_url",
     "pid_alive",

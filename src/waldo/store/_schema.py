@@ -152,6 +152,7 @@ dataset_versions = sa.Table(
     sa.Column("data_kind", sa.String(64)),
     sa.Column("path", sa.Text),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("stats", JSONType),  # 0004: rows, columns, nulls, min/max, size
     sa.Index("ix_dataset_versions_dataset", "dataset_name", "recorded_at"),
     sa.Index("ix_dataset_versions_run_id", "run_id"),
 )
