@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from waldo._errors import (
     ConfigError,
+    ContextNotFound,
     ExecutionNotFound,
     ExecutionStateError,
     InvalidId,
@@ -31,6 +32,8 @@ from waldo.journal import (
     Journal,
     Recorder,
     RecordingError,
+    ResultContext,
+    Results,
     RunDetail,
     RunInfo,
     RunSummary,
@@ -41,6 +44,7 @@ from waldo.journal import (
 
 __all__ = [
     "ConfigError",
+    "ContextNotFound",
     "ExecutionNotFound",
     "ExecutionStateError",
     "History",
@@ -50,6 +54,8 @@ __all__ = [
     "MigrationError",
     "Recorder",
     "RecordingError",
+    "ResultContext",
+    "Results",
     "RunDetail",
     "RunInfo",
     "RunNotFound",

@@ -60,3 +60,7 @@ class ExecutionStateError(WaldoError):
 
 class Unfingerprintable(WaldoError):
     """A value Waldo cannot fingerprint (it then counts as changed)."""
+
+
+class ContextNotFound(InvalidInput):
+    """A results context (an id, an algorithm or ``RUN:ALGORITHM``) that names nothing."""

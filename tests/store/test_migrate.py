@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from waldo.journal import History
 from waldo.store import Store, schema
 
 PG_ONLY_INDEXES = {("events", "ix_events_run_id")}
@@ -21,6 +22,9 @@ JOURNAL_TABLES = {
     "write_batches",
     "dataset_versions",
     "model_checksums",
+    "samples",
+    "contexts",
+    "outlier_score",
 }
 
 
@@ -149,3 +153,21 @@ def test_auto_migration_on_first_write(store_url: str) -> None:
     assert other.current_revision() == Store.head_revision()
     store.dispose()
     other.dispose()
+
+
+def test_results_tables_downgrade_and_upgrade_with_data(store_url: str) -> None:
+    from waldo.journal import Results
+
+    store = Store(store_url)
+    results = Results(store)
+    context = results.save_scores(algorithm="lof", sample_ids=[1, 2], scores=[0.5, 0.1])
+    store.write([("runs", {"run_id": "kept", "status": "success"})], uuid.uuid4().hex)
+    assert results.context(context).samples == 2
+
+    store.downgrade("0004")  # the results tables go; the run journal stays
+    assert {"samples", "contexts", "outlier_score"}.isdisjoint(tables(store))
+    assert "runs" in tables(store)
+    store.upgrade()
+    assert results.contexts() == []
+    assert [r.run_id for r in History(store).runs()] == ["kept"]
+    store.dispose()

@@ -22,6 +22,7 @@ from waldo.cli._render import (
     show_run,
     status_table,
 )
+from waldo.cli._results import results
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
@@ -305,21 +306,38 @@ def db_current(state: CliState) -> None:
 @click.argument("path", type=click.Path(path_type=Path), default=Path("waldo-demo"))
 @click.option("--force", is_flag=True, help="Replace the folder if it exists.")
 @click.option("--runs", "run_count", default=2, show_default=True, help="How many times to run it.")
-def demo(path: Path, force: bool, run_count: int) -> None:
+@click.option(
+    "--example",
+    type=click.Choice(["orders", "outliers"]),
+    default="orders",
+    show_default=True,
+    help="orders: pandas nodes over CSV and Parquet files; outliers: three scikit-learn "
+    "detectors whose scores go to the results store and are compared.",
+)
+def demo(path: Path, force: bool, run_count: int, example: str) -> None:
     """Create a small Kedro project in PATH offline, run it, and show the journal.
 
-    The project has a few pandas nodes reading and writing CSV and Parquet files and
-    a parameter; it is run twice and the recorded runs are printed.
+    The default project has a few pandas nodes reading and writing CSV and Parquet
+    files and a parameter; it is run twice and the recorded runs are printed. With
+    `--example outliers` it is the original plugin's outlier example: run once, then
+    the three algorithms' results are compared (`waldo results`).
     """
     try:
         from waldo.kedro._demo import run_demo
+        from waldo.kedro._outliers_demo import run_outliers_demo
     except ImportError as exc:
         raise ConfigError(f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc}).") from exc
+    if example == "outliers":
+        if path == Path("waldo-demo"):
+            path = Path("waldo-outliers")
+        run_outliers_demo(path, force=force, echo=click.echo)
+        return
     run_demo(path, force=force, run_count=run_count, echo=click.echo)
 
 
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
 app.add_command(data)  # `waldo data ...`: versioned tables with Dolt (waldo.cli._data)
+app.add_command(results)  # `waldo results ...`: model results (waldo.cli._results)
 
 
 def main(argv: list[str] | None = None) -> Any:

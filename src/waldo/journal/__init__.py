@@ -21,6 +21,7 @@ from waldo.journal._journal import Journal
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RUN_STATUSES, NodeRun, RunDetail, RunInfo, RunSummary
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder, node_run_id
+from waldo.journal._results import Comparison, ResultContext, Results, spearman
 from waldo.journal._secrets import mask_secrets
 from waldo.journal._settings import Settings, find_project_root, resolve_settings
 from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
@@ -29,6 +30,7 @@ __all__ = [
     "MISSING",
     "NO_EXECUTION",
     "RUN_STATUSES",
+    "Comparison",
     "Decision",
     "Executions",
     "History",
@@ -41,6 +43,8 @@ __all__ = [
     "NodeSpec",
     "Recorder",
     "RecordingError",
+    "ResultContext",
+    "Results",
     "RunDetail",
     "RunDiff",
     "RunInfo",
@@ -55,4 +59,5 @@ __all__ = [
     "mask_secrets",
     "node_run_id",
     "resolve_settings",
+    "spearman",
 ]

@@ -18,6 +18,8 @@ _EXPORTS = {
     "IncrementalParallelRunner": "waldo.kedro.runner",
     "IncrementalRunner": "waldo.kedro.runner",
     "IncrementalThreadRunner": "waldo.kedro.runner",
+    "SamplesDataset": "waldo.kedro.results",
+    "ScoresDataset": "waldo.kedro.results",
     "WaldoHooks": "waldo.kedro.hooks",
     "hooks": "waldo.kedro.hooks",
 }

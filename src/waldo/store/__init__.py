@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from waldo.store import _executions as executions
 from waldo.store import _queries as queries
+from waldo.store import _results as results
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row, json_text
 from waldo.store._engine import mask_url, parse_store_url
@@ -28,6 +29,7 @@ __all__ = [
     "parse_store_url",
     "pid_alive",
     "queries",
+    "results",
     "schema",
     "store_key",
 ]

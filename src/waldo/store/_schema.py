@@ -165,6 +165,40 @@ write_batches = sa.Table(
     sa.Column("records", sa.Integer, nullable=False),
 )
 
+#: 0005: the results store of the original plugin. ``samples`` only needs an ``id``
+#: (the rest of a sample's columns go to ``data``); a ``contexts`` row says which run,
+#: algorithm and parameters produced a set of ``outlier_score`` rows.
+samples = sa.Table(
+    "samples",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("data", JSONType),
+)
+
+contexts = sa.Table(
+    "contexts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("algorithm", sa.Text, nullable=False),
+    sa.Column("parameters", sa.Text),
+    sa.Column("dataset_name", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_contexts_run_id", "run_id"),
+    sa.Index("ix_contexts_algorithm", "algorithm"),
+)
+
+outlier_score = sa.Table(
+    "outlier_score",
+    metadata,
+    # No foreign key to contexts: its per-row check would cost most of a COPY's time,
+    # and the journal writes a context and its scores in one transaction anyway.
+    sa.Column("context_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sample_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("score", sa.Float),
+    sa.Column("prediction", sa.Boolean),
+)
+
 #: How rows of each table are written. ``append`` tables take positional tuples in
 #: ``writable_columns`` order and rely on the batch marker for exactly-once delivery;
 #: ``ignore`` tables are content-addressed; ``merge`` tables take partial dicts merged
