@@ -22,6 +22,7 @@ from waldo.cli._render import (
     show_run,
     status_table,
 )
+from waldo.cli._web import report, serve
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
@@ -320,6 +321,8 @@ def demo(path: Path, force: bool, run_count: int) -> None:
 
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
 app.add_command(data)  # `waldo data ...`: versioned tables with Dolt (waldo.cli._data)
+app.add_command(serve)  # `waldo serve`: the web page (waldo.web)
+app.add_command(report)  # `waldo report`: a run page as one HTML file (waldo.web)
 
 
 def main(argv: list[str] | None = None) -> Any:
