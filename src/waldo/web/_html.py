@@ -82,7 +82,6 @@ def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = Fa
         ("pipeline", ", ".join(run.get("pipeline_names") or []) or "-"),
         ("project", run.get("project") or "-"),
         ("started", fmt_time(_dt(run.get("started_at")))),
-        ("finished", fmt_time(_dt(run.get("finished_at")))),
         ("env", run.get("env") or "-"),
         ("runner", run.get("runner") or "-"),
         ("git", (run.get("git_sha") or "-")[:12] + (" (dirty)" if run.get("git_dirty") else "")),
@@ -106,6 +105,7 @@ def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = Fa
 <span id="live"></span></h1>
 {note}
 <table class="facts">{rows}
+<tr><th>finished</th><td id="run-finished">-</td></tr>
 <tr><th>duration</th><td id="run-duration">-</td></tr>
 <tr><th>nodes</th><td id="node-counts">-</td></tr></table>
 <h2>Pipeline</h2>
@@ -146,7 +146,8 @@ def _trend_svg(trend: list[RunSummary]) -> str:
     if not done:
         return "<p class='muted'>No finished runs to chart yet.</p>"
     longest = max(r.duration_s or 0.0 for r in done) or 1.0
-    width, height, step = 760, 80, 760 / max(len(done), 1)
+    width, height = 760, 80
+    step = min(width / max(len(done), 1), 14.0)
     bars = []
     for i, run in enumerate(done):
         h = max((run.duration_s or 0.0) / longest * height, 1.0)
@@ -263,6 +264,13 @@ def _delta(a: float | None, b: float | None) -> str:
     return f"{'+' if change >= 0 else '-'}{fmt_duration(abs(change))}{pct}"
 
 
+def _plain_why(status: str | None) -> str:
+    """Why a node of a plain (not incremental) run ran: it was in the pipeline."""
+    if status in ("success", "failed"):
+        return "ran: a plain run runs every node of its pipeline"
+    return ""
+
+
 def diff_page(result: RunDiff, detail_a: RunDetail, detail_b: RunDetail) -> str:
     """Two runs side by side: run facts, parameters, then node by node with timings and,
     from the second run, why each node ran or was skipped."""
@@ -282,7 +290,7 @@ def diff_page(result: RunDiff, detail_a: RunDetail, detail_b: RunDetail) -> str:
     reasons = {n.node_name: n.reason for n in detail_b.nodes}
     nodes = []
     for node in result.nodes:
-        why = reasons.get(node.node) or ""
+        why = reasons.get(node.node) or _plain_why(node.status_b)
         nodes.append(
             f"<tr class='change-{escape(node.change)}' data-node='{escape(node.node)}'>"
             f"<td>{escape(node.node)}</td><td>{escape(node.change)}</td>"

@@ -185,6 +185,7 @@
     var text = Object.keys(counts).sort().map(function (k) { return counts[k] + " " + k; });
     document.getElementById("node-counts").textContent = text.join(", ");
     document.getElementById("run-duration").textContent = fmtDuration(run.duration_s);
+    document.getElementById("run-finished").textContent = fmtTime(run.finished);
   }
 
   function refresh() {
