@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import CHROMIUM, chromium, screenshot
+from tests.helpers.journal import record_run
 from tests.helpers.postgres import wait_for
 from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, kedro_argv, run_kedro, subprocess_env
@@ -159,3 +160,31 @@ def test_static_report_opens_from_a_file(project: Path, browser: Any, tmp_path: 
     assert requests == [path.as_uri()]  # data, style and script all inlined
     screenshot(page, "static-report")
     page.close()
+
+
+def test_errors_show_with_their_tracebacks(
+    project: Path, server: WaldoServer, browser: Any
+) -> None:
+    journal = journal_at(project)
+    record_run(journal.recorder, "failed-run", fail_at="clean")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "runs/failed-run")
+    page.wait_for_selector("body[data-drawn='1']")
+    statuses = page.eval_on_selector_all(
+        "#dag g.node", "els => els.map(e => e.getAttribute('data-status'))"
+    )
+    assert statuses == ["complete", "error"]
+    errors = page.inner_text("#errors")
+    assert "clean failed on purpose" in errors and "Traceback" in errors
+    page.click("#dag g.node[data-i='1']")
+    assert "clean failed on purpose" in page.inner_text("#node-detail")
+    screenshot(page, "run-page-error")
+    page.close()
+
+
+def test_kedro_waldo_report(project: Path, tmp_path: Path) -> None:
+    """The same commands inside a Kedro project: ``kedro waldo report``."""
+    out = tmp_path / "kedro-report.html"
+    result = run_kedro(project, "waldo", "report", "latest", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "waldo-data" in out.read_text()
