@@ -4,8 +4,6 @@ transport (file, console, and http to a local server), failures, --since."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.cli import run_waldo as waldo
 from tests.helpers.journal import record_run, recorder_for
-from tests.kedro._e2e import subprocess_env
 from tests.lineage._schema import validate
 
 
@@ -27,16 +25,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     record_run(recorder, "ok-run")
     record_run(recorder, "bad-run", fail_at="clean")
     return url
-
-
-def waldo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "waldo.cli", *args],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_file_export_is_valid_and_says_what_failed(db: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import run_waldo as waldo
 from tests.helpers.journal import record_run, recorder_for
 from tests.kedro._e2e import subprocess_env
 
@@ -22,16 +23,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     recorder = recorder_for(url, root)
     record_run(recorder, "run-1")
     return url
-
-
-def waldo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "waldo.cli", *args],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_report_writes_one_file(db: str, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
+from waldo._format import fmt_duration, fmt_time
 from waldo._version import __version__
 from waldo.journal import RUN_STATUSES, RunDetail, RunDiff, RunFilter, RunPage, RunSummary
 
@@ -29,22 +30,6 @@ def script_json(data: Any) -> str:
     """JSON safe to put inside ``<script>``: no ``</script>`` or ``<!--`` can end it."""
     text = json.dumps(data, default=str, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def fmt_time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
 def badge(status: str) -> str:
