@@ -113,6 +113,13 @@ def test_bad_input_gets_a_clear_error_page(server: WaldoServer) -> None:
     assert status == 400
 
 
+def test_loopback_pages_answer_only_to_a_loopback_host_name(server: WaldoServer) -> None:
+    """A page elsewhere cannot read the journal by pointing its own name at 127.0.0.1."""
+    port = server.server_address[1]
+    assert fetch(server.url, {"Host": f"localhost:{port}"})[0] == 200
+    assert fetch(server.url, {"Host": f"evil.example:{port}"})[0] == 403
+
+
 def test_read_only(server: WaldoServer) -> None:
     request = urllib.request.Request(server.url, data=b"x", method="POST")
     with pytest.raises(urllib.error.HTTPError) as caught:

@@ -37,13 +37,14 @@ def badge(status: str) -> str:
     return f'<span class="badge {css}">{escape(status)}</span>'
 
 
-def page(title: str, body: str, *, attrs: str = "", script: str = "") -> str:
-    """A whole HTML document around ``body``."""
+def page(title: str, body: str, *, attrs: str = "", script: str = "", static: bool = False) -> str:
+    """A whole HTML document around ``body`` (``static``: no link to the server's pages)."""
+    brand = "<b class='brand'>Waldo</b>" if static else "<a class='brand' href='/'>Waldo</a>"
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)} · Waldo</title><style>{asset('style.css')}</style></head>"
-        f"<body{attrs}><header class='top'><a class='brand' href='/'>Waldo</a>"
+        f"<body{attrs}><header class='top'>{brand}"
         f"<span class='muted'>flight recorder of your pipelines · v{escape(__version__)}</span>"
         f"</header><main>{body}</main>{script}</body></html>\n"
     )
@@ -108,7 +109,7 @@ def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = Fa
         f'<script id="waldo-data" type="application/json">{script_json(payload)}</script>'
         f"<script>{asset('run.js')}</script>"
     )
-    return page(f"Run {run['run_id']}", body, attrs=attrs, script=script)
+    return page(f"Run {run['run_id']}", body, attrs=attrs, script=script, static=static)
 
 
 def _dt(value: Any) -> datetime | None:

@@ -2,9 +2,10 @@
 
 The standard library's threading HTTP server is enough for a page a few people look at:
 no framework to install, nothing fetched from the internet. Only GET and HEAD are
-answered. Bound to a loopback address the pages are open; bound anywhere else every
-request must carry the token (``?token=`` once, then a cookie, or an
-``Authorization: Bearer`` header), or gets 401.
+answered. Bound to a loopback address the pages are open to this machine, and only
+under a loopback host name (so a web page elsewhere cannot read them through DNS
+rebinding); bound anywhere else every request must carry the token (``?token=`` once,
+then a cookie, or an ``Authorization: Bearer`` header), or gets 401.
 """
 
 from __future__ import annotations
@@ -212,9 +213,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _loopback_host(self) -> bool:
+        """Whether the Host header names this machine (checked when there is no token)."""
+        host = self.headers.get("Host", "")
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        return is_loopback(name.strip("[]"))
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if self.server.token is None and not self._loopback_host():
+            body = b"403: this Waldo server answers only to 127.0.0.1 or localhost.\n"
+            self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", body, {})
+            return
         allowed, set_cookie = self._authorised(query)
         if not allowed:
             body = (
