@@ -13,7 +13,8 @@ with ``waldo serve``'s server in this process, and loads pages in headless Chrom
   node table are drawn (``window.waldoReadyAt``), and the script's own drawing time;
 - the same page as a static report opened from file://.
 
-Also the server side alone (Python: query, layout, payload, HTML) for the big run.
+Also the server side alone (Python) for the big run: the whole page (queries, layout,
+payload, HTML) and one poll of its live state (what the page asks every second).
 
     python benchmarks/bench_web.py [--runs 10000] [--nodes 1000] [--repeat 5]
 
@@ -128,6 +129,7 @@ def main() -> None:
                 "  of which drawing (JS)",
                 "static report, 1000 nodes (drawn)",
                 "server: run page HTML (Python)",
+                "server: live state JSON, one poll (Python)",
             )
         }
         with chromium() as browser:
@@ -146,6 +148,9 @@ def main() -> None:
                 t = time.perf_counter()
                 server.app.route(f"/runs/{BIG_RUN}", {})
                 row["server: run page HTML (Python)"] = (time.perf_counter() - t) * 1000
+                t = time.perf_counter()
+                server.app.route(f"/api/runs/{BIG_RUN}/live", {})
+                row["server: live state JSON, one poll (Python)"] = (time.perf_counter() - t) * 1000
                 for key, value in row.items():
                     cases[key].append(value)
             for key in cases:
