@@ -14,6 +14,8 @@ from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo_warnings
 from tests.lineage._schema import validate
 from waldo.lineage import run_events, run_uuid
 
+pytestmark = pytest.mark.slow
+
 NODES = 3
 
 

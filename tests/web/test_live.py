@@ -24,7 +24,10 @@ from tests.kedro._e2e import journal_at, kedro_argv, run_kedro, subprocess_env
 from waldo.journal import Journal
 from waldo.web import WaldoServer, make_server, write_report
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+]
 
 NODES = 4
 WAIT_NODE = 1
