@@ -112,12 +112,13 @@
       box.innerHTML = '<p class="muted">No node has started yet.</p>';
       return;
     }
-    var t0 = data.run.started != null ? data.run.started : started[0].started;
+    var t0 = Math.min(data.run.started != null ? data.run.started : Infinity, started[0].started);
     var now = Date.now() / 1000, t1 = t0;
-    started.forEach(function (n) {
+    function endOf(n) {  // a running node grows until now; never before its start
       var end = n.finished != null ? n.finished : (n.status === "running" ? now : n.started);
-      t1 = Math.max(t1, end);
-    });
+      return Math.max(end, n.started);
+    }
+    started.forEach(function (n) { t1 = Math.max(t1, endOf(n)); });
     if (data.run.finished != null) t1 = Math.max(t1, data.run.finished);
     var span = Math.max(t1 - t0, 0.001), label = 220, width = 760, row = 18;
     var height = started.length * row + 24;
@@ -130,7 +131,7 @@
         esc(fmtDuration((span * k) / 4)) + "</text>");
     }
     started.forEach(function (n, i) {
-      var end = n.finished != null ? n.finished : (n.status === "running" ? now : n.started);
+      var end = endOf(n);
       var x = label + ((n.started - t0) / span) * width;
       var bw = Math.max(((end - n.started) / span) * width, 2);
       var y = i * row + 2;
