@@ -20,6 +20,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
 #: Screenshots the tests save, to look at by eye (gitignored).
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
