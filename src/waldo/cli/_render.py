@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from waldo._format import fmt_duration, fmt_time
+# Re-exported: other command modules format durations and times through here.
+from waldo._format import fmt_duration as fmt_duration
+from waldo._format import fmt_time as fmt_time
 from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
 
 #: The ``--format`` option every listing command shares.
