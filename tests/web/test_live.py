@@ -161,6 +161,8 @@ def test_static_report_opens_from_a_file(project: Path, browser: Any, tmp_path: 
     assert page.locator("#dag g.node").count() == NODES
     assert page.locator("#dag g.s-complete").count() == NODES
     assert requests == [path.as_uri()]  # data, style and script all inlined
+    page.fill("#find", f"step_{NODES - 1}")  # finding a node selects it
+    assert page.locator("#node-detail h3").inner_text() == f"step_{NODES - 1}"
     screenshot(page, "static-report")
     page.close()
 

@@ -93,6 +93,15 @@ def test_run_page_payload_and_live_state(server: WaldoServer) -> None:
     assert live["states"]["clean"]["error_type"] == "ValueError"
 
 
+def test_run_page_links_a_diff_with_the_previous_run_of_its_pipeline(
+    server: WaldoServer,
+) -> None:
+    _, body, _ = fetch(server.url + "runs/run-b-1")
+    assert "id='diff-previous' href='/diff?a=run-b-0&amp;b=run-b-1'" in body
+    _, body, _ = fetch(server.url + "runs/run-b-0")  # the first run of pipeline b_x
+    assert "diff-previous" not in body
+
+
 def test_diff_page_shows_params_and_nodes(server: WaldoServer) -> None:
     status, body, _ = fetch(server.url + "diff?a=run-a-0&b=run-b-0")
     assert status == 200

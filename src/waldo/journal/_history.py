@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from waldo._errors import RunNotFound
@@ -239,6 +239,21 @@ class History:
         kwargs = (filters or RunFilter()).as_kwargs()
         rows = self.store.run(queries.run_durations, limit=limit, **kwargs)
         return [_summary(r) for r in reversed(rows)]
+
+    def previous_run_id(self, detail: RunDetail) -> str | None:
+        """The run of the same pipeline that started last before this one, if any."""
+        started = detail.summary.started_at
+        if started is None:
+            return None
+        names = detail.summary.pipeline_names
+        # A little past its own start: SQLite keeps epoch floats, finer than datetimes,
+        # so the run itself (or a run started in the same microsecond) may come back.
+        until = started + timedelta(milliseconds=1)
+        filters = RunFilter(pipeline=names[0] if names else None, until=until)
+        for row in self.store.run(queries.runs_page, limit=5, **filters.as_kwargs()):
+            if row["run_id"] != detail.summary.run_id and row["started_at"] <= started:
+                return str(row["run_id"])
+        return None
 
     def pipeline_names(self) -> list[str]:
         """Every pipeline name a run was recorded with, sorted."""

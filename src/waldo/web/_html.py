@@ -60,9 +60,15 @@ def error_page(status: int, message: str) -> str:
 # -- the run page (served and static) -----------------------------------------------------
 
 
-def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = False) -> str:
+def run_page(
+    payload: dict[str, Any],
+    poll_url: str | None,
+    *,
+    static: bool = False,
+    previous: str | None = None,
+) -> str:
     """The run page: the DAG, the timeline, the nodes, the errors; ``poll_url`` makes it
-    update itself while the run goes."""
+    update itself while the run goes; ``previous`` links a diff with that run."""
     run = payload["run"]
     facts = [
         ("pipeline", ", ".join(run.get("pipeline_names") or []) or "-"),
@@ -76,6 +82,11 @@ def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = Fa
     ]
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts)
     back = "" if static else "<a href='/'>&larr; all runs</a>"
+    if previous and not static:
+        link = urlencode({"a": previous, "b": run["run_id"]})
+        back += (
+            f" · <a id='diff-previous' href='/diff?{escape(link)}'>diff with the previous run</a>"
+        )
     note = (
         f"<p class='muted'>Static report written by Waldo {escape(__version__)}.</p>"
         if static
@@ -95,7 +106,8 @@ def run_page(payload: dict[str, Any], poll_url: str | None, *, static: bool = Fa
 <tr><th>duration</th><td id="run-duration">-</td></tr>
 <tr><th>nodes</th><td id="node-counts">-</td></tr></table>
 <h2>Pipeline</h2>
-<div class="toolbar legend">{legend}<button id="fit" type="button">fit / actual size</button></div>
+<div class="toolbar legend">{legend}<button id="fit" type="button">fit / actual size</button>
+<input id="find" type="search" placeholder="find a node" size="22"></div>
 <div id="dag"></div>
 <div id="node-detail" hidden></div>
 <h2>Timeline</h2>

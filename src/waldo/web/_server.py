@@ -147,7 +147,8 @@ class WebApp:
         detail = self.history.run_detail(run_id)
         payload = run_payload(self.history, detail)
         poll = f"/api/runs/{quote(detail.summary.run_id)}/live"
-        return self._html(_html.run_page(payload, poll))
+        previous = self.history.previous_run_id(detail)
+        return self._html(_html.run_page(payload, poll, previous=previous))
 
     def diff(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         a, b = query.get("a", "").strip(), query.get("b", "").strip()

@@ -241,6 +241,21 @@
       svg.removeAttribute("height");
     }
   });
+  // Find a node by name in a large graph: select the first match and scroll to it.
+  document.getElementById("find").addEventListener("input", function (event) {
+    var text = event.target.value.toLowerCase();
+    if (!text) return;
+    for (var i = 0; i < data.nodes.length; i++) {
+      if (data.nodes[i].name.toLowerCase().indexOf(text) >= 0) {
+        showNode(i);
+        var box = document.getElementById("dag"), n = data.nodes[i];
+        var scale = box.firstChild.getBoundingClientRect().width / data.size.width;
+        box.scrollLeft = Math.max(n.x * scale - box.clientWidth / 2, 0);
+        box.scrollTop = Math.max(n.y * scale - box.clientHeight / 2, 0);
+        return;
+      }
+    }
+  });
   if (pollUrl && data.run.status === "running") {
     document.getElementById("live").textContent = "live";
     setTimeout(poll, 1000);
