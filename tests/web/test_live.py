@@ -97,6 +97,9 @@ def test_a_running_node_turns_complete_without_reload(
         assert page.locator("#run-status").inner_text() == "running"
         page.evaluate("window.notReloaded = true")
         screenshot(page, "run-page-running")
+        runs = browser.new_page()
+        runs.goto(server.url)
+        assert runs.locator("#runs tbody tr:first-child .badge").inner_text() == "running"
 
         (project / "release").write_text("")
         page.wait_for_function(
@@ -115,6 +118,11 @@ def test_a_running_node_turns_complete_without_reload(
         assert page.locator("#timeline g.bar").count() == NODES
         screenshot(page, "run-page-complete")
         page.close()
+        runs.wait_for_function(  # the run list follows too
+            "document.querySelector('#runs tbody tr:first-child .badge').textContent === 'success'",
+            timeout=30_000,
+        )
+        runs.close()
     finally:
         (project / "release").write_text("")
         proc.wait(timeout=120)

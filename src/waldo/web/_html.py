@@ -240,7 +240,10 @@ def runs_page(
         f"<h1>Runs</h1>{form}<h2>Duration trend</h2>{_trend_svg(trend)}<h2>Runs</h2>{table}"
         f"<div class='pager'>{''.join(pager)}</div>"
     )
-    return page("Runs", body)
+    api = "/api/runs?" + urlencode({**query, "page": found.page})
+    state = ",".join(f"{r.run_id}:{r.status}" for r in found.runs)
+    attrs = f' data-api="{escape(api)}" data-state="{escape(state)}"'
+    return page("Runs", body, attrs=attrs, script=f"<script>{asset('runs.js')}</script>")
 
 
 # -- the diff page ----------------------------------------------------------------------------
