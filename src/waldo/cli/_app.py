@@ -13,6 +13,7 @@ from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
 from waldo._version import __version__
 from waldo.cli._context import CliState
 from waldo.cli._data import data
+from waldo.cli._export import export
 from waldo.cli._render import (
     FORMAT,
     console,
@@ -23,6 +24,7 @@ from waldo.cli._render import (
     status_table,
 )
 from waldo.cli._results import results
+from waldo.cli._web import report, serve
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
@@ -338,6 +340,9 @@ def demo(path: Path, force: bool, run_count: int, example: str) -> None:
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
 app.add_command(data)  # `waldo data ...`: versioned tables with Dolt (waldo.cli._data)
 app.add_command(results)  # `waldo results ...`: model results (waldo.cli._results)
+app.add_command(serve)  # `waldo serve`: the web page (waldo.web)
+app.add_command(report)  # `waldo report`: a run page as one HTML file (waldo.web)
+app.add_command(export)  # `waldo export openlineage` (waldo.lineage)
 
 
 def main(argv: list[str] | None = None) -> Any:

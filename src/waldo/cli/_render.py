@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import click
@@ -11,6 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+# Re-exported: other command modules format durations and times through here.
+from waldo._format import fmt_duration as fmt_duration
+from waldo._format import fmt_time as fmt_time
 from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
 
 #: The ``--format`` option every listing command shares.
@@ -42,24 +44,6 @@ def console() -> Console:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def fmt_time(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def status_text(status: str) -> Text:

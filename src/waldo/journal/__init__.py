@@ -19,7 +19,16 @@ from waldo.journal._executions import (
 from waldo.journal._history import History
 from waldo.journal._journal import Journal
 from waldo.journal._jsonsafe import json_safe
-from waldo.journal._model import RUN_STATUSES, NodeRun, RunDetail, RunInfo, RunSummary
+from waldo.journal._model import (
+    RUN_STATUSES,
+    NodeRun,
+    PipelineNode,
+    RunDetail,
+    RunFilter,
+    RunInfo,
+    RunPage,
+    RunSummary,
+)
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder, node_run_id
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
 from waldo.journal._secrets import mask_secrets
@@ -41,13 +50,16 @@ __all__ = [
     "NodeRecord",
     "NodeRun",
     "NodeSpec",
+    "PipelineNode",
     "Recorder",
     "RecordingError",
     "ResultContext",
     "Results",
     "RunDetail",
     "RunDiff",
+    "RunFilter",
     "RunInfo",
+    "RunPage",
     "RunSummary",
     "Settings",
     "Step",

@@ -7,14 +7,22 @@ soon as its process is gone.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from waldo._errors import RunNotFound
 from waldo.journal._diff import RunDiff, diff_runs
-from waldo.journal._model import NodeRun, RunDetail, RunSummary
+from waldo.journal._model import (
+    NodeRun,
+    PipelineNode,
+    RunDetail,
+    RunFilter,
+    RunPage,
+    RunSummary,
+)
 from waldo.journal._staleness import NodeRecord
 from waldo.store import Store, pid_alive, queries
 
@@ -209,3 +217,85 @@ class History:
 
     def events(self, run_id: str, event_types: list[str] | None = None) -> list[dict[str, Any]]:
         return self.store.run(queries.events_of, self.resolve_run_id(run_id), event_types)
+
+    # -- browsing: the web page, reports and exports -------------------------------------
+    def runs_page(
+        self, filters: RunFilter | None = None, page: int = 1, per_page: int = 50
+    ) -> RunPage:
+        """One page of the run list (newest first) and the number of matching runs."""
+        self.reconcile()
+        kwargs = (filters or RunFilter()).as_kwargs()
+        page = max(1, page)
+        rows = self.store.run(
+            queries.runs_page, limit=per_page, offset=(page - 1) * per_page, **kwargs
+        )
+        total = self.store.run(queries.count_runs, **kwargs)
+        return RunPage([_summary(r) for r in rows], total, page, per_page)
+
+    def duration_trend(
+        self, filters: RunFilter | None = None, limit: int = 200
+    ) -> list[RunSummary]:
+        """The newest ``limit`` matching runs, oldest first, for a duration chart."""
+        kwargs = (filters or RunFilter()).as_kwargs()
+        rows = self.store.run(queries.run_durations, limit=limit, **kwargs)
+        return [_summary(r) for r in reversed(rows)]
+
+    def previous_run_id(self, detail: RunDetail) -> str | None:
+        """The run of the same pipeline that started last before this one, if any."""
+        started = detail.summary.started_at
+        if started is None:
+            return None
+        names = detail.summary.pipeline_names
+        # A little past its own start: SQLite keeps epoch floats, finer than datetimes,
+        # so the run itself (or a run started in the same microsecond) may come back.
+        until = started + timedelta(milliseconds=1)
+        filters = RunFilter(pipeline=names[0] if names else None, until=until)
+        for row in self.store.run(queries.runs_page, limit=5, **filters.as_kwargs()):
+            if row["run_id"] != detail.summary.run_id and row["started_at"] <= started:
+                return str(row["run_id"])
+        return None
+
+    def pipeline_names(self) -> list[str]:
+        """Every pipeline name a run was recorded with, sorted."""
+        names: set[str] = set()
+        for value in self.store.run(queries.pipeline_name_lists):
+            found = json.loads(value) if isinstance(value, str) else value
+            names.update(str(n) for n in found or [])
+        return sorted(names)
+
+    def pipeline_nodes(self, detail: RunDetail) -> list[PipelineNode]:
+        """The nodes of a run's pipeline, in the snapshot's (topological) order.
+
+        Nodes the run recorded but the snapshot lacks (or runs without a snapshot, such
+        as DPO executions) are added from the node runs, with the datasets they read and
+        wrote, so the graph is never empty.
+        """
+        content = (
+            self.store.run(queries.pipeline_snapshot, detail.pipeline_hash)
+            if detail.pipeline_hash
+            else None
+        )
+        nodes = [
+            PipelineNode(
+                name=str(n["name"]),
+                func=n.get("func"),
+                inputs=[str(i) for i in n.get("inputs") or []],
+                outputs=[str(o) for o in n.get("outputs") or []],
+                tags=[str(t) for t in n.get("tags") or []],
+            )
+            for n in (content or {}).get("nodes") or []
+        ]
+        known = {n.name for n in nodes}
+        for run in detail.nodes:
+            if run.node_name not in known:
+                nodes.append(
+                    PipelineNode(run.node_name, run.func_name, list(run.inputs), list(run.outputs))
+                )
+        return nodes
+
+    def run_ids_between(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[str]:
+        """Ids of the runs started in [since, until), oldest first."""
+        self.reconcile()
+        return self.store.run(queries.run_ids_between, since, until)

@@ -134,3 +134,41 @@ class RunDetail:
             }
         )
         return data
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a listing shows: by status, pipeline and start time (all optional)."""
+
+    status: str | None = None
+    pipeline: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunPage:
+    """One page of a (possibly long) run list, and how many runs match in all."""
+
+    runs: list[RunSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class PipelineNode:
+    """A node as the run's pipeline snapshot describes it: what it reads and writes."""
+
+    name: str
+    func: str | None
+    inputs: list[str]
+    outputs: list[str]
+    tags: list[str] = field(default_factory=list)

@@ -137,6 +137,7 @@ class WaldoHooks:
         self._catalog: Any = None
         self._fingerprints: Fingerprints | None = None
         self._reasons: dict[str, str] = {}
+        self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -177,6 +178,39 @@ class WaldoHooks:
     def note_plan(self, decisions: list[Decision]) -> None:
         """Remember why each node of an incremental run runs (stored on its node run)."""
         self._reasons = {d.node: d.summary for d in decisions if d.run}
+
+    def _start_lineage(
+        self, recorder: Recorder, run_id: str, names: list[str], pipeline: Any, root: Path
+    ) -> None:
+        """Emit OpenLineage events live when ``lineage:`` is set; never fail the run."""
+        self._lineage = None
+        config = recorder.settings.extra.get("lineage")
+        if not config:
+            return
+        try:
+            from waldo.lineage import LiveLineage
+
+            credentials = credentials_from_loader(self._loader) if self._loader else {}
+            lineage = LiveLineage.from_config(config, root, credentials)
+            lineage.run_started(
+                run_id,
+                self._project,
+                names,
+                sorted(pipeline.inputs()),
+                sorted(pipeline.all_outputs()),
+            )
+            self._lineage = lineage
+        except Exception as exc:  # a lineage problem never fails the run, strict or not
+            self._warn_once(f"no OpenLineage events for this run: {exc}")
+
+    def _emit_lineage(self, method: str, *args: Any) -> None:
+        lineage = self._lineage
+        if lineage is None or self._in_worker():
+            return
+        try:
+            getattr(lineage, method)(*args)
+        except Exception as exc:
+            self._warn_once(f"could not emit OpenLineage events: {exc}")
 
     def _in_worker(self) -> bool:
         return self._owner_pid != _current_pid[0]
@@ -329,6 +363,7 @@ class WaldoHooks:
             recorder.event(run_id, event_type, target_name, target_id, timestamp=ts)
         self._pending_events = []
         recorder.event(run_id, "before_pipeline_run", names[0], pipeline_hash[:8])
+        self._start_lineage(recorder, run_id, names, pipeline, project_path)
         options = preflight_options(recorder.settings.extra.get("preflight"))
         if options:
             try:
@@ -336,6 +371,7 @@ class WaldoHooks:
             except PreflightError as exc:
                 recorder.event(run_id, "on_pipeline_error", "pipeline")
                 recorder.end_run(run_id, "failed", exc)
+                self._emit_lineage("run_finished", "failed", exc)
                 self._run_id = None
                 recorder.flush()
                 raise
@@ -370,6 +406,8 @@ class WaldoHooks:
         try:
             recorder.flush()
         finally:
+            self._emit_lineage("run_finished", status, error)
+            self._lineage = None
             self._notify(recorder, run_id, status, error)
 
     def _notify(
@@ -428,6 +466,7 @@ class WaldoHooks:
             current, node.name, state.func, state.started, code_hash, params_hashes
         )
         recorder.event(current, "before_node_run", node.name, timestamp=now)
+        self._emit_lineage("node_started", node.name, list(node.inputs), list(node.outputs), now)
 
     @hook_impl
     @_guarded
@@ -477,6 +516,7 @@ class WaldoHooks:
             output_versions=state.output_versions,
             reason=self._reasons.get(node_name),
         )
+        self._emit_lineage("node_finished", node_name, status, error)
         self._nodes.pop(node_name, None)
         if self._in_worker():
             if self._fingerprints is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from waldo.store._schema import dataset_versions, events, node_runs, runs
+from waldo.store._schema import dataset_versions, events, node_runs, pipelines, runs
 
 
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
@@ -205,3 +205,139 @@ def dataset_versions_of(conn: Connection, run_id: str) -> list[dict[str, Any]]:
         .order_by(dataset_versions.c.recorded_at, dataset_versions.c.id)
     )
     return _dicts(conn.execute(query))
+
+
+# -- browsing (the web page, reports, exports) ------------------------------------------
+
+
+def _filtered_runs(
+    query: sa.Select[Any],
+    *,
+    status: str | None = None,
+    pipeline: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> sa.Select[Any]:
+    """Apply the run list's filters in SQL, so a page of 10,000 runs costs one index scan.
+
+    ``pipeline_names`` is a JSON list (text on SQLite, jsonb on PostgreSQL); its text
+    form contains ``"name"`` exactly when the list holds that name.
+    """
+    if status:
+        query = query.where(runs.c.status == status)
+    if pipeline:
+        escaped = pipeline.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        text = sa.cast(runs.c.pipeline_names, sa.Text)
+        query = query.where(text.like(f'%"{escaped}"%', escape="\\"))
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    if until is not None:
+        query = query.where(runs.c.started_at < until)
+    return query
+
+
+def runs_page(
+    conn: Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    status: str | None = None,
+    pipeline: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One page of runs, newest first, each with counts of its node runs by status.
+
+    Offset paging walks the ``started_at`` index: a page deep into 10,000 runs stays a
+    few milliseconds, and unlike a keyset cursor it needs no exact timestamp round trip.
+    """
+    query = _filtered_runs(
+        sa.select(runs), status=status, pipeline=pipeline, since=since, until=until
+    )
+    query = query.order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+    rows = _dicts(conn.execute(query.limit(limit).offset(offset)))
+    counts = node_counts(conn, [r["run_id"] for r in rows])
+    for row in rows:
+        row.update(
+            counts.get(row["run_id"], {"nodes_ok": 0, "nodes_failed": 0, "nodes_skipped": 0})
+        )
+    return rows
+
+
+def node_counts(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Node runs by status for a few runs (only those: never the whole table)."""
+    if not run_ids:
+        return {}
+    query = (
+        sa.select(node_runs.c.run_id, node_runs.c.status, sa.func.count().label("n"))
+        .where(node_runs.c.run_id.in_(list(run_ids)))
+        .group_by(node_runs.c.run_id, node_runs.c.status)
+    )
+    names = {"success": "nodes_ok", "failed": "nodes_failed", "skipped": "nodes_skipped"}
+    out: dict[str, dict[str, int]] = {}
+    for run_id, status, n in conn.execute(query):
+        entry = out.setdefault(run_id, {"nodes_ok": 0, "nodes_failed": 0, "nodes_skipped": 0})
+        if status in names:
+            entry[names[status]] = int(n)
+    return out
+
+
+def count_runs(
+    conn: Connection,
+    *,
+    status: str | None = None,
+    pipeline: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    query = _filtered_runs(
+        sa.select(sa.func.count()).select_from(runs),
+        status=status,
+        pipeline=pipeline,
+        since=since,
+        until=until,
+    )
+    return int(conn.execute(query).scalar() or 0)
+
+
+def run_durations(
+    conn: Connection,
+    *,
+    limit: int = 200,
+    status: str | None = None,
+    pipeline: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` runs' id, status and times, for a duration trend."""
+    query = _filtered_runs(
+        sa.select(runs.c.run_id, runs.c.status, runs.c.started_at, runs.c.finished_at),
+        status=status,
+        pipeline=pipeline,
+        since=since,
+        until=until,
+    )
+    query = query.order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
+    return _dicts(conn.execute(query))
+
+
+def pipeline_name_lists(conn: Connection) -> list[Any]:
+    """Every distinct ``pipeline_names`` value (a few lists, even over many runs)."""
+    text = sa.cast(runs.c.pipeline_names, sa.Text)
+    return [row[0] for row in conn.execute(sa.select(text).distinct())]
+
+
+def pipeline_snapshot(conn: Connection, full_hash: str) -> dict[str, Any] | None:
+    """The content of a stored pipeline snapshot (nodes with inputs and outputs)."""
+    row = conn.execute(sa.select(pipelines.c.content).where(pipelines.c.full_hash == full_hash))
+    content = row.scalar()
+    return dict(content) if isinstance(content, dict) else None
+
+
+def run_ids_between(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> list[str]:
+    """Run ids in start order (oldest first), for exports."""
+    query = _filtered_runs(sa.select(runs.c.run_id), since=since, until=until)
+    query = query.order_by(runs.c.started_at, runs.c.run_id)
+    return [str(v) for v in conn.execute(query).scalars()]

@@ -1,0 +1,130 @@
+"""Emitting OpenLineage events while a Kedro run goes (``lineage:`` in ``waldo.yml``)::
+
+    lineage:
+      transport: http                 # or file, console
+      url: http://marquez:5000        # http: the server (endpoint api/v1/lineage)
+      credentials: openlineage        # optional: `api_key` from credentials.yml
+      path: logs/lineage.jsonl        # file: one event a line, relative to the project
+      namespace: my-team              # default: the project's name
+
+Events are handed to one background thread, so a slow or dead lineage server never
+slows the pipeline, and a failing emitter logs one warning and never fails the run
+(strict mode or not): lineage is a copy of what the journal already holds, and
+``waldo export openlineage`` can send it again later. After the first failure the rest
+of the run's events are dropped, so a dead server costs one timeout, not one per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import RunEvent, RunState
+
+from waldo.lineage._client import client_from_config
+from waldo.lineage._events import END_STATES, JobRun, node_job, pipeline_job
+
+log = logging.getLogger("waldo")
+
+
+class LiveLineage:
+    """The OpenLineage events of the run in progress, sent in the background."""
+
+    def __init__(self, client: OpenLineageClient, namespace: str | None = None) -> None:
+        self.client = client
+        self.namespace = namespace
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-lineage")
+        self._pending: list[Any] = []
+        self._warned = False
+        self._run_id: str | None = None
+        self._pipeline: JobRun | None = None
+        self._nodes: dict[str, JobRun] = {}
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], project_path: Path, credentials: Mapping[str, Any]
+    ) -> LiveLineage:
+        client = client_from_config(config, project_path, credentials)
+        namespace = config.get("namespace")
+        return cls(client, str(namespace) if namespace else None)
+
+    def _send(self, event: RunEvent) -> None:
+        self._pending.append(self._pool.submit(self._emit, event))
+
+    def _emit(self, event: RunEvent) -> None:
+        if self._warned:
+            return  # the emitter already failed in this run: do not wait again
+        try:
+            self.client.emit(event)
+        except Exception as exc:  # lineage must never fail the run
+            self._warned = True
+            log.warning(
+                "waldo: could not emit OpenLineage events (the rest of this run's are "
+                "dropped; `waldo export openlineage` can send them later): %s",
+                exc,
+            )
+
+    # -- what the hooks report --------------------------------------------------------
+    def run_started(
+        self,
+        run_id: str,
+        project: str | None,
+        pipelines: Iterable[str],
+        inputs: Iterable[str],
+        outputs: Iterable[str],
+        when: float | datetime | None = None,
+    ) -> None:
+        self._run_id = run_id
+        self._nodes = {}
+        self._warned = False
+        self._pipeline = pipeline_job(
+            self.namespace or project or "waldo", project, pipelines, run_id, inputs, outputs
+        )
+        self._send(self._pipeline.event(RunState.START, when))
+
+    def node_started(
+        self,
+        node: str,
+        inputs: Iterable[str],
+        outputs: Iterable[str],
+        when: float | datetime | None = None,
+    ) -> None:
+        if self._pipeline is None or self._run_id is None:
+            return
+        job = node_job(self._pipeline, self._run_id, node, inputs, outputs)
+        self._nodes[node] = job
+        self._send(job.event(RunState.START, when))
+
+    def node_finished(
+        self, node: str, status: str, error: BaseException | None = None, when: float | None = None
+    ) -> None:
+        job = self._nodes.pop(node, None)
+        state = END_STATES.get(status)
+        if job is None or state is None:
+            return
+        self._send(job.event(state, when, _error(error)))
+
+    def run_finished(
+        self, status: str, error: BaseException | None = None, timeout: float = 10.0
+    ) -> None:
+        """Send the run's end event and wait (at most ``timeout``) for all to be sent."""
+        state = END_STATES.get(status)
+        if self._pipeline is not None and state is not None:
+            self._send(self._pipeline.event(state, None, _error(error)))
+        self._pipeline = None
+        pending, self._pending = self._pending, []
+        wait(pending, timeout=timeout)
+
+
+def _error(error: BaseException | None) -> tuple[str, str | None] | None:
+    if error is None:
+        return None
+    import traceback
+
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return f"{type(error).__name__}: {error}", text

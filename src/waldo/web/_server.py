@@ -1,0 +1,292 @@
+"""``waldo serve``: a small read-only web server over one journal.
+
+The standard library's threading HTTP server is enough for a page a few people look at:
+no framework to install, nothing fetched from the internet. Only GET and HEAD are
+answered. Bound to a loopback address the pages are open to this machine, and only
+under a loopback host name (so a web page elsewhere cannot read them through DNS
+rebinding); bound anywhere else every request must carry the token (``?token=`` once,
+then a cookie, or an ``Authorization: Bearer`` header), or gets 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from waldo._errors import RunNotFound, WaldoError
+from waldo.journal import RUN_STATUSES, History, RunFilter
+from waldo.web import _html
+from waldo.web._payload import live_state, run_payload
+
+log = logging.getLogger("waldo")
+COOKIE = "waldo_token"
+PER_PAGE = 50
+
+
+class BadRequest(WaldoError):
+    """A query parameter the page cannot use (a malformed date, a page number)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _day(text: str, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        day = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest(f"{name}={text!r} is not a date (YYYY-MM-DD).") from exc
+    return day if day.tzinfo else day.astimezone(timezone.utc)
+
+
+def filters_from(query: dict[str, str]) -> RunFilter:
+    """The run list's filters from a query string (``until`` includes that whole day)."""
+    status = query.get("status") or None
+    if status is not None and status not in RUN_STATUSES:
+        raise BadRequest(f"status={status!r}: use one of {', '.join(RUN_STATUSES)}.")
+    until = _day(query.get("until", ""), "until")
+    if until is not None and len(query.get("until", "")) <= 10:
+        until += timedelta(days=1)
+    return RunFilter(
+        status=status,
+        pipeline=query.get("pipeline") or None,
+        since=_day(query.get("since", ""), "since"),
+        until=until,
+    )
+
+
+class WebApp:
+    """The routes: the run list, a run page and its live state, a diff, JSON twins."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
+        """Answer one GET: (status, content type, body). Errors become pages."""
+        try:
+            return self._route(path, query)
+        except RunNotFound as exc:
+            return self._error(path, HTTPStatus.NOT_FOUND, str(exc))
+        except BadRequest as exc:
+            return self._error(path, HTTPStatus.BAD_REQUEST, str(exc))
+        except WaldoError as exc:
+            return self._error(path, HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
+
+    def _error(self, path: str, status: int, message: str) -> tuple[int, str, bytes]:
+        if path.startswith("/api/"):
+            return status, "application/json", json.dumps({"error": message}).encode()
+        return status, "text/html; charset=utf-8", _html.error_page(status, message).encode()
+
+    def _route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
+        parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
+        handlers: dict[tuple[str, ...], Callable[..., tuple[int, str, bytes]]] = {
+            (): self.runs,
+            ("diff",): self.diff,
+            ("health",): self.health,
+            ("api", "runs"): self.api_runs,
+        }
+        handler = handlers.get(tuple(parts))
+        if handler is not None:
+            return handler(query)
+        if len(parts) == 2 and parts[0] == "runs":
+            return self.run(parts[1])
+        if len(parts) == 3 and parts[:2] == ["api", "runs"]:
+            return self.api_run(parts[2])
+        if len(parts) == 4 and parts[:2] == ["api", "runs"] and parts[3] == "live":
+            return self.api_live(parts[2])
+        return self._error(path, HTTPStatus.NOT_FOUND, f"No page at {path}.")
+
+    @staticmethod
+    def _html(text: str) -> tuple[int, str, bytes]:
+        return HTTPStatus.OK, "text/html; charset=utf-8", text.encode()
+
+    @staticmethod
+    def _json(data: Any) -> tuple[int, str, bytes]:
+        return HTTPStatus.OK, "application/json", json.dumps(data, default=str).encode()
+
+    def _page_number(self, query: dict[str, str]) -> int:
+        try:
+            return max(1, int(query.get("page") or 1))
+        except ValueError as exc:
+            raise BadRequest(f"page={query.get('page')!r} is not a number.") from exc
+
+    # -- pages ------------------------------------------------------------------------
+    def health(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return HTTPStatus.OK, "text/plain; charset=utf-8", b"ok\n"
+
+    def runs(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        filters = filters_from(query)
+        found = self.history.runs_page(filters, self._page_number(query), PER_PAGE)
+        trend = self.history.duration_trend(filters)
+        return self._html(_html.runs_page(found, trend, self.history.pipeline_names(), filters))
+
+    def run(self, run_id: str) -> tuple[int, str, bytes]:
+        detail = self.history.run_detail(run_id)
+        payload = run_payload(self.history, detail)
+        poll = f"/api/runs/{quote(detail.summary.run_id)}/live"
+        previous = self.history.previous_run_id(detail)
+        return self._html(_html.run_page(payload, poll, previous=previous))
+
+    def diff(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        a, b = query.get("a", "").strip(), query.get("b", "").strip()
+        if not a or not b:
+            raise BadRequest("Give two runs to compare: /diff?a=RUN_A&b=RUN_B.")
+        result = self.history.diff(a, b)
+        detail_a = self.history.run_detail(result.run_a)
+        detail_b = self.history.run_detail(result.run_b)
+        return self._html(_html.diff_page(result, detail_a, detail_b))
+
+    # -- JSON ---------------------------------------------------------------------------
+    def api_runs(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        found = self.history.runs_page(filters_from(query), self._page_number(query), PER_PAGE)
+        return self._json(
+            {
+                "total": found.total,
+                "page": found.page,
+                "pages": found.pages,
+                "runs": [r.to_json() for r in found.runs],
+            }
+        )
+
+    def api_run(self, run_id: str) -> tuple[int, str, bytes]:
+        return self._json(run_payload(self.history, self.history.run_detail(run_id)))
+
+    def api_live(self, run_id: str) -> tuple[int, str, bytes]:
+        return self._json(live_state(self.history.run_detail(run_id)))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: WaldoServer
+    server_version = "waldo"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("waldo serve: " + format, *args)
+
+    def _authorised(self, query: dict[str, str]) -> tuple[bool, bool]:
+        """(allowed, set the cookie): the token from the query, a cookie or a header."""
+        token = self.server.token
+        if token is None:
+            return True, False
+        offered = query.get("token")
+        if offered is not None:
+            ok = hmac.compare_digest(offered.encode(), token.encode())
+            return ok, ok
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return hmac.compare_digest(header[7:].encode(), token.encode()), False
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        if COOKIE in cookie:
+            return hmac.compare_digest(cookie[COOKIE].value.encode(), token.encode()), False
+        return False, False
+
+    def _send(self, status: int, content_type: str, body: bytes, extra: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _loopback_host(self) -> bool:
+        """Whether the Host header names this machine (checked when there is no token)."""
+        host = self.headers.get("Host", "")
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        return is_loopback(name.strip("[]"))
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if self.server.token is None and not self._loopback_host():
+            body = b"403: this Waldo server answers only to 127.0.0.1 or localhost.\n"
+            self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", body, {})
+            return
+        allowed, set_cookie = self._authorised(query)
+        if not allowed:
+            body = (
+                b"401: this Waldo server needs its token (?token=... or Authorization: Bearer).\n"
+            )
+            self._send(HTTPStatus.UNAUTHORIZED, "text/plain; charset=utf-8", body, {})
+            return
+        extra = {}
+        if set_cookie and self.server.token is not None:
+            extra["Set-Cookie"] = f"{COOKIE}={self.server.token}; Path=/; HttpOnly; SameSite=Strict"
+        query.pop("token", None)
+        status, content_type, body = self.server.app.route(url.path, query)
+        self._send(status, content_type, body, extra)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def _refuse(self) -> None:
+        self._send(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            "text/plain; charset=utf-8",
+            b"405: the Waldo page is read-only.\n",
+            {"Allow": "GET, HEAD"},
+        )
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
+
+
+class WaldoServer(ThreadingHTTPServer):
+    """The HTTP server, holding the app and the token (None: no token needed)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: WebApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        text = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{text}]" if ":" in text else text
+        return f"http://{shown}:{port}/"
+
+    def start_in_thread(self) -> threading.Thread:
+        """Serve in a daemon thread (tests and benchmarks); ``shutdown()`` stops it."""
+        thread = threading.Thread(target=self.serve_forever, name="waldo-serve", daemon=True)
+        thread.start()
+        return thread
+
+
+def make_server(
+    history: History, host: str = "127.0.0.1", port: int = 8765, token: str | None = None
+) -> WaldoServer:
+    """A server for ``history``; off loopback a token is required (one is made if none
+    is given). Port 0 picks a free port (see ``server.url``)."""
+    if token is None and not is_loopback(host):
+        token = new_token()
+    try:
+        return WaldoServer((host, port), WebApp(history), token)
+    except OSError as exc:
+        raise WaldoError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc

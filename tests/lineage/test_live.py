@@ -1,0 +1,77 @@
+"""Live OpenLineage events from ``kedro run`` (``lineage:`` in waldo.yml), and a dead
+lineage server that must not fail the run. One Kedro project, run twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.projects import chain_project
+from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo_warnings
+from tests.lineage._schema import validate
+from waldo.lineage import run_events, run_uuid
+
+pytestmark = pytest.mark.slow
+
+NODES = 3
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return chain_project(
+        tmp_path_factory.mktemp("lineage") / "proj",
+        nodes=NODES,
+        waldo_yml="lineage:\n  transport: file\n  path: lineage/events.jsonl\n  namespace: team\n",
+    )
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_a_run_emits_valid_events_live(project: Path) -> None:
+    result = run_kedro(project, "run")
+    assert result.returncode == 0, output_of(result)
+    events = read_events(project / "lineage" / "events.jsonl")
+    for event in events:
+        validate(event)
+    run_id = journal_at(project).history.resolve_run_id("latest")
+    kinds = [(e["eventType"], e["job"]["name"]) for e in events]
+    assert kinds[0] == ("START", "proj.__default__")
+    assert kinds[-1] == ("COMPLETE", "proj.__default__")
+    for i in range(NODES):
+        assert ("START", f"proj.__default__.step_{i}") in kinds
+        assert ("COMPLETE", f"proj.__default__.step_{i}") in kinds
+    assert len(events) == 2 + 2 * NODES
+    pipeline_uuid = run_uuid(run_id)
+    assert events[0]["run"]["runId"] == pipeline_uuid
+    assert {e["job"]["namespace"] for e in events} == {"team"}
+    assert [d["name"] for d in events[0]["inputs"]] == ["seed"]
+    assert [d["name"] for d in events[0]["outputs"]] == [f"d{i}" for i in range(NODES)]
+    for event in events[1:-1]:
+        parent = event["run"]["facets"]["parent"]
+        assert parent["run"]["runId"] == pipeline_uuid
+        assert (parent["job"]["namespace"], parent["job"]["name"]) == ("team", "proj.__default__")
+    step_1 = next(e for e in events if e["job"]["name"].endswith("step_1"))
+    assert [d["name"] for d in step_1["inputs"]] == ["d0"]  # params:factor is no dataset
+    assert [d["name"] for d in step_1["outputs"]] == ["d1"]
+
+    # The export of the same run from the journal describes the same runs and jobs.
+    exported = run_events(journal_at(project).history, run_id, "team")
+    assert sorted((e.eventType.value, e.job.name, e.run.runId) for e in exported) == sorted(
+        (e["eventType"], e["job"]["name"], e["run"]["runId"]) for e in events
+    )
+
+
+def test_a_dead_lineage_server_does_not_fail_the_run(project: Path) -> None:
+    (project / "conf" / "local" / "waldo.yml").write_text(
+        "lineage:\n  transport: http\n  url: http://127.0.0.1:9\n  timeout: 1\n"
+    )
+    result = run_kedro(project, "run")
+    assert result.returncode == 0, output_of(result)
+    warnings = waldo_warnings(output_of(result))
+    assert any("could not emit OpenLineage events" in w for w in warnings), warnings
+    assert journal_at(project).history.run_detail("latest").summary.status == "success"
