@@ -169,6 +169,11 @@ def test_static_report_opens_from_a_file(project: Path, browser: Any, tmp_path: 
     assert page.locator("#dag g.node").count() == NODES
     assert page.locator("#dag g.s-complete").count() == NODES
     assert requests == [path.as_uri()]  # data, style and script all inlined
+    # what each save wrote (issue 8's statistics): 3 rows x 2 columns, no nulls, a size
+    row = page.locator("#datasets-table tr[data-dataset='d1'] td")
+    assert [row.nth(i).inner_text() for i in (1, 2, 3, 4)] == ["step_1", "3", "2", "0"]
+    assert row.nth(5).inner_text().endswith(" B")
+    assert "value float64" in row.nth(7).inner_text()
     page.fill("#find", f"step_{NODES - 1}")  # finding a node selects it
     assert page.locator("#node-detail h3").inner_text() == f"step_{NODES - 1}"
     screenshot(page, "static-report")

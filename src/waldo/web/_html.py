@@ -115,6 +115,7 @@ def run_page(
 <section id="errors-section" hidden><h2>Errors</h2><div id="errors"></div></section>
 <h2>Nodes</h2>
 <div id="nodes"></div>
+<section id="datasets-section" hidden><h2>Datasets written</h2><div id="datasets"></div></section>
 """
     attrs = f' data-poll="{escape(poll_url)}"' if poll_url else ""
     script = (

@@ -33,8 +33,11 @@
 
   function fmtTime(epoch) {
     if (epoch == null) return "-";
+    // The same local "YYYY-MM-DD HH:MM:SS" as the server-rendered facts and the CLI.
     var d = new Date(epoch * 1000);
-    return d.toLocaleString();
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
   }
 
   function cls(status) {
@@ -177,6 +180,59 @@
     document.getElementById("errors").innerHTML = html;
   }
 
+  // -- what each save wrote: rows, columns, nulls, size, min/max (waldo.yml `stats:`) -----
+  function fmtCount(value) {
+    return typeof value === "number" ? value.toLocaleString("en-US") : "-";
+  }
+
+  function fmtBytes(value) {
+    if (typeof value !== "number") return "-";
+    var units = ["B", "KB", "MB", "GB", "TB"], size = value, i = 0;
+    while (size >= 1024 && i < units.length - 1) { size /= 1024; i += 1; }
+    return (i === 0 ? size : size.toFixed(1)) + " " + units[i];
+  }
+
+  function statsDetail(stats) {
+    var parts = [];
+    if (stats.schema) {
+      parts.push("schema: " + Object.keys(stats.schema).map(function (k) {
+        return k + " " + stats.schema[k];
+      }).join(", "));
+    }
+    if (stats.min_max) {
+      parts.push("min/max: " + Object.keys(stats.min_max).map(function (k) {
+        var m = stats.min_max[k];
+        return k + " " + m.min + ".." + m.max;
+      }).join(", "));
+    }
+    if (stats.sampled) parts.push("summarised on the first " + fmtCount(stats.sample_rows) + " rows");
+    return parts.join("; ");
+  }
+
+  function drawDatasets() {
+    var items = data.run.datasets_written || [];
+    var section = document.getElementById("datasets-section");
+    section.hidden = items.length === 0;
+    if (!items.length) return;
+    var html = "<table class=\"list\" id=\"datasets-table\"><thead><tr><th>dataset</th>" +
+      "<th>by node</th><th>rows</th><th>columns</th><th>nulls</th><th>size</th>" +
+      "<th>version</th><th>details</th></tr></thead><tbody>";
+    items.forEach(function (d) {
+      var stats = d.stats || {}, nulls = "-";
+      if (stats.nulls) {
+        nulls = fmtCount(Object.keys(stats.nulls).reduce(function (sum, k) {
+          return sum + stats.nulls[k];
+        }, 0));
+      }
+      html += '<tr data-dataset="' + esc(d.dataset) + '"><td>' + esc(d.dataset) + "</td><td>" +
+        esc(d.node || "-") + "</td><td>" + fmtCount(stats.rows) + "</td><td>" +
+        fmtCount(stats.columns) + "</td><td>" + nulls + "</td><td>" + fmtBytes(stats.bytes) +
+        "</td><td>" + esc((d.version || "-").slice(0, 12)) + "</td><td>" +
+        esc(statsDetail(stats)) + "</td></tr>";
+    });
+    document.getElementById("datasets").innerHTML = html + "</tbody></table>";
+  }
+
   function drawHeader() {
     var run = data.run, badge = document.getElementById("run-status");
     badge.textContent = run.status;
@@ -194,6 +250,7 @@
     drawTimeline();
     drawTable();
     drawErrors();
+    drawDatasets();
     drawHeader();
   }
 
