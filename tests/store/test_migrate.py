@@ -21,6 +21,13 @@ JOURNAL_TABLES = {
     "write_batches",
     "dataset_versions",
     "model_checksums",
+    # 0006: the collectors' domain layer and state
+    "cicd_scopes",
+    "cicd_pipelines",
+    "cicd_tasks",
+    "cicd_pipeline_commits",
+    "users",
+    "collector_state",
 }
 
 
