@@ -60,3 +60,20 @@ class ExecutionStateError(WaldoError):
 
 class Unfingerprintable(WaldoError):
     """A value Waldo cannot fingerprint (it then counts as changed)."""
+
+
+class CollectorError(WaldoError):
+    """A collector failed: its plugin, its context, or the tool it collects from."""
+
+
+class PluginError(CollectorError, TypeError):
+    """A collector plugin is written wrong: a tool model without a primary key, a
+    substream without a parent stream, two streams with one name."""
+
+
+class ApiError(CollectorError):
+    """The tool's API could not be reached or kept failing after the allowed retries."""
+
+
+class ApiAuthError(ApiError):
+    """The tool's API refused the credentials (HTTP 401 or 403)."""

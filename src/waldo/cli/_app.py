@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
-from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
+from waldo._errors import ConfigError, WaldoError
 from waldo._version import __version__
+from waldo.cli._collect import collect
 from waldo.cli._context import CliState
 from waldo.cli._data import data
+from waldo.cli._errors import WaldoGroup
 from waldo.cli._render import (
     FORMAT,
     console,
@@ -25,28 +27,6 @@ from waldo.cli._render import (
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
-
-
-class WaldoCommandError(click.ClickException):
-    """A Waldo error shown as one line: exit 2 for bad input, 1 for everything else."""
-
-    def __init__(self, error: WaldoError) -> None:
-        super().__init__(str(error))
-        user_error = (RunNotFound, ConfigError, InvalidInput)
-        self.exit_code = 2 if isinstance(error, user_error) else 1  # type: ignore[misc]
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class WaldoGroup(click.Group):
-    """A command group that turns Waldo errors into one-line messages, not tracebacks."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except WaldoError as exc:
-            raise WaldoCommandError(exc) from exc
 
 
 @click.group(
@@ -320,6 +300,7 @@ def demo(path: Path, force: bool, run_count: int) -> None:
 
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)
 app.add_command(data)  # `waldo data ...`: versioned tables with Dolt (waldo.cli._data)
+app.add_command(collect)  # `waldo collect ...`: collector plugins (waldo.collect)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -7,6 +7,7 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
+from waldo.journal._collect import CollectorJournal, raw_params
 from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
     NO_EXECUTION,
@@ -29,6 +30,7 @@ __all__ = [
     "MISSING",
     "NO_EXECUTION",
     "RUN_STATUSES",
+    "CollectorJournal",
     "Decision",
     "Executions",
     "History",
@@ -54,5 +56,6 @@ __all__ = [
     "json_safe",
     "mask_secrets",
     "node_run_id",
+    "raw_params",
     "resolve_settings",
 ]

@@ -26,7 +26,7 @@ def _schema() -> str | None:
     return "waldo" if op.get_bind().dialect.name == "postgresql" else None
 
 
-def _provenance() -> list[sa.Column]:
+def _provenance() -> list[sa.Column[object]]:
     return [
         sa.Column("created_at", UTCDateTime),
         sa.Column("updated_at", UTCDateTime),
@@ -37,7 +37,7 @@ def _provenance() -> list[sa.Column]:
     ]
 
 
-def _run_columns() -> list[sa.Column]:
+def _run_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("name", sa.String(255)),
         sa.Column("result", sa.String(100)),
