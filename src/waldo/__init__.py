@@ -12,12 +12,16 @@ integrations use. Everything else lives in private modules.
 from __future__ import annotations
 
 from waldo._errors import (
+    ApiAuthError,
+    ApiError,
+    CollectorError,
     ConfigError,
     ExecutionNotFound,
     ExecutionStateError,
     InvalidId,
     InvalidInput,
     MigrationError,
+    PluginError,
     RunNotFound,
     SpoolError,
     StepNotFound,
@@ -40,6 +44,9 @@ from waldo.journal import (
 )
 
 __all__ = [
+    "ApiAuthError",
+    "ApiError",
+    "CollectorError",
     "ConfigError",
     "ExecutionNotFound",
     "ExecutionStateError",
@@ -48,6 +55,7 @@ __all__ = [
     "InvalidInput",
     "Journal",
     "MigrationError",
+    "PluginError",
     "Recorder",
     "RecordingError",
     "RunDetail",

@@ -31,6 +31,15 @@ class CollectGroup(WaldoGroup):
         _cli, discover = _collect_module()
         return [*super().list_commands(ctx), *discover.installed()]
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List plugins by name and class without importing them (one that fails to
+        import must not break the help of the others)."""
+        _cli, discover = _collect_module()
+        rows = [(name, self.commands[name].get_short_help_str(60)) for name in self.commands]
+        rows += [(name, target) for name, target in discover.installed().items()]
+        with formatter.section("Commands and plugins"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         builtin = super().get_command(ctx, cmd_name)
         if builtin is not None:

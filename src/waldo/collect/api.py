@@ -78,6 +78,27 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+_SECRET_IN_TEXT = re.compile(
+    r"(?P<key>[?&][^=&\s\"']*(?:token|key|secret|password|passwd|signature|auth|sig)"
+    r"[^=&\s\"']*=)[^&\s\"']+",
+    re.I,
+)
+
+
+class _MaskSecrets(logging.Filter):
+    """Masks secret query values in urllib3's own debug lines (it logs every URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _SECRET_IN_TEXT.sub(r"\g<key>***", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskSecrets())
+
+
 class Request:
     """One HTTP request; hooks may change any attribute."""
 
@@ -108,8 +129,16 @@ class Request:
         clone.is_next_page = True
         return clone
 
+    @property
+    def full_url(self) -> str:
+        """The URL with the query arguments, as sent."""
+        if not self.query_args:
+            return self.url
+        joiner = "&" if urlsplit(self.url).query else "?"
+        return f"{self.url}{joiner}{urlencode(self.query_args, doseq=True)}"
+
     def __repr__(self) -> str:
-        return f"Request({self.method} {safe_url(self.url)})"
+        return f"Request({self.method} {safe_url(self.full_url)})"
 
 
 class Response:
@@ -343,7 +372,7 @@ class API:
         return result
 
     def _send_with_retries(self, request: Request) -> Response:
-        where = f"{request.method} {safe_url(request.url)}"
+        where = f"{request.method} {safe_url(request.full_url)}"
         problem = ""
         for attempt in range(1, max(1, self.max_tries) + 1):
             wait = min(self.max_wait, self.backoff * 2 ** (attempt - 1)) * (
