@@ -153,7 +153,7 @@ def test_a_slow_server_times_out(json_server: JsonServer) -> None:
         read_timeout = 0.2
         max_tries = 2
 
-    with pytest.raises(ApiError, match="timed out after 0.2 s"):
+    with pytest.raises(ApiError, match=r"timed out after 0\.2 s"):
         Impatient(json_server.url).get(json_server.url, "slow")
 
 
