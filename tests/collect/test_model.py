@@ -100,3 +100,25 @@ def test_the_seed_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert_valid_plugin(MyPlugin)
     for name in [m for m in sys.modules if m.startswith("myplugin")]:
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_public_names_exist_and_are_sorted() -> None:
+    import waldo.collect
+    import waldo.collect.api
+    import waldo.collect.domain_layer.devops
+    import waldo.collect.message
+    import waldo.collect.model
+    import waldo.collect.testing
+
+    for module in (
+        waldo.collect,
+        waldo.collect.api,
+        waldo.collect.message,
+        waldo.collect.model,
+        waldo.collect.testing,
+    ):
+        assert module.__all__ == sorted(module.__all__), module.__name__
+        for name in module.__all__:
+            assert hasattr(module, name), (module.__name__, name)
+    for name in waldo.collect.domain_layer.devops.__all__:
+        assert hasattr(waldo.collect.domain_layer.devops, name)

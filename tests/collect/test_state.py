@@ -84,7 +84,7 @@ def test_full_collection_replaces_what_the_last_one_wrote(
     assert "collect numbers: 0 records" in incremental.stdout
     assert count(url, "cicd_pipelines") == 25  # incremental: nothing is taken away
 
-    full = waldo("collect", PLUGIN, "run", ctx, "--full")
+    full = waldo("collect", "run", PLUGIN, ctx, "--full")  # the top-level `run` form
     assert full.returncode == 0, full.stderr
     assert "collect numbers: 12 records" in full.stdout
     assert numbers_in_raw(url) == list(range(12))
