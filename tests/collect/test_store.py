@@ -44,3 +44,24 @@ def test_runtime_tables_live_in_the_waldo_schema(pg_url: str) -> None:
         keys = sa.inspect(conn).get_pk_constraint("_tool_test_pg", schema="waldo")
         assert keys["constrained_columns"] == ["connection_id", "id"]
     store.dispose()
+
+
+def test_a_new_tool_model_field_adds_a_column(store_url: str) -> None:
+    store = Store(store_url)
+    journal = CollectorJournal(store)
+    v1 = sa.Table("m1", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    v2 = sa.Table(
+        "m2",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("note", sa.Text, nullable=True),
+    )
+    journal.prepare([tables.tool_table("_tool_test_evolve", v1)])
+    tables._runtime.remove(tables._runtime.tables["_tool_test_evolve"])
+    journal.prepare([tables.tool_table("_tool_test_evolve", v2)])
+    with store.engine.connect() as conn:
+        schema = "waldo" if conn.dialect.name == "postgresql" else None
+        columns = [c["name"] for c in sa.inspect(conn).get_columns("_tool_test_evolve", schema)]
+    assert "note" in columns
+    tables._runtime.remove(tables._runtime.tables["_tool_test_evolve"])
+    store.dispose()

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from waldo._errors import CollectorError
 from waldo.store._schema import DOMAIN_TABLES, PG_SCHEMA, collector_state, node_runs, runs
 from waldo.store._types import UTCDateTime
 
@@ -95,9 +96,44 @@ def tool_table(name: str, model_table: sa.Table) -> sa.Table:
 
 
 def ensure_tables(conn: Connection, tables: Iterable[sa.Table]) -> None:
-    """Create the runtime tables that do not exist yet."""
+    """Create the runtime tables that do not exist yet, and add the columns a newer
+    version of a plugin's tool model declares (nullable ones; anything else needs the
+    table dropped, and the error says so)."""
+    schema = PG_SCHEMA if conn.dialect.name == "postgresql" else None
     for table in tables:
         table.create(conn, checkfirst=True)
+        if not _has_all_columns(conn, table):
+            _add_missing_columns(conn, table, schema)
+
+
+_CHECKED: set[tuple[str, int]] = set()
+
+
+def _has_all_columns(conn: Connection, table: sa.Table) -> bool:
+    key = (str(conn.engine.url), id(table))
+    if key in _CHECKED:
+        return True
+    schema = PG_SCHEMA if conn.dialect.name == "postgresql" else None
+    existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=schema)}
+    if all(c.name in existing for c in table.columns):
+        _CHECKED.add(key)
+        return True
+    return False
+
+
+def _add_missing_columns(conn: Connection, table: sa.Table, schema: str | None) -> None:
+    existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=schema)}
+    target = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+    for column in table.columns:
+        if column.name in existing:
+            continue
+        if column.primary_key or not column.nullable:
+            raise CollectorError(
+                f"Table {table.name} lacks the key or required column {column.name} its "
+                f"tool model now declares: drop {table.name} and collect again (--full)."
+            )
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE {target} ADD COLUMN "{column.name}" {kind}')
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
