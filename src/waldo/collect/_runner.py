@@ -24,9 +24,7 @@ from waldo.collect.context import Context
 from waldo.collect.model import DomainModel, ToolModel
 from waldo.collect.plugin import Plugin
 from waldo.collect.stream import Stream, Substream
-from waldo.journal import CollectorJournal, raw_params
-from waldo.store import RawRow, StateKey
-from waldo.store import collectors as tables
+from waldo.journal import CollectorJournal, RawRow, StateKey, raw_params
 
 STEPS = ("collect", "extract", "convert")
 
@@ -109,10 +107,10 @@ class Runner:
 
     # -- tables ------------------------------------------------------------------------
     def raw_table(self, stream: Stream) -> sa.Table:
-        return tables.raw_table(stream.raw_table_name)
+        return self.journal.raw_table(stream.raw_table_name)
 
     def tool_table(self, stream: Stream) -> sa.Table:
-        return tables.tool_table(stream.tool_table_name, stream.tool_model.__table__)  # type: ignore[attr-defined]
+        return self.journal.tool_table(stream.tool_table_name, stream.tool_model.__table__)  # type: ignore[attr-defined]
 
     def prepare(self) -> None:
         """Migrate the store and create every raw and tool table of the plugin."""

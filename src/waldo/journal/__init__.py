@@ -7,7 +7,7 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
-from waldo.journal._collect import CollectorJournal, raw_params
+from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
 from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
     NO_EXECUTION,
@@ -41,6 +41,7 @@ __all__ = [
     "NodeRecord",
     "NodeRun",
     "NodeSpec",
+    "RawRow",
     "Recorder",
     "RecordingError",
     "RunDetail",
@@ -48,6 +49,7 @@ __all__ = [
     "RunInfo",
     "RunSummary",
     "Settings",
+    "StateKey",
     "Step",
     "decide",
     "find_project_root",

@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from waldo.store import RawRow, StateKey, Store
+
+__all__ = ["CollectorJournal", "RawRow", "StateKey", "raw_params"]
 from waldo.store import collectors as sql
 
 #: Rows read per query while extracting and converting.
@@ -45,6 +47,16 @@ class CollectorJournal:
     @classmethod
     def for_url(cls, url: str) -> CollectorJournal:
         return cls(Store(url))
+
+    @staticmethod
+    def raw_table(name: str) -> sa.Table:
+        """The raw table ``name`` (``_raw_<plugin>_<stream>``), created by ``prepare``."""
+        return sql.raw_table(name)
+
+    @staticmethod
+    def tool_table(name: str, model_table: sa.Table) -> sa.Table:
+        """The tool table ``name`` for a tool model's table, created by ``prepare``."""
+        return sql.tool_table(name, model_table)
 
     def prepare(self, tables: Sequence[sa.Table]) -> None:
         """Migrate the store and create the plugin's runtime tables."""
