@@ -82,3 +82,26 @@ def test_bad_token_says_so_and_never_shows_it(json_server: JsonServer, tmp_path:
         "token or credentials."
     )
     assert TOKEN not in done.stdout + done.stderr
+
+
+def test_connection_and_remote_scopes_of_github(json_server: JsonServer, tmp_path: Path) -> None:
+    json_server.require_header("authorization", f"Bearer {TOKEN}")
+    json_server.route("/user", {"login": "octocat"})
+    json_server.route("/user/orgs", [{"login": "octo-org"}])
+    json_server.route(
+        "/users/octo-org/repos",
+        [{"full_name": "octo-org/hello", "name": "hello", "html_url": "https://x/hello"}],
+    )
+    ctx = context(f"sqlite:///{tmp_path}/w.db", connection={"token": TOKEN, "url": json_server.url})
+    runner = CliRunner()
+    works = runner.invoke(app, ["collect", "github", "test-connection", ctx])
+    assert works.exit_code == 0 and "works" in works.output
+    groups = runner.invoke(app, ["collect", "github", "remote-scope-groups", ctx])
+    assert json.loads(groups.output) == [
+        {"id": "octocat", "name": "octocat"},
+        {"id": "octo-org", "name": "octo-org"},
+    ]
+    scopes = runner.invoke(app, ["collect", "github", "remote-scopes", ctx, "octo-org"])
+    assert [(s["id"], s["url"]) for s in json.loads(scopes.output)] == [
+        ("octo-org/hello", "https://x/hello")
+    ]
