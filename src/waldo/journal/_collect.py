@@ -160,7 +160,8 @@ class CollectorJournal:
         counts: dict[str, int] = {}
         with self.store.connect() as conn:
             sql.delete_domain_rows(conn, raw_name, params)
-            self._write_domain(conn, extra, raw_name, params, None, counts)
+            scopes = ((table, row, None) for table, row in extra)
+            self._write_domain_rows(conn, scopes, raw_name, params, counts)
             offset = 0
             while True:
                 batch = sql.tool_batch(conn, tool, connection_id, params, offset, READ_BATCH)
@@ -169,33 +170,22 @@ class CollectorJournal:
                     for source in batch
                     for table, row in converter(source)
                 )
-                self._write_domain_with_ids(conn, produced, raw_name, params, counts)
+                self._write_domain_rows(conn, produced, raw_name, params, counts)
                 if len(batch) < READ_BATCH:
                     break
                 offset += len(batch)
         return counts
 
-    def _write_domain(
-        self,
-        conn: sa.Connection,
-        rows: Iterable[tuple[str, dict[str, Any]]],
-        raw_name: str,
-        params: str,
-        raw_id: int | None,
-        counts: dict[str, int],
-    ) -> None:
-        self._write_domain_with_ids(
-            conn, ((t, r, raw_id) for t, r in rows), raw_name, params, counts
-        )
-
     @staticmethod
-    def _write_domain_with_ids(
+    def _write_domain_rows(
         conn: sa.Connection,
         rows: Iterable[tuple[str, dict[str, Any], int | None]],
         raw_name: str,
         params: str,
         counts: dict[str, int],
     ) -> None:
+        """Upsert domain rows with their provenance, one row per key and table (the
+        last one wins)."""
         groups: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         now = time.time()
         for table_name, row, raw_id in rows:
@@ -209,10 +199,8 @@ class CollectorJournal:
             key = tuple(row.get(c.name) for c in table.primary_key.columns)
             groups.setdefault(table_name, {})[key] = row
         for table_name, by_key in groups.items():
-            table = sql.domain_table(table_name)
-            columns = [c.name for c in table.columns]
-            # executemany needs one column set: fill the missing ones with NULL.
-            sql.upsert(conn, table, [{c: row.get(c) for c in columns} for row in by_key.values()])
+            # A column a row leaves out is written as NULL.
+            sql.upsert(conn, sql.domain_table(table_name), list(by_key.values()))
             counts[table_name] = counts.get(table_name, 0) + len(by_key)
 
     def domain_rows(self, table_name: str) -> list[dict[str, Any]]:
