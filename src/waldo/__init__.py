@@ -12,6 +12,9 @@ integrations use. Everything else lives in private modules.
 from __future__ import annotations
 
 from waldo._errors import (
+    ApiAuthError,
+    ApiError,
+    CollectorError,
     ConfigError,
     ContextNotFound,
     ExecutionNotFound,
@@ -19,6 +22,7 @@ from waldo._errors import (
     InvalidId,
     InvalidInput,
     MigrationError,
+    PluginError,
     RunNotFound,
     SpoolError,
     StepNotFound,
@@ -43,6 +47,9 @@ from waldo.journal import (
 )
 
 __all__ = [
+    "ApiAuthError",
+    "ApiError",
+    "CollectorError",
     "ConfigError",
     "ContextNotFound",
     "ExecutionNotFound",
@@ -52,6 +59,7 @@ __all__ = [
     "InvalidInput",
     "Journal",
     "MigrationError",
+    "PluginError",
     "Recorder",
     "RecordingError",
     "ResultContext",

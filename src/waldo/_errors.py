@@ -64,3 +64,20 @@ class Unfingerprintable(WaldoError):
 
 class ContextNotFound(InvalidInput):
     """A results context (an id, an algorithm or ``RUN:ALGORITHM``) that names nothing."""
+
+
+class CollectorError(WaldoError):
+    """A collector failed: its plugin, its context, or the tool it collects from."""
+
+
+class PluginError(CollectorError, TypeError):
+    """A collector plugin is written wrong: a tool model without a primary key, a
+    substream without a parent stream, two streams with one name."""
+
+
+class ApiError(CollectorError):
+    """The tool's API could not be reached or kept failing after the allowed retries."""
+
+
+class ApiAuthError(ApiError):
+    """The tool's API refused the credentials (HTTP 401 or 403)."""

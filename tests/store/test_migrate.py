@@ -25,6 +25,13 @@ JOURNAL_TABLES = {
     "samples",
     "contexts",
     "outlier_score",
+    # 0006: the collectors' domain layer and state
+    "cicd_scopes",
+    "cicd_pipelines",
+    "cicd_tasks",
+    "cicd_pipeline_commits",
+    "users",
+    "collector_state",
 }
 
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
-from waldo._errors import ConfigError, InvalidInput, RunNotFound, WaldoError
+from waldo._errors import ConfigError, WaldoError
 from waldo._version import __version__
+from waldo.cli._collect import collect
 from waldo.cli._context import CliState
 from waldo.cli._data import data
+from waldo.cli._errors import WaldoGroup
 from waldo.cli._export import export
 from waldo.cli._render import (
     FORMAT,
@@ -28,28 +30,6 @@ from waldo.cli._web import report, serve
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
 from waldo.store import mask_url
-
-
-class WaldoCommandError(click.ClickException):
-    """A Waldo error shown as one line: exit 2 for bad input, 1 for everything else."""
-
-    def __init__(self, error: WaldoError) -> None:
-        super().__init__(str(error))
-        user_error = (RunNotFound, ConfigError, InvalidInput)
-        self.exit_code = 2 if isinstance(error, user_error) else 1  # type: ignore[misc]
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class WaldoGroup(click.Group):
-    """A command group that turns Waldo errors into one-line messages, not tracebacks."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except WaldoError as exc:
-            raise WaldoCommandError(exc) from exc
 
 
 @click.group(
@@ -343,6 +323,7 @@ app.add_command(results)  # `waldo results ...`: model results (waldo.cli._resul
 app.add_command(serve)  # `waldo serve`: the web page (waldo.web)
 app.add_command(report)  # `waldo report`: a run page as one HTML file (waldo.web)
 app.add_command(export)  # `waldo export openlineage` (waldo.lineage)
+app.add_command(collect)  # `waldo collect ...`: collector plugins (waldo.collect)
 
 
 def main(argv: list[str] | None = None) -> Any:

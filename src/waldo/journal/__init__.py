@@ -7,6 +7,7 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
+from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
 from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
     NO_EXECUTION,
@@ -39,6 +40,7 @@ __all__ = [
     "MISSING",
     "NO_EXECUTION",
     "RUN_STATUSES",
+    "CollectorJournal",
     "Comparison",
     "Decision",
     "Executions",
@@ -51,6 +53,7 @@ __all__ = [
     "NodeRun",
     "NodeSpec",
     "PipelineNode",
+    "RawRow",
     "Recorder",
     "RecordingError",
     "ResultContext",
@@ -62,6 +65,7 @@ __all__ = [
     "RunPage",
     "RunSummary",
     "Settings",
+    "StateKey",
     "Step",
     "decide",
     "find_project_root",
@@ -70,6 +74,7 @@ __all__ = [
     "json_safe",
     "mask_secrets",
     "node_run_id",
+    "raw_params",
     "resolve_settings",
     "spearman",
 ]

@@ -5,11 +5,13 @@ Only this package writes SQL. It knows nothing about Kedro or any other integrat
 
 from __future__ import annotations
 
+from waldo.store import _collect as collectors
 from waldo.store import _executions as executions
 from waldo.store import _queries as queries
 from waldo.store import _results as results
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row, json_text
+from waldo.store._collect import RawRow, StateKey
 from waldo.store._engine import mask_url, parse_store_url
 from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
@@ -18,11 +20,14 @@ from waldo.store._writer import BatchWriter, FlushResult
 __all__ = [
     "BatchWriter",
     "FlushResult",
+    "RawRow",
     "Record",
     "ReplayReport",
     "Row",
     "Spool",
+    "StateKey",
     "Store",
+    "collectors",
     "executions",
     "json_text",
     "mask_url",

@@ -199,6 +199,124 @@ outlier_score = sa.Table(
     sa.Column("prediction", sa.Boolean),
 )
 
+#: 0006: the collectors' domain layer, with Apache DevLake's table and column names so
+#: DevLake-style queries and dashboards work on Waldo's store. Every domain row remembers
+#: where it came from (``_raw_data_*``), which is how a full collection replaces exactly
+#: what the previous collection of the same scope wrote.
+#: ``result`` is SUCCESS, FAILURE, ABORT or MANUAL (empty while running); ``status`` is
+#: DONE, IN_PROGRESS, MANUAL or OTHER; ``original_*`` keep the tool's own words.
+
+
+def _provenance() -> list[sa.Column[object]]:
+    return [
+        sa.Column("created_at", UTCDateTime),
+        sa.Column("updated_at", UTCDateTime),
+        sa.Column("_raw_data_params", sa.String(255)),
+        sa.Column("_raw_data_table", sa.String(255)),
+        sa.Column("_raw_data_id", sa.BigInteger),
+        sa.Column("_raw_data_remark", sa.Text),
+    ]
+
+
+def _run_columns() -> list[sa.Column[object]]:
+    """The columns pipelines and tasks share."""
+    return [
+        sa.Column("name", sa.String(255)),
+        sa.Column("result", sa.String(100)),
+        sa.Column("status", sa.String(100)),
+        sa.Column("original_result", sa.String(100)),
+        sa.Column("original_status", sa.String(100)),
+        sa.Column("type", sa.String(100)),
+        sa.Column("environment", sa.String(255)),
+        sa.Column("duration_sec", sa.Float),
+        sa.Column("queued_duration_sec", sa.Float),
+        sa.Column("created_date", UTCDateTime),
+        sa.Column("queued_date", UTCDateTime),
+        sa.Column("started_date", UTCDateTime),
+        sa.Column("finished_date", UTCDateTime),
+        sa.Column("cicd_scope_id", sa.String(255)),
+    ]
+
+
+cicd_scopes = sa.Table(
+    "cicd_scopes",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("description", sa.Text),
+    sa.Column("url", sa.String(255)),
+    sa.Column("created_date", UTCDateTime),
+    sa.Column("updated_date", UTCDateTime),
+    *_provenance(),
+)
+
+cicd_pipelines = sa.Table(
+    "cicd_pipelines",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    *_run_columns(),
+    sa.Column("display_title", sa.Text),
+    sa.Column("url", sa.Text),
+    *_provenance(),
+    sa.Index("ix_cicd_pipelines_cicd_scope_id", "cicd_scope_id"),
+    sa.Index("ix_cicd_pipelines_started_date", "started_date"),
+)
+
+cicd_tasks = sa.Table(
+    "cicd_tasks",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("pipeline_id", sa.String(255)),
+    *_run_columns(),
+    *_provenance(),
+    sa.Index("ix_cicd_tasks_pipeline_id", "pipeline_id"),
+    sa.Index("ix_cicd_tasks_cicd_scope_id", "cicd_scope_id"),
+)
+
+cicd_pipeline_commits = sa.Table(
+    "cicd_pipeline_commits",
+    metadata,
+    sa.Column("pipeline_id", sa.String(255), primary_key=True),
+    sa.Column("commit_sha", sa.String(255), primary_key=True),
+    sa.Column("commit_msg", sa.Text),
+    sa.Column("branch", sa.String(255)),
+    sa.Column("repo_id", sa.String(255)),
+    sa.Column("repo_url", sa.Text),
+    sa.Column("display_title", sa.Text),
+    sa.Column("url", sa.Text),
+    *_provenance(),
+    sa.Index("ix_cicd_pipeline_commits_repo_id", "repo_id"),
+)
+
+#: DevLake's cross-domain ``users`` (the seed's example plugin converts into it).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("email", sa.String(255)),
+    sa.Column("name", sa.String(255)),
+    *_provenance(),
+)
+
+#: The last state a collector stream yielded, per plugin, connection, stream and scope;
+#: written in the same transaction as the raw rows it covers.
+collector_state = sa.Table(
+    "collector_state",
+    metadata,
+    sa.Column("plugin", sa.String(64), primary_key=True),
+    sa.Column("connection_id", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(128), primary_key=True),
+    sa.Column("scope_id", sa.String(255), primary_key=True),
+    sa.Column("state", JSONType, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The domain tables collectors write, by name.
+DOMAIN_TABLES: dict[str, sa.Table] = {
+    t.name: t for t in (cicd_scopes, cicd_pipelines, cicd_tasks, cicd_pipeline_commits, users)
+}
+
 #: How rows of each table are written. ``append`` tables take positional tuples in
 #: ``writable_columns`` order and rely on the batch marker for exactly-once delivery;
 #: ``ignore`` tables are content-addressed; ``merge`` tables take partial dicts merged

@@ -1,0 +1,86 @@
+"""Waldo's own runs in the domain layer: one query lists every pipeline run, whatever ran it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.collect._helpers import context, query, waldo
+from tests.collect.test_github import serve as serve_github
+from tests.helpers.journal import record_run, recorder_for
+from waldo.collect._runner import Runner
+from waldo.collect.plugins.github import GitHubActions
+from waldo.collect.testing import ContextBuilder, JsonServer
+
+
+def test_kedro_runs_become_pipelines_and_nodes_tasks(store_url: str, tmp_path: Path) -> None:
+    recorder = recorder_for(store_url, tmp_path)
+    record_run(recorder, "run-ok", ("load", "clean", "train"))
+    record_run(recorder, "run-bad", ("load", "clean", "train"), fail_at="clean")
+
+    done = waldo("collect", "waldo", "run", context(store_url, connection={}))
+    assert done.returncode == 0, done.stderr
+    assert "collect runs: 2 records" in done.stdout
+    assert query(
+        store_url,
+        "SELECT id, name, result, status, environment, cicd_scope_id FROM {s}cicd_pipelines "
+        "ORDER BY started_date",
+    ) == [
+        (
+            "waldo:WaldoRun:1:run-ok",
+            "__default__",
+            "SUCCESS",
+            "DONE",
+            "local",
+            "waldo:WaldoProject:1:demo",
+        ),
+        (
+            "waldo:WaldoRun:1:run-bad",
+            "__default__",
+            "FAILURE",
+            "DONE",
+            "local",
+            "waldo:WaldoProject:1:demo",
+        ),
+    ]
+    assert query(
+        store_url,
+        "SELECT name, result, status FROM {s}cicd_tasks WHERE pipeline_id = "
+        "'waldo:WaldoRun:1:run-bad' ORDER BY started_date",
+    ) == [("load", "SUCCESS", "DONE"), ("clean", "FAILURE", "DONE")]
+    assert query(store_url, "SELECT count(*) FROM {s}cicd_tasks") == [(5,)]
+
+    # A new run: the next collection picks it up and keeps the old ones.
+    record_run(recorder, "run-new", ("load",))
+    again = waldo("collect", "waldo", "run", context(store_url, connection={}))
+    assert again.returncode == 0, again.stderr
+    assert query(store_url, "SELECT count(*) FROM {s}cicd_pipelines") == [(3,)]
+    assert query(store_url, "SELECT count(*) FROM {s}cicd_tasks") == [(6,)]
+    recorder.close()
+
+
+def test_one_query_lists_github_and_kedro_runs(json_server: JsonServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/team.db"
+    recorder = recorder_for(db, tmp_path)
+    record_run(recorder, "kedro-1", ("load",))
+    recorder.close()
+    serve_github(json_server)
+    github = GitHubActions()
+    Runner(
+        github,
+        ContextBuilder(db_url=db)
+        .connection(url=json_server.url, token="ghs_test")
+        .scope("octo-org/hello")
+        .build(github),
+    ).run()
+    waldo_plugin = __import__(
+        "waldo.collect.plugins.waldo_runs", fromlist=["WaldoRuns"]
+    ).WaldoRuns()
+    Runner(waldo_plugin, ContextBuilder(db_url=db).build(waldo_plugin)).run()
+
+    every_run = query(db, "SELECT id, result FROM cicd_pipelines ORDER BY id")
+    assert every_run == [
+        ("github:GitHubRun:1:101", "ABORT"),
+        ("github:GitHubRun:1:102", "FAILURE"),
+        ("github:GitHubRun:1:103", None),
+        ("waldo:WaldoRun:1:kedro-1", "SUCCESS"),
+    ]
