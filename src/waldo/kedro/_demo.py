@@ -136,12 +136,25 @@ def _orders_csv(rows: int = 200, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
-def create_demo_project(path: Path, force: bool = False) -> Path:
-    """Write the demo project to ``path`` (which must not exist unless ``force``)."""
+def make_room(path: Path, force: bool) -> None:
+    """An example project goes to a new folder; an existing one only with ``force``."""
     if path.exists():
         if not force:
             raise ConfigError(f"{path} already exists; pass --force to replace it.")
         shutil.rmtree(path)
+
+
+def run_example(root: Path, *args: str, what: str = "the demo project") -> None:
+    """``kedro run ARGS`` in an example project; a failure shows the end of its output."""
+    result = kedro_run(root, *args)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
+        raise WaldoError(f"`kedro run` failed in {what}:\n{tail}")
+
+
+def create_demo_project(path: Path, force: bool = False) -> Path:
+    """Write the demo project to ``path`` (which must not exist unless ``force``)."""
+    make_room(path, force)
     return write_project(
         path,
         PACKAGE,
@@ -166,10 +179,7 @@ def run_demo(
         extra = params[index % len(params)]
         command = f"kedro run {extra}".rstrip()
         echo(f"Running `{command}` ({index + 1}/{run_count}) ...")
-        result = kedro_run(root, *([extra] if extra else []))
-        if result.returncode != 0:
-            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-            raise WaldoError(f"`kedro run` failed in the demo project:\n{tail}")
+        run_example(root, *([extra] if extra else []))
     journal = Journal(settings_for_project(root.resolve()))
     console().print(runs_table(journal.history.runs(limit=run_count)))
     echo(f"Journal: {journal.store.display_url}")

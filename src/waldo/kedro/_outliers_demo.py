@@ -12,15 +12,15 @@ Scores follow one convention: higher means more outlying (scikit-learn's
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
-from waldo._errors import ConfigError, WaldoError
+from waldo._errors import ConfigError
 from waldo.journal import Journal, Results
 from waldo.kedro._config import settings_for_project
-from waldo.kedro._project import kedro_run, write_project
+from waldo.kedro._demo import make_room, run_example
+from waldo.kedro._project import write_project
 
 PACKAGE = "waldo_outliers"
 
@@ -137,10 +137,7 @@ local_outlier_factor:
 
 def create_outliers_project(path: Path, force: bool = False) -> Path:
     """Write the outlier example project to ``path``."""
-    if path.exists():
-        if not force:
-            raise ConfigError(f"{path} already exists; pass --force to replace it.")
-        shutil.rmtree(path)
+    make_room(path, force)
     return write_project(
         path,
         PACKAGE,
@@ -166,10 +163,7 @@ def run_outliers_demo(
     root = create_outliers_project(path, force=force)
     echo(f"Created the outlier example project in {root}")
     echo("Running `kedro run` ...")
-    result = kedro_run(root)
-    if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-        raise WaldoError(f"`kedro run` failed in the outlier example:\n{tail}")
+    run_example(root, what="the outlier example")
     journal = Journal(settings_for_project(root.resolve()))
     from waldo.cli._results import comparison_table
 
