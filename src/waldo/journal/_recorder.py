@@ -37,6 +37,7 @@ from waldo.store import (
     ReplayReport,
     Spool,
     Store,
+    WriterProcess,
     json_text,
     queries,
     store_key,
@@ -120,7 +121,10 @@ class Recorder:
         self.settings = settings
         self.store = Store(settings.store_url)
         self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
-        self.writer = BatchWriter(self.store.write, self.spool, on_problem=self._warn)
+        # Batches go through a helper process once it is started (prepare_store), so
+        # the SQL work does not compete with the pipeline for the GIL.
+        self._writer_process = WriterProcess(settings.store_url, self.store.write)
+        self.writer = BatchWriter(self._writer_process, self.spool, on_problem=self._warn)
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._heartbeat: threading.Thread | None = None
         self._stop_heartbeat = threading.Event()
@@ -139,6 +143,7 @@ class Recorder:
         schema check) so that :meth:`check_store` at run start finds it ready."""
         if self._preparing is not None:
             return
+        self._writer_process.start()
 
         def work() -> None:
             with contextlib.suppress(Exception):  # check_store reports the problem
@@ -453,6 +458,8 @@ class Recorder:
             self.writer.flush(timeout=30)
         except Exception as exc:  # pragma: no cover - last resort at exit
             log.warning("waldo: could not flush the journal at exit: %s", exc)
+        finally:
+            self._writer_process.close()
 
     def after_fork(self) -> None:
         """In a forked child: new connections, no heartbeat, no runs of our own."""
