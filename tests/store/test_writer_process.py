@@ -123,3 +123,12 @@ def test_switched_off_or_forked_writes_in_process(
     finally:
         process._pid = os.getpid()
         process.close()
+
+
+def test_one_cpu_means_no_child(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    process = WriterProcess(store.url, store.write)
+    process.start()
+    assert process._child is None
+    assert process(events("r1", "a"), "batch-1") is True
+    assert event_names(store) == ["a"]

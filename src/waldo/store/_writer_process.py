@@ -15,7 +15,8 @@ is not ready yet, dies, or the caller is a forked copy of the process that start
 it, the batch is written in this process instead, with the same batch id: a batch the
 child committed before dying is recognised by its marker and not written twice.
 
-Set ``WALDO_WRITER_PROCESS=0`` to always write in process.
+Set ``WALDO_WRITER_PROCESS=0`` to always write in process (the default on a machine, or
+under an affinity mask, with a single CPU).
 """
 
 from __future__ import annotations
@@ -47,8 +48,19 @@ _CHILD_CODE = (
 )
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def enabled_by_env() -> bool:
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+    """Use a helper process unless switched off, or when there is no second CPU for it
+    (on one CPU the child would only take time from the pipeline)."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return _cpus() > 1
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
