@@ -16,6 +16,10 @@ each (the first ON run creates the tables):
 - ``waldo_disable``: ``WALDO_DISABLE=1``: the hooks stay registered and Kedro still
   calls all of them (pluggy dispatch, plus Waldo reading its configuration once); each
   body returns at once. Shown to tell what the environment variable costs.
+- ``on_baseline`` (with ``--baseline-src DIR``): the plugin on, but the ``waldo`` package
+  imported from ``DIR`` (put first on ``PYTHONPATH``), e.g. ``git archive main src |
+  tar -x -C /tmp/base`` then ``--baseline-src /tmp/base/src``: an A/B of two versions
+  of Waldo in the same rounds.
 
 Backends: a SQLite file in the project, and a fresh PostgreSQL database created on the
 server (``WALDO_BENCH_PG_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``)
@@ -23,6 +27,7 @@ and dropped afterwards.
 
     python benchmarks/bench_plugin_overhead.py [--nodes 1000] [--repeat 5]
                                                [--backends sqlite,postgresql]
+                                               [--baseline-src DIR]
 
 Prints median run seconds per mode and the ratio to ``off`` (target: ON/OFF <= 1.03);
 writes JSON to ``benchmarks/results/bench_plugin_overhead.json``. Not part of the tests.
@@ -107,11 +112,16 @@ def make_project(root: Path, nodes: int) -> Path:
     return root
 
 
-def run_once(root: Path, mode: str, store_url: str) -> dict[str, Any]:
+def run_once(
+    root: Path, mode: str, store_url: str, baseline_src: str | None = None
+) -> dict[str, Any]:
     env = kedro_env()
     for name in ("BENCH_WALDO_OFF", "WALDO_DISABLE", "WALDO_RUN_CONTEXT"):
         env.pop(name, None)
     env["WALDO_DB_URL"] = store_url
+    if mode == "on_baseline":
+        assert baseline_src is not None
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline_src, env.get("PYTHONPATH")]))
     if mode == "off":
         env["BENCH_WALDO_OFF"] = "1"
     elif mode == "waldo_disable":
@@ -150,26 +160,36 @@ def recorded_runs(store_url: str) -> int:
 
 
 def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    times: dict[str, list[float]] = {mode: [] for mode in MODES}
-    for mode in MODES:  # warm-up: tables, page cache, .pyc files
-        run_once(root, mode, store_url)
+    modes = MODES + (("on_baseline",) if args.baseline_src else ())
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    for mode in modes:  # warm-up: tables, page cache, .pyc files
+        run_once(root, mode, store_url, args.baseline_src)
     for round_ in range(args.repeat):
-        for mode in MODES:
-            times[mode].append(run_once(root, mode, store_url)["seconds"])
+        for mode in modes:
+            times[mode].append(run_once(root, mode, store_url, args.baseline_src)["seconds"])
         print(
             f"  round {round_ + 1}: "
-            + ", ".join(f"{mode} {times[mode][-1]:.3f} s" for mode in MODES),
+            + ", ".join(f"{mode} {times[mode][-1]:.3f} s" for mode in modes),
             flush=True,
         )
+    recording = 2 if args.baseline_src else 1
     runs = recorded_runs(store_url)
-    assert runs == args.repeat + 1, f"{runs} runs recorded, expected {args.repeat + 1}"
+    expected = recording * (args.repeat + 1)
+    assert runs == expected, f"{runs} runs recorded, expected {expected}"
     medians = {mode: median(values) for mode, values in times.items()}
+    baseline: dict[str, float] = {}
+    if "on_baseline" in times:
+        baseline = {
+            "ratio_on_baseline_off": medians["on_baseline"] / medians["off"],
+            "min_ratio_on_baseline_off": min(times["on_baseline"]) / min(times["off"]),
+        }
     return {
         "times": times,
         "medians": medians,
         "ratio_on_off": medians["on"] / medians["off"],
         "ratio_waldo_disable_off": medians["waldo_disable"] / medians["off"],
         "min_ratio_on_off": min(times["on"]) / min(times["off"]),
+        **baseline,
     }
 
 
@@ -178,6 +198,11 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a folder holding another version's waldo package, measured as on_baseline",
+    )
     args = parser.parse_args()
 
     results: dict[str, Any] = {}
@@ -201,12 +226,15 @@ def main() -> None:
         "off": "plugin off (DISABLE_HOOKS_FOR_PLUGINS)",
         "waldo_disable": "WALDO_DISABLE=1 (hooks called, bodies skipped)",
         "on": "plugin on (recording)",
+        "on_baseline": "plugin on, baseline version (--baseline-src)",
     }
     for backend, r in results.items():
-        for mode in ("off", "waldo_disable", "on"):
+        for mode in ("off", "waldo_disable", "on_baseline", "on"):
+            if mode not in r["medians"]:
+                continue
             ratio = r["medians"][mode] / r["medians"]["off"]
             verdict = ""
-            if mode == "on":
+            if mode in ("on", "on_baseline"):
                 verdict = f"<= {TARGET}: {'yes' if ratio <= TARGET else 'NO'}"
             rows.append(
                 (f"{backend}: {labels[mode]}", f"{r['medians'][mode]:.3f}", f"{ratio:.3f}", verdict)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from typing import Any
 
 SHORT_ID_LENGTH = 8
@@ -25,7 +24,10 @@ def content_digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
-@lru_cache(maxsize=65536)
 def short_id(name: str) -> str:
-    """The seed's 8-character target id: a prefix of SHA-256 of the target's name."""
+    """The seed's 8-character target id: a prefix of SHA-256 of the target's name.
+
+    Not cached here (hashing a name takes about a microsecond): callers on a hot path
+    keep their own plain-dict cache, whose entries the garbage collector never visits.
+    """
     return hashlib.sha256(name.encode()).hexdigest()[:SHORT_ID_LENGTH]

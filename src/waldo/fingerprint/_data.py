@@ -44,8 +44,13 @@ class Fingerprint:
     reason: str | None = None
 
 
+# What json.dumps(parts, default=str, separators=(",", ":")) builds on every call,
+# built once: the same text, without constructing an encoder per tag.
+_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
+
+
 def _tag(h: Any, *parts: Any) -> None:
-    h.update(json.dumps(parts, default=str, separators=(",", ":")).encode())
+    h.update(_encode(parts).encode())
     h.update(b"\0")
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -37,6 +37,7 @@ from waldo.store import (
     ReplayReport,
     Spool,
     Store,
+    WriterProcess,
     json_text,
     queries,
     store_key,
@@ -63,13 +64,50 @@ def describe_error(error: BaseException | None) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=65536)
+_TARGET_KINDS = ("node", "dataset", "pipeline", "catalog", "context")
+_MAX_TARGET_IDS = 65536
+# "kind:name" prefix per event type, and short id per "kind:name". Plain dicts of
+# strings, not an lru_cache: an lru_cache entry is an object the garbage collector
+# tracks, and thousands of them outliving a run add to what full collections walk.
+_target_prefixes: dict[str, str] = {}
+_target_ids: dict[str, dict[str, str]] = {}
+
+
 def _target_id(event_type: str, target_name: str) -> str:
-    """The seed's 8-character target id, for the kind of target a hook is about."""
-    for kind in ("node", "dataset", "pipeline", "catalog", "context"):
-        if kind in event_type:
-            return short_id(f"{kind}:{target_name}")
-    return short_id(f"{event_type}:{target_name}")
+    """The seed's 8-character target id, for the kind of target a hook is about.
+
+    Cached per kind, so ``before_node_run`` and ``after_node_run`` of a node (or the
+    save and the load of a dataset) hash its name once.
+    """
+    kind = _target_prefixes.get(event_type)
+    if kind is None:
+        kind = next((k for k in _TARGET_KINDS if k in event_type), event_type)
+        _target_prefixes[event_type] = kind
+    ids = _target_ids.get(kind)
+    if ids is None:
+        ids = _target_ids.setdefault(kind, {})
+    found = ids.get(target_name)
+    if found is None:
+        if len(ids) >= _MAX_TARGET_IDS:
+            ids.clear()
+        found = ids[target_name] = short_id(f"{kind}:{target_name}")
+    return found
+
+
+_encode_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _json_map(values: Mapping[str, Any] | None) -> str:
+    """A node row's mapping column as the JSON text the store would write anyway.
+
+    Node rows wait in the writer's queue for up to one writer interval; a row holding
+    only strings and numbers is a dict the garbage collector does not track, while a
+    row holding nested dicts is tracked and, living that long, promoted to the oldest
+    generation, which brings the next full collection (tens of ms) closer.
+    """
+    if not values:
+        return "{}"
+    return _encode_json(values if type(values) is dict else dict(values))
 
 
 class RecordingError(WaldoError):
@@ -83,7 +121,10 @@ class Recorder:
         self.settings = settings
         self.store = Store(settings.store_url)
         self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
-        self.writer = BatchWriter(self.store.write, self.spool, on_problem=self._warn)
+        # Batches go through a helper process once it is started (prepare_store), so
+        # the SQL work does not compete with the pipeline for the GIL.
+        self._writer_process = WriterProcess(settings.store_url, self.store.write)
+        self.writer = BatchWriter(self._writer_process, self.spool, on_problem=self._warn)
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._heartbeat: threading.Thread | None = None
         self._stop_heartbeat = threading.Event()
@@ -102,6 +143,7 @@ class Recorder:
         schema check) so that :meth:`check_store` at run start finds it ready."""
         if self._preparing is not None:
             return
+        self._writer_process.start()
 
         def work() -> None:
             with contextlib.suppress(Exception):  # check_store reports the problem
@@ -225,7 +267,7 @@ class Recorder:
         if code_hash is not None:
             row["code_hash"] = code_hash
         if params_hashes is not None:
-            row["params_hashes"] = dict(params_hashes)
+            row["params_hashes"] = _json_map(params_hashes)
         self.writer.put("node_runs", row)
 
     def node_skipped(
@@ -317,8 +359,8 @@ class Recorder:
             "status": status,
             "finished_at": now,
             "duration_s": (now - started_at) if started_at is not None else None,
-            "inputs": dict(inputs or {}),
-            "outputs": dict(outputs or {}),
+            "inputs": _json_map(inputs),
+            "outputs": _json_map(outputs),
             "pid": os.getpid(),
         }
         if started_at is not None:
@@ -326,9 +368,9 @@ class Recorder:
         if func_name is not None:
             row["func_name"] = func_name
         if input_versions is not None:
-            row["input_versions"] = dict(input_versions)
+            row["input_versions"] = _json_map(input_versions)
         if output_versions is not None:
-            row["output_versions"] = dict(output_versions)
+            row["output_versions"] = _json_map(output_versions)
         if reason is not None:
             row["reason"] = reason
         row.update(describe_error(error))
@@ -416,6 +458,8 @@ class Recorder:
             self.writer.flush(timeout=30)
         except Exception as exc:  # pragma: no cover - last resort at exit
             log.warning("waldo: could not flush the journal at exit: %s", exc)
+        finally:
+            self._writer_process.close()
 
     def after_fork(self) -> None:
         """In a forked child: new connections, no heartbeat, no runs of our own."""

@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from waldo._errors import WaldoError
 from waldo.fingerprint import (
@@ -36,9 +35,13 @@ log = logging.getLogger("waldo")
 STAT_CACHE = Path(".waldo") / "statcache.db"
 
 
-@dataclass(frozen=True)
-class Version:
-    """A dataset's version as recorded: the digest, and how it was obtained."""
+class Version(NamedTuple):
+    """A dataset's version as recorded: the digest, and how it was obtained.
+
+    A named tuple of strings, which the garbage collector stops tracking: the versions
+    of in-memory datasets are kept for the whole run (one per dataset), and tracked
+    objects that live that long make full collections come sooner.
+    """
 
     version: str | None
     data_digest: str | None = None

@@ -466,7 +466,10 @@ class WaldoHooks:
             current, node.name, state.func, state.started, code_hash, params_hashes
         )
         recorder.event(current, "before_node_run", node.name, timestamp=now)
-        self._emit_lineage("node_started", node.name, list(node.inputs), list(node.outputs), now)
+        if self._lineage is not None:  # building the lists costs more than the call
+            self._emit_lineage(
+                "node_started", node.name, list(node.inputs), list(node.outputs), now
+            )
 
     @hook_impl
     @_guarded

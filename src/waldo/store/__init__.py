@@ -16,6 +16,7 @@ from waldo.store._engine import mask_url, parse_store_url
 from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
 from waldo.store._writer import BatchWriter, FlushResult
+from waldo.store._writer_process import WriterProcess
 
 __all__ = [
     "BatchWriter",
@@ -27,6 +28,7 @@ __all__ = [
     "Spool",
     "StateKey",
     "Store",
+    "WriterProcess",
     "collectors",
     "executions",
     "json_text",

@@ -1,0 +1,134 @@
+"""Batches written by the helper process: same contract as Store.write, safe fallbacks."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from waldo import StoreError, StoreUnavailable
+from waldo.store import Record, Store, WriterProcess, schema
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'journal.db'}")
+    store.ensure_schema()
+    yield store
+    store.dispose()
+
+
+def events(run_id: str, *names: str) -> list[Record]:
+    return [("events", (run_id, "before_node_run", None, n, time.time(), None)) for n in names]
+
+
+def event_names(store: Store) -> list[str]:
+    with store.connect() as conn:
+        query = sa.select(schema.events.c.target_name).order_by(schema.events.c.id)
+        return [str(v) for v in conn.execute(query).scalars()]
+
+
+def ready(process: WriterProcess, store: Store, timeout: float = 60) -> None:
+    """Write throw-away batches until one went through the child (it starts lazily)."""
+    deadline = time.monotonic() + timeout
+    while process._usable_child() is None:
+        assert time.monotonic() < deadline, "the writer process never became ready"
+        time.sleep(0.05)
+
+
+def test_batches_go_through_the_child_exactly_once(store: Store) -> None:
+    calls: list[str] = []
+
+    def here(records: object, batch_id: str) -> object:
+        calls.append(batch_id)
+        return store.write(records, batch_id)  # type: ignore[arg-type]
+
+    process = WriterProcess(store.url, here)
+    process.start()
+    try:
+        ready(process, store)
+        assert process(events("r1", "a", "b"), "batch-1") is True
+        assert process(events("r1", "a", "b"), "batch-1") is False  # the marker is there
+        assert calls == []  # nothing was written in this process
+        assert event_names(store) == ["a", "b"]
+    finally:
+        process.close()
+
+
+def test_a_dead_child_falls_back_without_writing_twice(store: Store) -> None:
+    process = WriterProcess(store.url, store.write)
+    process.start()
+    try:
+        ready(process, store)
+        assert process(events("r1", "a"), "batch-1") is True
+        child = process._child
+        assert child is not None
+        child.kill()
+        child.wait()
+        # The same batch again (its answer was "lost"): the marker keeps it single.
+        assert process(events("r1", "a"), "batch-1") is False
+        assert process(events("r1", "b"), "batch-2") is True
+        assert event_names(store) == ["a", "b"]
+    finally:
+        process.close()
+
+
+def test_store_errors_come_back_as_store_errors(tmp_path: Path) -> None:
+    down = Store(UNREACHABLE)
+    process = WriterProcess(UNREACHABLE, down.write)
+    process.start()
+    try:
+        deadline = time.monotonic() + 60
+        while process._usable_child() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with pytest.raises(StoreUnavailable):
+            process(events("r1", "a"), "batch-1")
+        with pytest.raises(StoreError):
+            process([("no_such_table", ("x",))], "batch-2")
+    finally:
+        process.close()
+
+
+def test_switched_off_or_forked_writes_in_process(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def here(records: object, batch_id: str) -> object:
+        calls.append(batch_id)
+        return store.write(records, batch_id)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("WALDO_WRITER_PROCESS", "0")
+    off = WriterProcess(store.url, here)
+    off.start()
+    assert off._child is None
+    assert off(events("r1", "a"), "batch-1") is True
+
+    monkeypatch.delenv("WALDO_WRITER_PROCESS")
+    process = WriterProcess(store.url, here)
+    process.start()
+    try:
+        ready(process, store)
+        process._pid = os.getpid() + 1  # as a forked copy of the parent sees itself
+        assert process(events("r1", "b"), "batch-2") is True
+        assert calls == ["batch-1", "batch-2"]
+        assert event_names(store) == ["a", "b"]
+    finally:
+        process._pid = os.getpid()
+        process.close()
+
+
+def test_one_cpu_means_no_child(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    process = WriterProcess(store.url, store.write)
+    process.start()
+    assert process._child is None
+    assert process(events("r1", "a"), "batch-1") is True
+    assert event_names(store) == ["a"]
