@@ -48,6 +48,11 @@ class Context:
     def scope_id(self) -> str:
         return str(self.scope.id or "")
 
+    def domain_id(self, plugin: str, kind: str, *keys: Any) -> str:
+        """A domain row id in DevLake's style: ``plugin:Kind:connection:key...``, so the
+        same tool object gets the same id in every stream that refers to it."""
+        return ":".join([plugin, kind, self.connection_id, *map(str, keys)])
+
     @classmethod
     def parse(
         cls,

@@ -172,9 +172,9 @@ class Stream:
 
     def domain_id(self, *keys: Any, context: Context | None = None) -> str:
         """A domain id in DevLake's style: ``plugin:ToolModel:connection:key...``."""
-        connection = context.connection.id if context is not None else 1
-        parts = [self.plugin_name, self.tool_model.__name__, str(connection), *map(str, keys)]
-        return ":".join(parts)
+        if context is not None:
+            return context.domain_id(self.plugin_name, self.tool_model.__name__, *keys)
+        return ":".join([self.plugin_name, self.tool_model.__name__, "1", *map(str, keys)])
 
 
 class Substream(Stream):

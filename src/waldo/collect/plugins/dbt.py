@@ -160,7 +160,7 @@ class Invocations(Stream):
             )
 
     def convert(self, run: DbtInvocation, context: Context) -> Iterable[DomainModel]:
-        scope_id = f"dbt:DbtProject:{context.connection_id}:{run.project}"
+        scope_id = context.domain_id("dbt", "DbtProject", run.project)
         yield devops.CICDScope(id=scope_id, name=run.project)
         started = run.started_at or run.generated_at
         yield devops.CICDPipeline(
@@ -219,7 +219,7 @@ class NodeResults(Stream):
         yield devops.CICDTask(
             id=self.domain_id(node.invocation_id, node.unique_id, context=context),
             name=node.name,
-            pipeline_id=f"dbt:DbtInvocation:{context.connection_id}:{node.invocation_id}",
+            pipeline_id=context.domain_id("dbt", "DbtInvocation", node.invocation_id),
             result=RESULTS.get(node.status or ""),
             status=devops.DONE,
             original_result=node.status,

@@ -154,7 +154,7 @@ def _repo(context: Context) -> str:
 
 
 def _scope_id(context: Context) -> str:
-    return f"github:GithubRepo:{context.connection_id}:{context.scope_id}"
+    return context.domain_id("github", "GithubRepo", context.scope_id)
 
 
 class WorkflowRuns(Stream):
@@ -237,7 +237,7 @@ class Jobs(Substream):
         yield devops.CICDTask(
             id=self.domain_id(job.id, context=context),
             name=job.name,
-            pipeline_id=f"github:GitHubRun:{context.connection_id}:{job.run_id}",
+            pipeline_id=context.domain_id("github", "GitHubRun", job.run_id),
             result=result_of(job.conclusion),
             status=status_of(job.status),
             original_result=job.conclusion,

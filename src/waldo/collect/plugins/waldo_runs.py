@@ -119,7 +119,7 @@ class Runs(Stream):
 
     def convert(self, run: WaldoRun, context: Context) -> Iterable[DomainModel]:
         pipeline_id = self.domain_id(run.run_id, context=context)
-        scope_id = f"waldo:WaldoProject:{context.connection_id}:{run.project or ''}"
+        scope_id = context.domain_id("waldo", "WaldoProject", run.project or "")
         result, status = OUTCOMES.get(run.status or "", (None, devops.OTHER))
         started, finished = _aware(run.started_at), _aware(run.finished_at)
         yield devops.CICDScope(id=scope_id, name=run.project)
@@ -147,7 +147,7 @@ class Runs(Stream):
             node_start = _aware(_parse(node.get("started_at")))
             node_end = _aware(_parse(node.get("finished_at")))
             yield devops.CICDTask(
-                id=f"waldo:WaldoNodeRun:{context.connection_id}:{node['id']}",
+                id=context.domain_id("waldo", "WaldoNodeRun", node["id"]),
                 name=node.get("node_name"),
                 pipeline_id=pipeline_id,
                 result=node_result,
