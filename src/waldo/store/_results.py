@@ -165,18 +165,15 @@ def upsert_samples(conn: Connection, rows: Sequence[tuple[int, str | None]]) -> 
     return len(rows)
 
 
-def _scored_counts() -> Any:
-    """Per context: how many samples were scored and how many are predicted outliers."""
+def _count_scores(*conditions: Any) -> Any:
+    """How many of a context's scores meet ``conditions``: a correlated count that walks
+    only that context's slice of the (context_id, sample_id) primary key, so finding
+    one context never aggregates every context's scores."""
     return (
-        sa.select(
-            outlier_score.c.context_id,
-            sa.func.count().label("samples"),
-            sa.func.sum(sa.case((outlier_score.c.prediction.is_(True), 1), else_=0)).label(
-                "outliers"
-            ),
-        )
-        .group_by(outlier_score.c.context_id)
-        .subquery()
+        sa.select(sa.func.count())
+        .where(outlier_score.c.context_id == contexts.c.id, *conditions)
+        .correlate(contexts)
+        .scalar_subquery()
     )
 
 
@@ -189,12 +186,11 @@ def find_contexts(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Contexts, newest first, with their number of scored samples and outliers."""
-    scored = _scored_counts()
     query = sa.select(
         contexts,
-        sa.func.coalesce(scored.c.samples, 0).label("samples"),
-        sa.func.coalesce(scored.c.outliers, 0).label("outliers"),
-    ).select_from(contexts.outerjoin(scored, scored.c.context_id == contexts.c.id))
+        _count_scores().label("samples"),
+        _count_scores(outlier_score.c.prediction.is_(True)).label("outliers"),
+    )
     if context_id is not None:
         query = query.where(contexts.c.id == context_id)
     if run_ids is not None:
