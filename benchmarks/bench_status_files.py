@@ -10,7 +10,8 @@ Two ways in, each timed cold (no stat cache: every file is read and hashed with
 xxh3-128) and then warm (the stat cache of the first pass, opened again from its
 SQLite file; nothing changed, so no file is read):
 
-- ``fingerprint_tree(folder, StatCache(path))``, closing the cache (its write) counted;
+- ``tree_digest(folder, StatCache(path))``, the folder's one digest (what ``waldo
+  status`` compares), closing the cache (its write) counted;
 - the Kedro level: ``waldo.kedro._versions.Fingerprints(project).file_version(folder)``
   (the digest Waldo records for a folder dataset; a new ``Fingerprints`` each pass,
   with ``save()``, the cache's write, counted).
@@ -25,13 +26,16 @@ cache answers without reading any file.
     python benchmarks/bench_status_files.py [--files 10000] [--repeat 5]
 
 Prints median seconds per pass and warm-vs-cold speed-up (target: second >= 20x
-faster than the first); writes ``benchmarks/results/bench_status_files.json``.
+faster than the first), and the floor: a bare walk that stats every file (the
+speed-up of the first passes over it is the most any re-status could reach);
+writes ``benchmarks/results/bench_status_files.json``.
 Not part of the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import shutil
@@ -42,7 +46,7 @@ from typing import Any
 
 from _common import median, table, write_results
 
-from waldo.fingerprint import StatCache, fingerprint_tree
+from waldo.fingerprint import StatCache, content_digest, fingerprint_tree, tree_digest
 from waldo.kedro._versions import STAT_CACHE, Fingerprints
 
 TARGET = 20.0
@@ -69,15 +73,17 @@ def remove_cache(path: Path) -> None:
 
 
 def tree_pass(folder: Path, cache_path: Path) -> tuple[float, Any, int, int]:
+    gc.collect()  # each pass starts with no collection pending from the one before
     start = time.perf_counter()
     cache = StatCache(cache_path)
-    tree = fingerprint_tree(folder, cache)
+    digest = tree_digest(folder, cache)
     cache.close()
     elapsed = time.perf_counter() - start
-    return elapsed, {rel: fp.digest for rel, fp in tree.items()}, cache.hits, cache.misses
+    return elapsed, digest, cache.hits, cache.misses
 
 
 def kedro_pass(project: Path, folder: Path) -> tuple[float, Any, int, int]:
+    gc.collect()
     start = time.perf_counter()
     fingerprints = Fingerprints(project)
     version = fingerprints.file_version(folder)
@@ -88,6 +94,22 @@ def kedro_pass(project: Path, folder: Path) -> tuple[float, Any, int, int]:
     hits, misses = cache.hits, cache.misses
     cache.close()
     return elapsed, version, hits, misses
+
+
+def stat_floor(folder: Path) -> float:
+    """The least a re-status can cost: list every folder and stat every file, nothing
+    else (no cache, no comparison). A file rewritten in place changes only its own
+    stat, so no correct re-status can skip this."""
+    gc.collect()
+    start = time.perf_counter()
+    stack = [str(folder)]
+    while stack:
+        for entry in os.scandir(stack.pop()):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            else:
+                entry.stat()
+    return time.perf_counter() - start
 
 
 def evict(folder: Path) -> None:
@@ -102,7 +124,7 @@ def evict(folder: Path) -> None:
 
 
 WAYS = {
-    "tree": "fingerprint_tree + StatCache",
+    "tree": "tree_digest + StatCache",
     "kedro": "Fingerprints(project).file_version",
 }
 FIRSTS = {
@@ -125,6 +147,9 @@ def main() -> None:
         total = make_files(folder, args.files)
         os.sync()  # dirty pages cannot be evicted
         print(f"{args.files:,} files, {total / 1e6:,.0f} MB, mtimes 1 h in the past", flush=True)
+        # what the timed passes compute, checked once against the per-file fingerprints
+        per_file = {rel: fp.digest for rel, fp in fingerprint_tree(folder).items()}
+        assert tree_digest(folder) == content_digest(per_file)
         for round_ in range(args.repeat + 1):  # round 0 is a warm-up
             line = []
             for first in FIRSTS:
@@ -147,7 +172,10 @@ def main() -> None:
                         times.setdefault(f"{way}_{first}", []).append(cold)
                         times.setdefault(f"{way}_{first}_warm", []).append(warm)
                         line.append(f"{way} {first} {cold:.3f} s -> {warm:.3f} s")
+            floor = stat_floor(folder)
             if round_:
+                times.setdefault("stat_floor", []).append(floor)
+                line.append(f"stat floor {floor:.3f} s")
                 print(f"  round {round_}: " + ", ".join(line), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -172,6 +200,16 @@ def main() -> None:
                     verdict,
                 )
             )
+    floor = medians["stat_floor"]
+    rows.append(
+        (
+            "floor: scandir + stat of every file, nothing else",
+            f"{floor:.3f}",
+            f"{args.files / floor:,.0f}",
+            f"{medians['tree_cached'] / floor:.1f}x / {medians['tree_evicted'] / floor:.1f}x",
+            "",
+        )
+    )
     print(f"\n{args.files:,} files, median of {args.repeat} interleaved rounds")
     print(table(("case", "seconds", "files/s", "vs first", "target"), rows))
     path = write_results(

@@ -13,11 +13,13 @@ from waldo._errors import InvalidInput
 from waldo.fingerprint import (
     FILE_DIGEST_ALGORITHM,
     StatCache,
+    content_digest,
     expand_patterns,
     file_digest,
     fingerprint_file,
     fingerprint_glob,
     fingerprint_tree,
+    tree_digest,
 )
 from waldo.fingerprint._files import CHUNK_SIZE
 
@@ -125,6 +127,67 @@ def test_stat_cache_skips_unchanged_files(tree: Path, tmp_path: Path) -> None:
         second = fingerprint_tree(tree, cache)
         assert (cache.hits, cache.misses) == (4, 0)
     assert first == second
+
+
+def test_tree_digest_is_the_content_digest_of_the_files_digests(tree: Path) -> None:
+    prints = fingerprint_tree(tree)
+    assert tree_digest(tree) == content_digest({rel: fp.digest for rel, fp in prints.items()})
+
+
+def test_an_unchanged_folder_is_answered_by_its_manifest(tree: Path, tmp_path: Path) -> None:
+    """The second pass reads no file and writes nothing back; a change is still seen."""
+    cache_path = tmp_path / "statcache.db"
+    with StatCache(cache_path) as cache:
+        first = tree_digest(tree, cache)
+        assert (cache.hits, cache.misses) == (0, 4)
+    written = os.stat(cache_path).st_mtime_ns, _cache_rows(cache_path)
+    with StatCache(cache_path) as cache:
+        assert tree_digest(tree, cache) == first
+        assert (cache.hits, cache.misses) == (4, 0)
+    assert (os.stat(cache_path).st_mtime_ns, _cache_rows(cache_path)) == written
+
+    write(tree / "staging" / "orders.sql", "select * from orderz")  # same size, in place
+    os.utime(tree / "staging" / "orders.sql", (OLD + 10, OLD + 10))
+    with StatCache(cache_path) as cache:
+        changed = tree_digest(tree, cache)
+        assert (cache.hits, cache.misses) == (3, 1)
+    assert changed != first
+    (tree / "top.sql").unlink()
+    with StatCache(cache_path) as cache:
+        removed = tree_digest(tree, cache)
+        assert (cache.hits, cache.misses) == (3, 0)
+        assert removed == tree_digest(tree)  # the same as without any cache
+    assert removed not in (first, changed)
+
+
+def test_a_manifest_from_another_format_is_ignored(tree: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    cache_path = tmp_path / "statcache.db"
+    with StatCache(cache_path) as cache:
+        first = tree_digest(tree, cache)
+    with sqlite3.connect(cache_path) as db:
+        db.execute("UPDATE tree_manifest SET format = 'other', entries = x'00ff'")
+    with StatCache(cache_path) as cache:
+        assert tree_digest(tree, cache) == first
+        assert (cache.hits, cache.misses) == (4, 0)  # from the per-file entries
+
+
+def test_racy_files_are_read_again_even_with_a_manifest(tree: Path, tmp_path: Path) -> None:
+    cache_path = tmp_path / "statcache.db"
+    write(tree / "fresh.sql", "v1", old=False)
+    with StatCache(cache_path) as cache:
+        fingerprint_tree(tree, cache)
+    with StatCache(cache_path) as cache:
+        fingerprint_tree(tree, cache)
+        assert (cache.hits, cache.misses) == (4, 1)
+
+
+def _cache_rows(path: Path) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT root, tree_digest, entries FROM tree_manifest").fetchall()
 
 
 def test_stat_cache_sees_a_change_of_same_size(tree: Path, tmp_path: Path) -> None:

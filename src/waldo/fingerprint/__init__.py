@@ -19,6 +19,7 @@ from waldo.fingerprint._files import (
     fingerprint_file,
     fingerprint_glob,
     fingerprint_tree,
+    tree_digest,
 )
 from waldo.fingerprint._params import params_fingerprint
 from waldo.fingerprint._stats import DEFAULT_MAX_ROWS, data_stats
@@ -43,4 +44,5 @@ __all__ = [
     "fingerprint_tree",
     "params_fingerprint",
     "short_id",
+    "tree_digest",
 ]

@@ -21,11 +21,10 @@ from waldo._errors import WaldoError
 from waldo.fingerprint import (
     StatCache,
     code_fingerprint,
-    content_digest,
     data_fingerprint,
     fingerprint_file,
-    fingerprint_tree,
     params_fingerprint,
+    tree_digest,
 )
 from waldo.journal import MISSING
 from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
@@ -110,8 +109,7 @@ class Fingerprints:
             cache = self._stat_cache()
             try:
                 if path.is_dir():
-                    tree = fingerprint_tree(path, cache)
-                    return content_digest({rel: fp.digest for rel, fp in tree.items()})
+                    return tree_digest(path, cache)
                 return fingerprint_file(path, cache)
             except WaldoError as exc:
                 self._warn_once(f"cannot fingerprint {path} ({exc}); it counts as changed")
