@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -178,3 +179,29 @@ def test_results_tables_downgrade_and_upgrade_with_data(store_url: str) -> None:
     assert results.contexts() == []
     assert [r.run_id for r in History(store).runs()] == ["kept"]
     store.dispose()
+
+
+def test_the_head_without_alembic_is_alembics_head() -> None:
+    """Opening a store reads the head from the scripts' names; Alembic must agree."""
+    from alembic.script import ScriptDirectory
+
+    from waldo.store._migrate import MIGRATIONS_DIR, head_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None:
+    """Alembic costs about 0.1 s to import; every run's process opens the store."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    Store(url).ensure_schema()
+    code = (
+        "import sys; from waldo.store import Store; s = Store(sys.argv[1]); s.ensure_schema(); "
+        "print(s.current_revision(), 'alembic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [Store.head_revision(), "False"]

@@ -140,10 +140,16 @@ class Recorder:
 
     def prepare_store(self) -> None:
         """Start reaching the store in the background (driver import, connection,
-        schema check) so that :meth:`check_store` at run start finds it ready."""
+        schema check) so that :meth:`check_store` at run start finds it ready.
+
+        With a writer helper process (and not strict) the helper does it: the
+        pipeline's process then never imports the driver nor runs SQL while recording.
+        """
         if self._preparing is not None:
             return
         self._writer_process.start()
+        if self._checked_by_helper():
+            return
 
         def work() -> None:
             with contextlib.suppress(Exception):  # check_store reports the problem
@@ -160,6 +166,10 @@ class Recorder:
         preparing, self._preparing = self._preparing, None
         if preparing is not None:
             preparing.join(timeout=30)
+        elif self._checked_by_helper():
+            # The helper connects and migrates as it starts; if the store fails, its
+            # first batch fails and is spooled, with the same one warning.
+            return True
         try:
             self.store.ensure_schema()
             return True
@@ -168,6 +178,9 @@ class Recorder:
                 raise
             self._warn(self.writer.spool_notice(exc))  # the writer's words: one warning
             return False
+
+    def _checked_by_helper(self) -> bool:
+        return not self.settings.strict and self._writer_process.in_use
 
     # -- runs -----------------------------------------------------------------------
     def start_run(self, info: RunInfo) -> None:

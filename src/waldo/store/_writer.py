@@ -150,8 +150,14 @@ class BatchWriter:
         self._done = threading.Condition()
 
     def _loop(self) -> None:
+        # A writer that hands batches to a helper process may not have it ready yet:
+        # on a timer tick, wait for it (up to one more interval) instead of writing in
+        # the pipeline's process; a flush does not wait.
+        wait_ready = getattr(self._write, "wait_ready", None)
         while not self._stopping:
-            self._wake.wait(self.interval)
+            flushing = self._wake.wait(self.interval)
+            if not flushing and wait_ready is not None:
+                wait_ready(self.interval, self._wake)
             self._wake.clear()
             self._drain()
         self._drain()

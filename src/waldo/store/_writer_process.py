@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -177,6 +178,30 @@ class WriterProcess:
                 return None
             self._ready = True
         return child
+
+    @property
+    def in_use(self) -> bool:
+        """True when batches will go to the child (started, or starting, in this process)."""
+        return not self._broken and self._child is not None and os.getpid() == self._pid
+
+    def wait_ready(self, timeout: float, interrupt: threading.Event | None = None) -> None:
+        """Wait (without the GIL) until the child is ready, ``timeout`` passes or
+        ``interrupt`` is set: a background tick would rather wait for the child than
+        write its batch in the pipeline's process."""
+        deadline = time.monotonic() + timeout
+        while not self._ready and self.in_use:
+            if interrupt is not None and interrupt.is_set():
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            child = self._child
+            if child is None or child.stdout is None:
+                return
+            with contextlib.suppress(OSError, ValueError):
+                select.select([child.stdout], [], [], min(left, 0.05))
+            with self._io:
+                self._usable_child()  # reads the ready signal once it is there
 
     def _give_up(self) -> None:
         self._broken = True
