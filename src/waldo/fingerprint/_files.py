@@ -478,7 +478,7 @@ _Scanned = tuple[str, str, StatKey, "_ManifestEntry | None"]
 
 
 def _scan_tree(root: str, known: dict[str, _ManifestEntry]) -> list[_Scanned]:
-    """Every non-hidden regular file under ``root``, sorted by relative path, with the
+    """Every non-hidden regular file under ``root``, in no particular order, with the
     manifest's entry when ``known`` (a folder manifest) vouches for the file's stat.
 
     The same files as the pattern ``**/*`` (hidden files and folders skipped, folder
@@ -528,7 +528,6 @@ def _scan_tree(root: str, known: dict[str, _ManifestEntry]) -> list[_Scanned]:
         except OSError as exc:
             where = exc.filename if isinstance(exc.filename, str) else folder
             raise InvalidInput(f"Cannot read {where}: {exc.strerror or exc}.") from exc
-    found.sort()
     return found
 
 
@@ -536,9 +535,12 @@ _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_
 _SCANDIR_FD = os.scandir in os.supports_fd  # not on Windows: folders are listed by path
 
 
-def _tree_entries(root: str, cache: StatCache | None) -> tuple[dict[str, _ManifestEntry], Manifest]:
+def _tree_entries(
+    root: str, cache: StatCache | None
+) -> tuple[dict[str, _ManifestEntry], Manifest, bool]:
     """Each file's manifest entry under ``root`` (reading the files the manifest does not
-    vouch for, through the per-file cache), and the manifest it was compared with."""
+    vouch for, through the per-file cache), in no particular order; the manifest it was
+    compared with; and whether nothing changed since (same files, all vouched for)."""
     known = cache.manifest(root) if cache is not None else Manifest({}, None)
     preloaded = False
     vouched = 0
@@ -560,7 +562,7 @@ def _tree_entries(root: str, cache: StatCache | None) -> tuple[dict[str, _Manife
         learnt[relative] = (*key, digest, hashed_at)
     if cache is not None:
         cache.hits += vouched
-    return learnt, known
+    return learnt, known, vouched == len(learnt) == len(known.entries)
 
 
 def fingerprint_tree(
@@ -572,13 +574,14 @@ def fingerprint_tree(
     it recorded (and not racy); the others go through the per-file cache or are read.
     """
     root = _check_base(base)
-    learnt, known = _tree_entries(root, cache)
-    if cache is not None and learnt != known.entries:
+    learnt, _, unchanged = _tree_entries(root, cache)
+    if cache is not None and not unchanged:
         cache.remember_manifest(root, Manifest(learnt, None))
-    return {
-        relative: FileFingerprint(relative, entry[0], entry[1], entry[5])
-        for relative, entry in learnt.items()
-    }
+    found: dict[str, FileFingerprint] = {}
+    for relative in sorted(learnt):
+        entry = learnt[relative]
+        found[relative] = FileFingerprint(relative, entry[0], entry[1], entry[5])
+    return found
 
 
 def tree_digest(base: str | os.PathLike[str], cache: StatCache | None = None) -> str:
@@ -588,8 +591,8 @@ def tree_digest(base: str | os.PathLike[str], cache: StatCache | None = None) ->
     The folder's manifest keeps it: when no file changed, it is not computed again.
     """
     root = _check_base(base)
-    learnt, known = _tree_entries(root, cache)
-    if learnt == known.entries and known.tree_digest is not None:
+    learnt, known, unchanged = _tree_entries(root, cache)
+    if unchanged and known.tree_digest is not None:
         return known.tree_digest
     digest = content_digest({relative: entry[5] for relative, entry in learnt.items()})
     if cache is not None:
