@@ -247,7 +247,7 @@ def main() -> None:
         full, incr = medians[f"{key}_full"], medians[f"{key}_incremental"]
         verdict = f"<= {TARGET:g}: {'yes' if ratios[key] <= TARGET else 'NO'}"
         if key == "cli":
-            verdict = f"(includes {startup:.1f} s of start-up)"
+            verdict += f" (with {startup:.1f} s of start-up)"
         rows.append((f"{label}: full run ({args.nodes} nodes)", f"{full:.3f}", "1.000", ""))
         rows.append(
             (f"{label}: incremental (1 node)", f"{incr:.3f}", f"{ratios[key]:.3f}", verdict)
