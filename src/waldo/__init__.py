@@ -11,6 +11,8 @@ integrations use. Everything else lives in private modules.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from waldo._errors import (
     ApiAuthError,
     ApiError,
@@ -31,20 +33,50 @@ from waldo._errors import (
     WaldoError,
 )
 from waldo._version import __version__
-from waldo.journal import (
-    History,
-    Journal,
-    Recorder,
-    RecordingError,
-    ResultContext,
-    Results,
-    RunDetail,
-    RunInfo,
-    RunSummary,
-    Settings,
-    get_recorder,
-    resolve_settings,
+
+if TYPE_CHECKING:
+    from waldo.journal import (
+        History,
+        Journal,
+        Recorder,
+        RecordingError,
+        ResultContext,
+        Results,
+        RunDetail,
+        RunInfo,
+        RunSummary,
+        Settings,
+        get_recorder,
+        resolve_settings,
+    )
+
+# The journal's names are imported on first use: a process that only needs the store
+# (the writer helper process, ``import waldo.store``) does not pay for the whole journal.
+_JOURNAL_NAMES = frozenset(
+    {
+        "History",
+        "Journal",
+        "Recorder",
+        "RecordingError",
+        "ResultContext",
+        "Results",
+        "RunDetail",
+        "RunInfo",
+        "RunSummary",
+        "Settings",
+        "get_recorder",
+        "resolve_settings",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _JOURNAL_NAMES:
+        import waldo.journal
+
+        return getattr(waldo.journal, name)
+    raise AttributeError(f"module 'waldo' has no attribute {name!r}")
+
 
 __all__ = [
     "ApiAuthError",
