@@ -117,3 +117,65 @@ def test_library_functions_and_builtins_get_stable_fingerprints() -> None:
 def test_recursion_does_not_loop(tmp_path: Path) -> None:
     text = "def node(x):\n    return node(x - 1) if x else 0\n"
     assert code_fingerprint(load(tmp_path / "a", {"nodes": text}).node)
+
+
+def _age(module: ModuleType) -> None:
+    """Date the package's files an hour back: a freshly written file is 'racy'."""
+    import os
+    import time
+
+    old = time.time() - 3600
+    for path in Path(module.__file__ or "").parent.glob("*.py"):
+        os.utime(path, (old, old))
+
+
+def test_a_source_cache_gives_the_same_fingerprint_without_reading_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from waldo.fingerprint import StatCache, _code
+
+    module = load(tmp_path / "a", {"nodes": BASE})
+    _age(module)
+    plain = code_fingerprint(module.node)
+    _code._AST_CACHE.clear()
+    with StatCache(tmp_path / "statcache.db") as cache:
+        assert code_fingerprint(module.node, cache=cache) == plain
+    # A new process: nothing in memory, the source must not be needed any more.
+    _code._AST_CACHE.clear()
+
+    def no_source(obj: object) -> None:
+        raise AssertionError("the source was read again")
+
+    monkeypatch.setattr(_code, "_source_tree", no_source)
+    with StatCache(tmp_path / "statcache.db") as cache:
+        assert code_fingerprint(module.node, cache=cache) == plain
+
+
+def test_an_edited_file_is_not_answered_from_the_source_cache(tmp_path: Path) -> None:
+    from waldo.fingerprint import StatCache, _code
+
+    first = load(tmp_path / "a", {"nodes": BASE})
+    _age(first)
+    with StatCache(tmp_path / "statcache.db") as cache:
+        before = code_fingerprint(first.node, cache=cache)
+    # Same file, a logic edit: new stat, so the remembered text is not used.
+    path = Path(first.__file__ or "")
+    path.write_text(textwrap.dedent(BASE.replace("+ factor", "- factor")))
+    importlib.reload(first)
+    _age(first)
+    _code._AST_CACHE.clear()
+    with StatCache(tmp_path / "statcache.db") as cache:
+        after = code_fingerprint(first.node, cache=cache)
+    assert after != before
+    assert after == code_fingerprint(
+        load(tmp_path / "b", {"nodes": BASE.replace("+ factor", "- factor")}).node
+    )
+
+
+def test_a_racy_source_file_is_not_remembered(tmp_path: Path) -> None:
+    from waldo.fingerprint import StatCache
+
+    module = load(tmp_path / "a", {"nodes": BASE})  # written just now
+    with StatCache(tmp_path / "statcache.db") as cache:
+        code_fingerprint(module.node, cache=cache)
+        assert not cache._code_texts

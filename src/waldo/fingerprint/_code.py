@@ -17,6 +17,13 @@ The digest covers, for a function:
 
 Functions without source (built-ins, C extensions, a REPL) fall back to their
 module, qualified name and bytecode, so they still get a stable digest.
+
+Reading and normalising a function's source costs about a millisecond (``inspect``
+finds its lines, ``ast`` parses and dumps them), paid once per function per process.
+Given a ``cache`` (a :class:`~waldo.fingerprint.StatCache`), the normalised text is
+also kept across processes, keyed by the source file's stat (size, mtime, ctime,
+inode), the function's first line and name, and the Python version; a file modified
+less than two seconds ago is not trusted (the stat cache's racy rule).
 """
 
 from __future__ import annotations
@@ -25,10 +32,12 @@ import ast
 import functools
 import inspect
 import json
+import os
 import sys
 import textwrap
+import time
 import types
-from typing import Any
+from typing import Any, Protocol
 
 import xxhash
 
@@ -36,6 +45,31 @@ from waldo.fingerprint._canonical import canonical
 
 DEFAULT_DEPTH = 2
 _AST_CACHE: dict[types.CodeType, str] = {}
+_RACY_NS = 2_000_000_000  # as the stat cache: a file this fresh may still change
+
+
+class SourceCache(Protocol):
+    """Where normalised function sources are kept across processes."""
+
+    def code_text(self, key: str) -> str | None: ...
+
+    def remember_code_text(self, key: str, text: str) -> None: ...
+
+
+def _source_key(func: types.FunctionType) -> str | None:
+    """The key under which a function's normalised source can be reused, or None."""
+    code = func.__code__
+    try:
+        st = os.stat(code.co_filename)
+    except (OSError, ValueError):
+        return None  # no file (a REPL, a notebook cell)
+    if st.st_mtime_ns + _RACY_NS > time.time_ns():
+        return None
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return (
+        f"{version}|{code.co_filename}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|"
+        f"{st.st_ino}|{code.co_firstlineno}|{func.__qualname__}"
+    )
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -60,15 +94,23 @@ def _source_tree(obj: Any) -> ast.AST | None:
         return None
 
 
-def _code_text(func: types.FunctionType) -> str:
-    """The normalised AST of a function (cached per code object)."""
+def _code_text(func: types.FunctionType, cache: SourceCache | None = None) -> str:
+    """The normalised AST of a function (cached per code object, and in ``cache``)."""
     code = func.__code__
     cached = _AST_CACHE.get(code)
     if cached is not None:
         return cached
+    key = _source_key(func) if cache is not None and func.__name__ != "<lambda>" else None
+    if key is not None and cache is not None:
+        remembered = cache.code_text(key)
+        if remembered is not None:
+            _AST_CACHE[code] = remembered
+            return remembered
     tree = _source_tree(func)
     if tree is not None and func.__name__ != "<lambda>":
         text = ast.dump(tree, annotate_fields=False, include_attributes=False)
+        if key is not None and cache is not None:
+            cache.remember_code_text(key, text)
     else:
         # No (exact) source: bytecode and constants are stable for one Python version.
         consts = [c for c in code.co_consts if not isinstance(c, types.CodeType)]
@@ -114,8 +156,9 @@ def _safe_canonical(value: Any) -> Any:
 
 
 class _Hasher:
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, cache: SourceCache | None) -> None:
         self.depth = depth
+        self.cache = cache
         self.parts: list[Any] = []
         self.seen: set[int] = set()
 
@@ -152,7 +195,7 @@ class _Hasher:
             [
                 "function",
                 func.__qualname__,
-                _code_text(func),
+                _code_text(func, self.cache),
                 _safe_canonical(func.__defaults__ or ()),
                 _safe_canonical(func.__kwdefaults__ or {}),
                 closure,
@@ -188,9 +231,12 @@ def _cell(cell: Any) -> Any:
         return None
 
 
-def code_fingerprint(func: Any, depth: int = DEFAULT_DEPTH) -> str:
-    """xxh3-128 digest of a callable's logic (see the module docstring)."""
-    hasher = _Hasher(depth)
+def code_fingerprint(
+    func: Any, depth: int = DEFAULT_DEPTH, cache: SourceCache | None = None
+) -> str:
+    """xxh3-128 digest of a callable's logic (see the module docstring); ``cache``
+    keeps normalised sources across processes."""
+    hasher = _Hasher(depth, cache)
     hasher.callable(func, 0, None)
     text = json.dumps(hasher.parts, separators=(",", ":"), default=repr)
     return xxhash.xxh3_128_hexdigest(text.encode())

@@ -149,6 +149,7 @@ class StatCache:
         self._loaded: dict[str, tuple[object, ...]] = {}
         self._preloaded: list[str] = []
         self._manifests: dict[str, Manifest] = {}
+        self._code_texts: dict[str, str] = {}
         self._db: sqlite3.Connection | None = None
         db: sqlite3.Connection | None = None
         try:
@@ -162,6 +163,7 @@ class StatCache:
                 " inode INTEGER, device INTEGER, algorithm TEXT, digest TEXT,"
                 " hashed_at_ns INTEGER)"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS code_text (key TEXT PRIMARY KEY, text TEXT)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS tree_manifest ("
                 " root TEXT PRIMARY KEY, format TEXT, tree_digest TEXT, entries BLOB)"
@@ -266,11 +268,30 @@ class StatCache:
         if len(self._pending) >= self.flush_every:
             self.flush()
 
+    def code_text(self, key: str) -> str | None:
+        """The normalised source of a function, as remembered under ``key`` (see
+        :func:`waldo.fingerprint.code_fingerprint`); None when unknown."""
+        if self._db is None:
+            return None
+        pending = self._code_texts.get(key)
+        if pending is not None:
+            return pending
+        try:
+            row = self._db.execute("SELECT text FROM code_text WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return str(row[0]) if row else None
+
+    def remember_code_text(self, key: str, text: str) -> None:
+        if self._db is not None:
+            self._code_texts[key] = text
+
     def flush(self) -> None:
-        if self._db is None or not (self._pending or self._manifests):
+        if self._db is None or not (self._pending or self._manifests or self._code_texts):
             self._pending.clear()
             return
         rows, self._pending = self._pending, []
+        code_texts, self._code_texts = list(self._code_texts.items()), {}
         manifests = [
             (root, _MANIFEST_FORMAT, manifest.tree_digest, marshal.dumps(manifest.entries))
             for root, manifest in self._manifests.items()
@@ -284,6 +305,7 @@ class StatCache:
             self._db.executemany(
                 "INSERT OR REPLACE INTO tree_manifest VALUES (?, ?, ?, ?)", manifests
             )
+            self._db.executemany("INSERT OR REPLACE INTO code_text VALUES (?, ?)", code_texts)
             self._db.execute("COMMIT")
         except sqlite3.Error:
             with suppress(sqlite3.Error):

@@ -81,7 +81,8 @@ class Fingerprints:
         if cached is not None and cached[0] is func:
             return cached[1]
         try:
-            digest: str | None = code_fingerprint(func)
+            with self._lock:  # the cache's connection is used by one thread at a time
+                digest: str | None = code_fingerprint(func, cache=self._stat_cache())
         except Exception as exc:  # never break a run over a fingerprint
             self._warn_once(f"cannot fingerprint the code of {func!r} ({exc}); counts as changed")
             digest = None
