@@ -129,6 +129,8 @@ class Recorder:
         self._heartbeat: threading.Thread | None = None
         self._stop_heartbeat = threading.Event()
         self._warned: set[str] = set()
+        # This process's id, for the rows it records (os.getpid() is a system call, on
+        # the hot path); after_fork keeps it current in a forked worker.
         self._pid = os.getpid()
         self._preparing: threading.Thread | None = None
 
@@ -275,7 +277,7 @@ class Recorder:
             "func_name": func_name,
             "status": "running",
             "started_at": started_at,
-            "pid": os.getpid(),
+            "pid": self._pid,
         }
         if code_hash is not None:
             row["code_hash"] = code_hash
@@ -316,7 +318,7 @@ class Recorder:
                 "duration_s": 0.0,
                 "reason": reason,
                 "code_hash": code_hash,
-                "pid": os.getpid(),
+                "pid": self._pid,
             },
         )
 
@@ -374,7 +376,7 @@ class Recorder:
             "duration_s": (now - started_at) if started_at is not None else None,
             "inputs": _json_map(inputs),
             "outputs": _json_map(outputs),
-            "pid": os.getpid(),
+            "pid": self._pid,
         }
         if started_at is not None:
             row["started_at"] = started_at
