@@ -140,17 +140,19 @@ class Recorder:
             self._warned.add(message)
             log.warning("waldo: %s", message)
 
-    def prepare_store(self) -> None:
+    def prepare_store(self, in_process: bool = False) -> None:
         """Start reaching the store in the background (driver import, connection,
         schema check) so that :meth:`check_store` at run start finds it ready.
 
         With a writer helper process (and not strict) the helper does it: the
-        pipeline's process then never imports the driver nor runs SQL while recording.
+        pipeline's process then never imports the driver nor runs SQL while recording,
+        unless ``in_process`` says that it will read the journal itself (an incremental
+        runner's plan), in which case it connects too.
         """
         if self._preparing is not None:
             return
         self._writer_process.start()
-        if self._checked_by_helper():
+        if self._checked_by_helper() and not in_process:
             return
 
         def work() -> None:
@@ -163,7 +165,8 @@ class Recorder:
     def check_store(self) -> bool:
         """Reach the store (creating or migrating its tables); warn or raise if it fails.
 
-        Returns True when the store answered. In strict mode a failure raises.
+        Returns True when the store answered, or when the writer helper process checks
+        it (it reports a failure through its first batch). In strict mode a failure raises.
         """
         preparing, self._preparing = self._preparing, None
         if preparing is not None:

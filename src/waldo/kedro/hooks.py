@@ -138,6 +138,7 @@ class WaldoHooks:
         self._fingerprints: Fingerprints | None = None
         self._reasons: dict[str, str] = {}
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
+        self._reads_journal = False  # an incremental runner will query the journal
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -174,6 +175,11 @@ class WaldoHooks:
             return None
         history = History(self._recorder.store)
         return self._recorder, history, self._project, fingerprints, self._run_id
+
+    def expect_journal_reads(self) -> None:
+        """An incremental runner will query the journal in this process before the run:
+        connect to the store in the background from the start, not on first query."""
+        self._reads_journal = True
 
     def note_plan(self, decisions: list[Decision]) -> None:
         """Remember why each node of an incremental run runs (stored on its node run)."""
@@ -279,7 +285,7 @@ class WaldoHooks:
         if self._recorder is not None:
             # While Kedro builds the catalog and pipelines: connect to the store and
             # ask git for the commit, so the run starts without waiting for either.
-            self._recorder.prepare_store()
+            self._recorder.prepare_store(in_process=self._reads_journal)
             self._git = _BACKGROUND.submit(git_state, project_path)
 
     @hook_impl

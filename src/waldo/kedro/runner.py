@@ -36,6 +36,14 @@ if log.level == logging.NOTSET:
 class _Incremental:
     """Mixed into a Kedro runner: filter the pipeline down to the stale nodes."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from waldo.kedro.hooks import hooks
+
+        # Built before the session starts: the plan will read the journal in this
+        # process, so the recording connects here too while Kedro builds the catalog.
+        hooks.expect_journal_reads()
+
     def run(
         self,
         pipeline: Pipeline,
