@@ -93,13 +93,7 @@ class Stream:
     def extract(self, raw_data: dict[str, Any]) -> ToolModel:
         """A tool model from a raw record whose keys are the model's field names or
         aliases; override when the tool's record does not line up with the model."""
-        data: dict[str, Any] = {}
-        for name, alias in self._field_keys:
-            if alias is not None and alias in raw_data:
-                data[alias] = raw_data[alias]
-            elif name in raw_data:
-                data[alias or name] = raw_data[name]
-        return self.tool_model.model_validate(data)
+        return self.tool_model.model_validate(self._by_field_keys(raw_data))
 
     def convert(self, tool_model: Any, context: Context) -> Iterable[DomainModel]:
         """Domain models for one tool model (none by default)."""
@@ -109,6 +103,17 @@ class Stream:
     @cached_property
     def _field_keys(self) -> list[tuple[str, str | None]]:
         return [(name, field.alias) for name, field in self.tool_model.model_fields.items()]
+
+    def _by_field_keys(self, raw_data: dict[str, Any]) -> dict[str, Any]:
+        """The raw record's values under the keys the tool model validates: its
+        aliases where it has them (found under the alias or the field name)."""
+        data: dict[str, Any] = {}
+        for name, alias in self._field_keys:
+            if alias is not None and alias in raw_data:
+                data[alias] = raw_data[alias]
+            elif name in raw_data:
+                data[alias or name] = raw_data[name]
+        return data
 
     @cached_property
     def field_names(self) -> frozenset[str]:
@@ -151,13 +156,7 @@ class Stream:
                 return None
             columns = self.tool_model.__table__.columns  # type: ignore[attr-defined]
             return {c.name: getattr(model, c.name, None) for c in columns}
-        data: dict[str, Any] = {}
-        for name, alias in self._field_keys:
-            if alias is not None and alias in raw_data:
-                data[alias] = raw_data[alias]
-            elif name in raw_data:
-                data[alias or name] = raw_data[name]
-        return dict(row_model.model_validate(data).__dict__)
+        return dict(row_model.model_validate(self._by_field_keys(raw_data)).__dict__)
 
     @cached_property
     def convert_takes_context(self) -> bool:
