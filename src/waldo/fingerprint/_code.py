@@ -42,10 +42,10 @@ from typing import Any, Protocol
 import xxhash
 
 from waldo.fingerprint._canonical import canonical
+from waldo.fingerprint._files import settled
 
 DEFAULT_DEPTH = 2
 _AST_CACHE: dict[types.CodeType, str] = {}
-_RACY_NS = 2_000_000_000  # as the stat cache: a file this fresh may still change
 
 
 class SourceCache(Protocol):
@@ -63,7 +63,7 @@ def _source_key(func: types.FunctionType) -> str | None:
         st = os.stat(code.co_filename)
     except (OSError, ValueError):
         return None  # no file (a REPL, a notebook cell)
-    if st.st_mtime_ns + _RACY_NS > time.time_ns():
+    if not settled(st.st_mtime_ns, time.time_ns()):
         return None
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return (
@@ -100,16 +100,16 @@ def _code_text(func: types.FunctionType, cache: SourceCache | None = None) -> st
     cached = _AST_CACHE.get(code)
     if cached is not None:
         return cached
-    key = _source_key(func) if cache is not None and func.__name__ != "<lambda>" else None
-    if key is not None and cache is not None:
-        remembered = cache.code_text(key)
-        if remembered is not None:
-            _AST_CACHE[code] = remembered
-            return remembered
-    tree = _source_tree(func)
-    if tree is not None and func.__name__ != "<lambda>":
+    is_lambda = func.__name__ == "<lambda>"
+    key = None if cache is None or is_lambda else _source_key(func)
+    remembered = cache.code_text(key) if cache is not None and key is not None else None
+    if remembered is not None:
+        _AST_CACHE[code] = remembered
+        return remembered
+    tree = None if is_lambda else _source_tree(func)
+    if tree is not None:
         text = ast.dump(tree, annotate_fields=False, include_attributes=False)
-        if key is not None and cache is not None:
+        if cache is not None and key is not None:
             cache.remember_code_text(key, text)
     else:
         # No (exact) source: bytecode and constants are stable for one Python version.

@@ -108,6 +108,13 @@ StatKey = tuple[int, int, int, int, int]
 """What the cache compares: (size, mtime_ns, ctime_ns, inode, device)."""
 
 
+def settled(mtime_ns: int, at_ns: int) -> bool:
+    """The racy rule: something read at ``at_ns`` from a file last modified at
+    ``mtime_ns`` may be reused only if the file had not been modified within
+    :data:`RACY_SECONDS` before (a write in the same clock tick keeps the mtime)."""
+    return mtime_ns + _RACY_NS <= at_ns
+
+
 def _stat_key(st: os.stat_result) -> StatKey:
     # A tuple of ints, which the garbage collector stops tracking (a stat_result it
     # tracks): a re-status holds one per file.
@@ -251,10 +258,7 @@ class StatCache:
             row = (tuple(found[:5]), found[5], found[6], found[7]) if found else None
         # row: (stat key, algorithm, digest, hashed_at_ns)
         if (
-            row is not None
-            and row[0] == key
-            and row[1] == ALGORITHM
-            and key[1] + _RACY_NS <= row[3]  # type: ignore[operator]
+            row is not None and row[0] == key and row[1] == ALGORITHM and settled(key[1], row[3])  # type: ignore[arg-type]
         ):
             self.hits += 1
             return str(row[2])
@@ -534,12 +538,12 @@ def _scan_tree(root: str, known: dict[str, _ManifestEntry]) -> list[_Scanned]:
                     if not is_regular(st.st_mode):
                         continue
                     relative = prefix + name
-                    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                    key = _stat_key(st)
                     known_entry = vouched(relative)
                     if (
                         known_entry is not None
                         and known_entry[:5] == key
-                        and key[1] + _RACY_NS <= known_entry[6]
+                        and settled(key[1], known_entry[6])
                     ):
                         found.append((relative, folder, key, known_entry))
                     else:
