@@ -15,6 +15,7 @@ imported to migrate.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,18 +41,11 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-_head: list[str] = []
-
-
+@functools.cache
 def head_revision() -> str:
     """The newest shipped revision: the highest ``NNNN`` prefix of the scripts."""
-    if not _head:
-        prefixes = [
-            path.name[:4]
-            for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-        ]
-        _head.append(max(prefixes))
-    return _head[0]
+    scripts = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name[:4] for path in scripts)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -159,10 +159,8 @@ class WriterProcess:
         return str(kind), value
 
     def _usable_child(self) -> subprocess.Popen[bytes] | None:
-        if self._broken or os.getpid() != self._pid:
-            return None
         child = self._child
-        if child is None:
+        if child is None or not self.in_use:
             return None
         if not self._ready:
             # Not ready yet (still importing): write this batch here rather than wait.
