@@ -50,28 +50,12 @@ if TYPE_CHECKING:
         resolve_settings,
     )
 
-# The journal's names are imported on first use: a process that only needs the store
-# (the writer helper process, ``import waldo.store``) does not pay for the whole journal.
-_JOURNAL_NAMES = frozenset(
-    {
-        "History",
-        "Journal",
-        "Recorder",
-        "RecordingError",
-        "ResultContext",
-        "Results",
-        "RunDetail",
-        "RunInfo",
-        "RunSummary",
-        "Settings",
-        "get_recorder",
-        "resolve_settings",
-    }
-)
-
 
 def __getattr__(name: str) -> Any:
-    if name in _JOURNAL_NAMES:
+    # The journal's names (those of ``__all__`` not imported above) are imported on
+    # first use: a process that only needs the store (the writer helper process,
+    # ``import waldo.store``) does not pay for the whole journal.
+    if name in __all__:
         import waldo.journal
 
         return getattr(waldo.journal, name)
