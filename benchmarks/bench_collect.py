@@ -45,8 +45,8 @@ from waldo.journal import CollectorJournal
 from waldo.store import Store, parse_store_url
 
 
-class BenchRun(ToolModel, table=True):
-    __tablename__ = "_tool_bench_runs"
+class RunColumns(SQLModel):
+    """A workflow run's columns, shared by Waldo's tool model and the baseline's row."""
 
     id: int = Field(primary_key=True)
     name: str | None = None
@@ -57,6 +57,10 @@ class BenchRun(ToolModel, table=True):
     created_at: datetime | None = None
     run_started_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class BenchRun(ToolModel, RunColumns, table=True):
+    __tablename__ = "_tool_bench_runs"
 
 
 class BaselinePipeline(SQLModel, table=True):
@@ -78,20 +82,10 @@ class BaselinePipeline(SQLModel, table=True):
     cicd_scope_id: str | None = None
 
 
-class BaselineRun(SQLModel, table=True):
+class BaselineRun(RunColumns, table=True):
     """The baseline's tool row (its own table, same columns as BenchRun)."""
 
     __tablename__ = "baseline_runs"
-
-    id: int = Field(primary_key=True)
-    name: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    head_sha: str | None = None
-    html_url: str | None = None
-    created_at: datetime | None = None
-    run_started_at: datetime | None = None
-    updated_at: datetime | None = None
 
 
 RESULTS = {"success": devops.SUCCESS, "failure": devops.FAILURE, "cancelled": devops.ABORT}
