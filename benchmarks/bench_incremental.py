@@ -234,12 +234,10 @@ def main() -> None:
     # Kedro, pandas and Waldo and bootstraps the project before the run begins, the
     # same in both modes: shown for reference, with that start-up measured.
     startup = median(
-        [cli - driver for cli, driver in zip(times["cli_full"], times["driver_full"], strict=True)]
-        + [
+        [
             cli - driver
-            for cli, driver in zip(
-                times["cli_incremental"], times["driver_incremental"], strict=True
-            )
+            for kind in ("full", "incremental")
+            for cli, driver in zip(times[f"cli_{kind}"], times[f"driver_{kind}"], strict=True)
         ]
     )
     rows: list[tuple[str, ...]] = []
