@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Field
 
@@ -91,11 +91,18 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _artifacts(
-    context: Context, state: dict[str, Any]
-) -> Iterator[tuple[Path, str, dict[str, Any]]]:
+class _Artifact(NamedTuple):
+    path: Path  # the run_results.json file
+    version: str  # its size and mtime, to notice when it changes
+    run: dict[str, Any]  # its content
+    nodes: dict[str, Any]  # the manifest's nodes, by unique id
+    project: str | None  # the manifest's project name
+
+
+def _artifacts(context: Context, state: dict[str, Any]) -> Iterator[_Artifact]:
     """Changed ``run_results.json`` files under the connection's path, oldest first,
-    with their file version (size and mtime)."""
+    with their file version (size and mtime) and the nodes of the manifest beside them
+    (or at the root)."""
     root = Path(context.connection.path).expanduser()  # type: ignore[attr-defined]
     if not root.is_dir():
         raise InvalidInput(f"The dbt artifacts folder {root} does not exist.")
@@ -105,7 +112,9 @@ def _artifacts(
         info = path.stat()
         version = f"{info.st_size}:{info.st_mtime_ns}"
         if seen.get(str(path)) != version:
-            yield path, version, _read_json(path)
+            run = _read_json(path)
+            nodes, project = _manifest_nodes(path, root)
+            yield _Artifact(path, version, run, nodes, project)
 
 
 def _manifest_nodes(run_results: Path, root: Path) -> tuple[dict[str, Any], str | None]:
@@ -136,10 +145,8 @@ class Invocations(Stream):
 
     def collect(self, state: dict[str, Any], context: Context) -> Records:
         files = dict(state.get("files", {}))
-        root = Path(context.connection.path).expanduser()  # type: ignore[attr-defined]
-        for path, version, run in _artifacts(context, state):
+        for path, version, run, _nodes, project in _artifacts(context, state):
             meta = run.get("metadata", {})
-            _nodes, project = _manifest_nodes(path, root)
             results = run.get("results") or []
             starts = [s for s, _ in map(_timing, results) if s]
             files[str(path)] = version
@@ -188,10 +195,8 @@ class NodeResults(Stream):
 
     def collect(self, state: dict[str, Any], context: Context) -> Records:
         files = dict(state.get("files", {}))
-        root = Path(context.connection.path).expanduser()  # type: ignore[attr-defined]
-        for path, version, run in _artifacts(context, state):
+        for path, version, run, nodes, _project in _artifacts(context, state):
             invocation = run.get("metadata", {}).get("invocation_id") or str(path)
-            nodes, _project_name = _manifest_nodes(path, root)
             results = run.get("results") or []
             for index, result in enumerate(results):
                 node = nodes.get(result.get("unique_id"), {})
