@@ -132,3 +132,27 @@ def test_one_cpu_means_no_child(store: Store, monkeypatch: pytest.MonkeyPatch) -
     assert process._child is None
     assert process(events("r1", "a"), "batch-1") is True
     assert event_names(store) == ["a"]
+
+
+def test_the_child_prepares_records_the_parent_named(store: Store) -> None:
+    """The journal's node trails are expanded into rows by the child, which imports
+    the function the parent named."""
+    from waldo.journal import TRAIL, expand_trails
+
+    calls: list[str] = []
+
+    def here(records: object, batch_id: str) -> object:
+        calls.append(batch_id)
+        return store.write(expand_trails(records), batch_id)  # type: ignore[arg-type]
+
+    process = WriterProcess(store.url, here, prepare="waldo.journal._trail:expand_trails")
+    process.start()
+    steps = (("before_node_run", "a", time.time()), ("after_node_run", "a", time.time()))
+    trail = ("r1", "a", None, time.time(), 1, None, None, "success", None, None, steps)
+    try:
+        ready(process, store)
+        assert process([(TRAIL, trail)], "batch-1") is True
+        assert calls == []  # built and written by the child
+        assert event_names(store) == ["a", "a"]
+    finally:
+        process.close()

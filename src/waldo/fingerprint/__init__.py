@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from waldo.fingerprint._canonical import canonical
 from waldo.fingerprint._code import DEFAULT_DEPTH, code_fingerprint
-from waldo.fingerprint._content import canonical_json, content_digest, short_id
+from waldo.fingerprint._content import (
+    canonical_json,
+    content_digest,
+    named_content_json,
+    short_id,
+    text_digest,
+)
 from waldo.fingerprint._data import Fingerprint, data_fingerprint
 from waldo.fingerprint._files import ALGORITHM as FILE_DIGEST_ALGORITHM
 from waldo.fingerprint._files import (
@@ -42,7 +48,9 @@ __all__ = [
     "fingerprint_file",
     "fingerprint_glob",
     "fingerprint_tree",
+    "named_content_json",
     "params_fingerprint",
     "short_id",
+    "text_digest",
     "tree_digest",
 ]

@@ -21,7 +21,18 @@ def canonical_json(value: Any) -> str:
 
 def content_digest(value: Any) -> str:
     """Full SHA-256 (64 hex characters) of a value's canonical JSON."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+    return text_digest(canonical_json(value))
+
+
+def text_digest(text: str) -> str:
+    """Full SHA-256 of a canonical JSON text already built (:func:`canonical_json`)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def named_content_json(name: str, content_json: str) -> str:
+    """``canonical_json({"name": name, "content": content})`` from the content's
+    canonical text, without encoding the content a second time."""
+    return f'{{"content":{content_json},"name":{canonical_json(name)}}}'
 
 
 def short_id(name: str) -> str:

@@ -199,16 +199,10 @@ def _pg_append(conn: Connection, table: str, rows: list[Row]) -> None:
         cursor.close()
 
 
-def _dialect_insert(conn: Connection, table: sa.Table) -> Any:
-    return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-
-
 def _insert_ignore(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:
-    table = metadata.tables[table_name]
-    stmt = _dialect_insert(conn, table).on_conflict_do_nothing(
-        index_elements=list(CONFLICT_KEYS[table_name])
-    )
-    conn.execute(stmt, rows)
+    """Insert rows whose key is new (content-addressed snapshots); JSON columns take a
+    JSON text as it is, as in merged rows."""
+    _upsert(conn, table_name, rows, update=False)
 
 
 def _rank(column: Any) -> Any:
@@ -251,12 +245,16 @@ def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> Non
     driver directly (SQL built once per column set and cached) instead of compiling a
     SQLAlchemy statement per batch.
     """
+    _upsert(conn, table_name, coalesce_rows(table_name, rows), update=True)
+
+
+def _upsert(conn: Connection, table_name: str, rows: list[dict[str, Any]], *, update: bool) -> None:
     table = metadata.tables[table_name]
     dialect = conn.dialect.name
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in coalesce_rows(table_name, rows):
+    for row in rows:
         values = {k: v for k, v in row.items() if k in table.c}
-        if values.get("status") is None:
+        if update and "status" in table.c and values.get("status") is None:
             # A partial row with no status (``update_run``) still has to pass the NOT
             # NULL check of the INSERT half of the upsert; "pending" ranks lowest, so it
             # never replaces the status of an existing row.
@@ -265,7 +263,7 @@ def _merge(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> Non
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for columns, group in groups.items():
-            sql, converters = _merge_sql(table_name, columns, dialect)
+            sql, converters = _merge_sql(table_name, columns, dialect, update)
             cursor.executemany(
                 sql,
                 [
@@ -285,14 +283,15 @@ def _rank_sql(column: str) -> str:
     return f"(CASE {column} {cases} ELSE {TERMINAL_RANK} END)"
 
 
-_MERGE_SQL: dict[tuple[str, tuple[str, ...], str], tuple[str, list[Any]]] = {}
+_MERGE_SQL: dict[tuple[str, tuple[str, ...], str, bool], tuple[str, list[Any]]] = {}
 
 
 def _merge_sql(
-    table_name: str, columns: tuple[str, ...], dialect: str
+    table_name: str, columns: tuple[str, ...], dialect: str, update: bool = True
 ) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    """The upsert statement and per-column value converters for one column set."""
-    cache_key = (table_name, columns, dialect)
+    """The upsert statement (or, without ``update``, insert-if-new) and per-column value
+    converters for one column set."""
+    cache_key = (table_name, columns, dialect, update)
     if cache_key in _MERGE_SQL:
         return _MERGE_SQL[cache_key]
     table = metadata.tables[table_name]
@@ -317,7 +316,9 @@ def _merge_sql(
             converters.append(None)
     quoted = ", ".join(f'"{c}"' for c in columns)
     updates = [f'"{c}" = excluded."{c}"' for c in columns if c not in keys and c != "status"]
-    if "status" in columns:
+    if not update:
+        updates = []
+    elif "status" in columns:
         updates.append(
             f'"status" = CASE WHEN {_rank_sql("excluded.status")} >= '
             f"{_rank_sql(f'{target}.status')} THEN excluded.status ELSE {target}.status END"

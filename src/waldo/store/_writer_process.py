@@ -15,6 +15,10 @@ is not ready yet, dies, or the caller is a forked copy of the process that start
 it, the batch is written in this process instead, with the same batch id: a batch the
 child committed before dying is recognised by its marker and not written twice.
 
+A caller whose records are not table rows yet (the journal's compact node trails) names
+a ``prepare`` function, ``"module:function"``, that the child imports and applies to each
+batch before writing it; ``write_here`` must then do the same in process.
+
 Set ``WALDO_WRITER_PROCESS=0`` to always write in process (the default on a machine, or
 under an affinity mask, with a single CPU).
 """
@@ -22,6 +26,7 @@ under an affinity mask, with a single CPU).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pickle
 import select
@@ -97,8 +102,14 @@ def _receive(stream: IO[bytes]) -> bytes | None:
 class WriterProcess:
     """``write(records, batch_id)`` through a helper process, or in process as a fallback."""
 
-    def __init__(self, url: str, write_here: Callable[[Sequence[Record], str], object]) -> None:
+    def __init__(
+        self,
+        url: str,
+        write_here: Callable[[Sequence[Record], str], object],
+        prepare: str | None = None,
+    ) -> None:
         self._url = url
+        self._prepare = prepare
         self._write_here = write_here
         self._lock = threading.Lock()
         self._io = threading.Lock()  # one batch on the pipe at a time
@@ -126,6 +137,7 @@ class WriterProcess:
                 # The URL goes through the pipe, not argv: it may hold a password.
                 assert self._child.stdin is not None
                 _send(self._child.stdin, self._url.encode())
+                _send(self._child.stdin, (self._prepare or "").encode())
             except OSError:
                 self._broken = True
 
@@ -222,9 +234,24 @@ class WriterProcess:
             child.kill()
 
 
-def _answer(store: Any, records: Sequence[Record], batch_id: str) -> tuple[str, Any]:
+Prepare = Callable[[Sequence[Record]], Sequence[Record]]
+
+
+def _load_prepare(spec: str) -> Prepare | None:
+    """The ``module:function`` the parent named to turn its records into rows."""
+    if not spec:
+        return None
+    module, _, name = spec.partition(":")
+    prepare: Prepare = getattr(importlib.import_module(module), name)
+    return prepare
+
+
+def _answer(
+    store: Any, prepare: Prepare | None, records: Sequence[Record], batch_id: str
+) -> tuple[str, Any]:
     try:
-        return "ok", store.write(records, batch_id)
+        rows = prepare(records) if prepare is not None else records
+        return "ok", store.write(rows, batch_id)
     except StoreUnavailable as exc:
         return "unavailable", str(exc)
     except StoreError as exc:
@@ -242,9 +269,11 @@ def main(argv: list[str]) -> int:
     out = open(sys.stdout.fileno(), "wb", buffering=0, closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr  # nothing else may write to the answer channel
     url = _receive(inp)
-    if url is None:
+    spec = _receive(inp)
+    if url is None or spec is None:
         return 0
     store = Store(url.decode())
+    prepare = _load_prepare(spec.decode())
     with contextlib.suppress(Exception):  # an error here comes back with the first batch
         store.ensure_schema()  # connect now, before the first batch arrives
     _send(out, _READY)
@@ -253,7 +282,7 @@ def main(argv: list[str]) -> int:
         if payload is None:
             break
         records, batch_id = pickle.loads(payload)
-        _send(out, pickle.dumps(_answer(store, records, batch_id)))
+        _send(out, pickle.dumps(_answer(store, prepare, records, batch_id)))
     store.dispose()
     return 0
 
