@@ -30,16 +30,19 @@ from waldo.journal._model import (
     RunPage,
     RunSummary,
 )
-from waldo.journal._recorder import Recorder, RecordingError, get_recorder, node_run_id
+from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
+from waldo.journal._rows import describe_error, node_run_id, stats_text
 from waldo.journal._secrets import mask_secrets
 from waldo.journal._settings import Settings, find_project_root, resolve_settings
 from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
+from waldo.journal._trail import TRAIL, NodeTrail, expand_trails
 
 __all__ = [
     "MISSING",
     "NO_EXECUTION",
     "RUN_STATUSES",
+    "TRAIL",
     "CollectorJournal",
     "Comparison",
     "Decision",
@@ -52,6 +55,7 @@ __all__ = [
     "NodeRecord",
     "NodeRun",
     "NodeSpec",
+    "NodeTrail",
     "PipelineNode",
     "RawRow",
     "Recorder",
@@ -68,6 +72,8 @@ __all__ = [
     "StateKey",
     "Step",
     "decide",
+    "describe_error",
+    "expand_trails",
     "find_project_root",
     "get_recorder",
     "is_no_execution",
@@ -77,4 +83,5 @@ __all__ = [
     "raw_params",
     "resolve_settings",
     "spearman",
+    "stats_text",
 ]

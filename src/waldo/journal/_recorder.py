@@ -15,99 +15,38 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import threading
 import time
-import traceback as tb
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from waldo._errors import StoreError, WaldoError
 from waldo._version import __version__
-from waldo.fingerprint import content_digest, short_id
+from waldo.fingerprint import canonical_json, named_content_json, text_digest
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
+from waldo.journal._rows import describe_error, json_map, node_run_id, stats_text
+from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._settings import Settings
+from waldo.journal._trail import TRAIL, write_batch
 from waldo.store import (
     BatchWriter,
     FlushResult,
+    Record,
     ReplayReport,
     Spool,
     Store,
     WriterProcess,
-    json_text,
     queries,
     store_key,
 )
 
 log = logging.getLogger("waldo")
 
-TRACEBACK_LIMIT = 20_000
-
-
-def node_run_id(run_id: str, node_name: str) -> str:
-    """A stable id for a node's run, the same in every process that records it."""
-    return hashlib.blake2b(f"{run_id}\0{node_name}".encode(), digest_size=16).hexdigest()
-
-
-def describe_error(error: BaseException | None) -> dict[str, Any]:
-    if error is None:
-        return {}
-    text = "".join(tb.format_exception(type(error), error, error.__traceback__))
-    return {
-        "error_type": type(error).__name__,
-        "error_message": str(error)[:TRACEBACK_LIMIT],
-        "traceback": text[-TRACEBACK_LIMIT:],
-    }
-
-
-_TARGET_KINDS = ("node", "dataset", "pipeline", "catalog", "context")
-_MAX_TARGET_IDS = 65536
-# "kind:name" prefix per event type, and short id per "kind:name". Plain dicts of
-# strings, not an lru_cache: an lru_cache entry is an object the garbage collector
-# tracks, and thousands of them outliving a run add to what full collections walk.
-_target_prefixes: dict[str, str] = {}
-_target_ids: dict[str, dict[str, str]] = {}
-
-
-def _target_id(event_type: str, target_name: str) -> str:
-    """The seed's 8-character target id, for the kind of target a hook is about.
-
-    Cached per kind, so ``before_node_run`` and ``after_node_run`` of a node (or the
-    save and the load of a dataset) hash its name once.
-    """
-    kind = _target_prefixes.get(event_type)
-    if kind is None:
-        kind = next((k for k in _TARGET_KINDS if k in event_type), event_type)
-        _target_prefixes[event_type] = kind
-    ids = _target_ids.get(kind)
-    if ids is None:
-        ids = _target_ids.setdefault(kind, {})
-    found = ids.get(target_name)
-    if found is None:
-        if len(ids) >= _MAX_TARGET_IDS:
-            ids.clear()
-        found = ids[target_name] = short_id(f"{kind}:{target_name}")
-    return found
-
-
-_encode_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
-
-
-def _json_map(values: Mapping[str, Any] | None) -> str:
-    """A node row's mapping column as the JSON text the store would write anyway.
-
-    Node rows wait in the writer's queue for up to one writer interval; a row holding
-    only strings and numbers is a dict the garbage collector does not track, while a
-    row holding nested dicts is tracked and, living that long, promoted to the oldest
-    generation, which brings the next full collection (tens of ms) closer.
-    """
-    if not values:
-        return "{}"
-    return _encode_json(values if type(values) is dict else dict(values))
+# What the writer's helper process applies to each batch before writing it.
+EXPAND_TRAILS = "waldo.journal._trail:expand_trails"
 
 
 class RecordingError(WaldoError):
@@ -123,7 +62,9 @@ class Recorder:
         self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
         # Batches go through a helper process once it is started (prepare_store), so
         # the SQL work does not compete with the pipeline for the GIL.
-        self._writer_process = WriterProcess(settings.store_url, self.store.write)
+        self._writer_process = WriterProcess(
+            settings.store_url, self._write_rows, prepare=EXPAND_TRAILS
+        )
         self.writer = BatchWriter(self._writer_process, self.spool, on_problem=self._warn)
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._heartbeat: threading.Thread | None = None
@@ -133,6 +74,10 @@ class Recorder:
         # the hot path); after_fork keeps it current in a forked worker.
         self._pid = os.getpid()
         self._preparing: threading.Thread | None = None
+
+    def _write_rows(self, records: Sequence[Record], batch_id: str) -> object:
+        """Write a batch in this process, node trails expanded into their rows."""
+        return write_batch(self.store, records, batch_id)
 
     # -- problems -------------------------------------------------------------------
     def _warn(self, message: str) -> None:
@@ -251,7 +196,7 @@ class Recorder:
         with its name, so a node and a dataset of the same name get different ids.
         """
         if target_id is None and target_name is not None:
-            target_id = _target_id(event_type, target_name)
+            target_id = target_id_of(event_type, target_name)
         self.writer.put(
             "events",
             (
@@ -285,8 +230,41 @@ class Recorder:
         if code_hash is not None:
             row["code_hash"] = code_hash
         if params_hashes is not None:
-            row["params_hashes"] = _json_map(params_hashes)
+            row["params_hashes"] = json_map(params_hashes)
         self.writer.put("node_runs", row)
+
+    def node_trail(
+        self,
+        run_id: str,
+        node_name: str,
+        func_name: str | None,
+        started_at: float | None,
+        code_hash: str | None = None,
+        params_hashes: Mapping[str, str] | None = None,
+        status: str | None = "running",
+        steps: tuple[tuple[Any, ...], ...] = (),
+        reason: str | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Queue a node's trail (:class:`~waldo.journal.NodeTrail`): ``running`` when it
+        starts, its final status and steps when it ends. The writer builds its events,
+        node-run row and dataset versions, off the pipeline's thread."""
+        self.writer.put(
+            TRAIL,
+            (
+                run_id,
+                node_name,
+                func_name,
+                started_at,
+                self._pid,
+                code_hash,
+                None if params_hashes is None else json_map(params_hashes),
+                status,
+                reason,
+                describe_error(error) if error is not None else None,
+                steps,
+            ),
+        )
 
     def node_skipped(
         self,
@@ -351,7 +329,7 @@ class Recorder:
                 data_kind,
                 path,
                 time.time(),
-                json_text(json_safe(dict(stats), "dataset statistic")) if stats else None,
+                stats_text(stats),
             ),
         )
 
@@ -377,8 +355,8 @@ class Recorder:
             "status": status,
             "finished_at": now,
             "duration_s": (now - started_at) if started_at is not None else None,
-            "inputs": _json_map(inputs),
-            "outputs": _json_map(outputs),
+            "inputs": json_map(inputs),
+            "outputs": json_map(outputs),
             "pid": self._pid,
         }
         if started_at is not None:
@@ -386,9 +364,9 @@ class Recorder:
         if func_name is not None:
             row["func_name"] = func_name
         if input_versions is not None:
-            row["input_versions"] = _json_map(input_versions)
+            row["input_versions"] = json_map(input_versions)
         if output_versions is not None:
-            row["output_versions"] = _json_map(output_versions)
+            row["output_versions"] = json_map(output_versions)
         if reason is not None:
             row["reason"] = reason
         row.update(describe_error(error))
@@ -397,9 +375,11 @@ class Recorder:
     def snapshot(self, table: str, content: Any, name: str | None = None) -> str:
         """Store a content-addressed snapshot (``catalogs`` or ``pipelines``); return
         its full hash."""
-        safe = json_safe(content, f"{table[:-1]} entry")
-        full = content_digest({"name": name, "content": safe} if name is not None else safe)
-        row: dict[str, Any] = {"full_hash": full, "hash": full[:8], "content": safe}
+        text = canonical_json(json_safe(content, f"{table[:-1]} entry"))
+        full = text_digest(named_content_json(name, text) if name is not None else text)
+        # The content travels as its JSON text: a pipeline's nested dicts, kept in the
+        # writer's queue, would outlive young garbage collections (see json_map).
+        row: dict[str, Any] = {"full_hash": full, "hash": full[:8], "content": text}
         if table == "pipelines":
             row["name"] = name
         self.writer.put(table, row)
@@ -419,7 +399,7 @@ class Recorder:
     def replay_spool(self) -> ReplayReport:
         """Write everything waiting in the spool folder (what ``waldo sync`` does)."""
         self.store.ensure_schema()
-        return self.spool.replay(self.store.write)
+        return self.spool.replay(self._write_rows)
 
     def replay_spool_in_background(self) -> None:
         if not self.spool.has_pending():

@@ -41,6 +41,7 @@ from waldo.journal import (
     Settings,
     get_recorder,
     mask_secrets,
+    stats_text,
 )
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
 from waldo.kedro._datasets import is_parameter
@@ -86,26 +87,26 @@ def _guarded(method: F) -> F:
 
 
 class _NodeState:
-    """What the hooks learn about one node between its first load and its last save."""
+    """What the hooks learn about one node between its first load and its last save:
+    the steps of its trail (see ``waldo.journal.NodeTrail``), sent to the writer
+    whole when the node ends."""
 
     __slots__ = (
+        "code_hash",
         "finished",
         "func",
-        "input_versions",
-        "inputs",
-        "output_versions",
-        "outputs",
+        "params_hashes",
         "pending_saves",
         "started",
+        "steps",
     )
 
     def __init__(self) -> None:
         self.started: float | None = None
         self.func: str | None = None
-        self.inputs: dict[str, float | None] = {}
-        self.outputs: dict[str, float | None] = {}
-        self.input_versions: dict[str, str | None] = {}
-        self.output_versions: dict[str, str | None] = {}
+        self.code_hash: str | None = None
+        self.params_hashes: dict[str, str] | None = None
+        self.steps: list[tuple[Any, ...]] = []
         self.pending_saves: set[str] = set()
         self.finished = False
 
@@ -122,7 +123,6 @@ class WaldoHooks:
         self._catalog_hash: str | None = None
         self._project: str | None = None
         self._nodes: dict[str, _NodeState] = {}
-        self._io_starts: dict[tuple[str, str, int], float] = {}
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         self._disabled = False
@@ -283,9 +283,14 @@ class WaldoHooks:
         self._use_settings(settings)
         self._event_before_run("after_context_created", self._project)
         if self._recorder is not None:
-            # While Kedro builds the catalog and pipelines: connect to the store and
-            # ask git for the commit, so the run starts without waiting for either.
-            self._recorder.prepare_store(in_process=self._reads_journal)
+            # While Kedro builds the catalog and pipelines: ask git for the commit and,
+            # for an incremental runner that reads the journal first, connect to the
+            # store, so the run starts without waiting for either. The writer's helper
+            # process starts with the run (before_pipeline_run), not now: Kedro's own
+            # start-up is when libraries spin up their thread pools, and a third busy
+            # process there takes CPU from the pipeline on a two-core machine.
+            if self._reads_journal:
+                self._recorder.prepare_store(in_process=True)
             self._git = _BACKGROUND.submit(git_state, project_path)
 
     @hook_impl
@@ -325,9 +330,9 @@ class WaldoHooks:
         run_id = str(run_params["run_id"])
         self._run_id = run_id
         self._nodes = {}
-        self._io_starts = {}
         self._reasons = {}
         self._catalog = catalog
+        recorder.prepare_store()
         recorder.check_store()
         recorder.replay_spool_in_background()
         names = list(run_params.get("pipeline_names") or ["__default__"])
@@ -399,11 +404,12 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        if error is not None:
-            # Nodes that ran but whose outputs were never all saved failed with the run.
-            for name, state in list(self._nodes.items()):
-                if state.pending_saves and not state.finished:
-                    self._complete_node(recorder, run_id, name, "failed", error)
+        # Nodes that ran but whose outputs were never all saved failed with the run;
+        # the others still unfinished (stopped while loading or running) keep their
+        # events, and a node that had started stays as last recorded.
+        for name, state in list(self._nodes.items()):
+            failed = error is not None and bool(state.pending_saves)
+            self._complete_node(recorder, run_id, name, "failed" if failed else None, error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
         self._run_id = None
@@ -445,6 +451,9 @@ class WaldoHooks:
         self._finish_run("failed", "on_pipeline_error", error)
 
     # -- nodes ----------------------------------------------------------------------
+    # Node and dataset hooks fire six or more times per node: each only appends a step
+    # to the node's trail; the trail goes to the writer when the node starts (its live
+    # row) and when it ends, and the writer builds the events and rows from it.
     @hook_impl
     @_guarded
     def before_node_run(
@@ -453,29 +462,33 @@ class WaldoHooks:
         active = self._active()
         if active is None:
             return
-        recorder, current = active
+        recorder, run_id = active
         now = time.time()
         if catalog is not None:
             self._catalog = catalog
-        state = self._node(node.name)
+        name = node.name
+        state = self._node(name)
         state.func = func_name(node)
         if state.started is None:
             state.started = now
-        code_hash = None
-        params_hashes = None
         fingerprints = self.fingerprints
         if fingerprints is not None:
-            code_hash = fingerprints.code(node.func)
+            state.code_hash = fingerprints.code(node.func)
             params = {k: v for k, v in (inputs or {}).items() if is_parameter(k)}
-            params_hashes = fingerprints.params(params)
-        recorder.node_started(
-            current, node.name, state.func, state.started, code_hash, params_hashes
+            state.params_hashes = fingerprints.params(params)
+        state.steps.append(("before_node_run", name, now))
+        steps, state.steps = tuple(state.steps), []
+        recorder.node_trail(
+            run_id,
+            name,
+            state.func,
+            state.started,
+            state.code_hash,
+            state.params_hashes,
+            steps=steps,
         )
-        recorder.event(current, "before_node_run", node.name, timestamp=now)
         if self._lineage is not None:  # building the lists costs more than the call
-            self._emit_lineage(
-                "node_started", node.name, list(node.inputs), list(node.outputs), now
-            )
+            self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
 
     @hook_impl
     @_guarded
@@ -484,9 +497,9 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        recorder.event(run_id, "after_node_run", node.name)
         state = self._node(node.name)
-        state.pending_saves = set(outputs or {})
+        state.steps.append(("after_node_run", node.name, time.time()))
+        state.pending_saves = set(outputs or ())
         if not state.pending_saves:
             self._complete_node(recorder, run_id, node.name, "success", None)
 
@@ -497,7 +510,7 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        recorder.event(run_id, "on_node_error", node.name)
+        self._node(node.name).steps.append(("on_node_error", node.name, time.time()))
         self._complete_node(recorder, run_id, node.name, "failed", error)
 
     def _complete_node(
@@ -505,27 +518,28 @@ class WaldoHooks:
         recorder: Recorder,
         run_id: str,
         node_name: str,
-        status: str,
+        status: str | None,
         error: BaseException | None,
     ) -> None:
+        """Send a node's trail; ``status`` None for a node that never ran (its events)."""
         state = self._node(node_name)
         if state.finished:
             return
         state.finished = True
-        recorder.node_finished(
+        recorder.node_trail(
             run_id,
             node_name,
-            status,
+            state.func,
             state.started,
-            inputs=state.inputs,
-            outputs=state.outputs,
-            error=error,
-            func_name=state.func,
-            input_versions=state.input_versions,
-            output_versions=state.output_versions,
+            state.code_hash,
+            state.params_hashes,
+            status,
+            tuple(state.steps),
             reason=self._reasons.get(node_name),
+            error=error if status == "failed" else None,
         )
-        self._emit_lineage("node_finished", node_name, status, error)
+        if status is not None:
+            self._emit_lineage("node_finished", node_name, status, error)
         self._nodes.pop(node_name, None)
         if self._in_worker():
             if self._fingerprints is not None:
@@ -534,18 +548,13 @@ class WaldoHooks:
 
     # -- datasets -------------------------------------------------------------------
     def _io_start(self, event_type: str, dataset_name: str, node: Any) -> None:
-        active = self._active()
-        if active is None:
+        if self._active() is None:
             return
-        recorder, run_id = active
         now = time.time()
-        node_name = getattr(node, "name", None) or ""
-        self._io_starts[(node_name, dataset_name, threading.get_ident())] = now
-        if event_type == "before_dataset_loaded":
-            state = self._node(node_name)
-            if state.started is None:
-                state.started = now
-        recorder.event(run_id, event_type, dataset_name, timestamp=now)
+        state = self._node(getattr(node, "name", None) or "")
+        if state.started is None and event_type == "before_dataset_loaded":
+            state.started = now
+        state.steps.append((event_type, dataset_name, now))
 
     def _io_end(self, event_type: str, dataset_name: str, node: Any, data: Any) -> None:
         active = self._active()
@@ -554,9 +563,6 @@ class WaldoHooks:
         recorder, run_id = active
         now = time.time()
         node_name = getattr(node, "name", None) or ""
-        started = self._io_starts.pop((node_name, dataset_name, threading.get_ident()), None)
-        duration = (now - started) if started is not None else None
-        recorder.event(run_id, event_type, dataset_name, duration_s=duration, timestamp=now)
         state = self._node(node_name)
         loaded = event_type == "after_dataset_loaded"
         fingerprints = self.fingerprints
@@ -564,24 +570,14 @@ class WaldoHooks:
             version = fingerprints.dataset(
                 self._catalog, dataset_name, data, has_data=True, loading=loaded
             )
-            (state.input_versions if loaded else state.output_versions)[dataset_name] = (
-                version.version
+            stats = None if loaded else stats_text(self._stats(data, version.path))
+            state.steps.append(
+                (event_type, dataset_name, now, *version, stats)  # see NodeTrail
             )
-            recorder.dataset_version(
-                run_id,
-                node_name,
-                dataset_name,
-                "load" if loaded else "save",
-                version.version,
-                version.data_digest,
-                version.data_kind,
-                version.path,
-                None if loaded else self._stats(data, version.path),
-            )
+        else:
+            state.steps.append((event_type, dataset_name, now))
         if loaded:
-            state.inputs[dataset_name] = duration
             return
-        state.outputs[dataset_name] = duration
         state.pending_saves.discard(dataset_name)
         if not state.pending_saves and not state.finished:
             self._complete_node(recorder, run_id, node_name, "success", None)

@@ -1,0 +1,152 @@
+"""Node trails: one compact record per node, expanded into journal rows off the hot path.
+
+A pipeline's hooks fire six or more times per node (loads, node start and end, saves).
+Turning each call into its ``events`` row, its node-run upsert and its lineage row
+right there costs the pipeline's own thread tens of microseconds per node and fills
+its heap with short-lived rows. Instead an integration keeps, per node, a list of
+plain tuples (what happened, to what, when, and the dataset version it saw) and hands
+the writer one :data:`TRAIL` record when the node starts and one when it ends. The
+writer's helper process (or the writer itself when there is none, and ``waldo sync``
+for spooled batches) expands each record into the same rows the step-by-step API of
+:class:`~waldo.journal.Recorder` writes.
+
+A trail record holds everything its rows need, so it expands the same way in any
+process, at any time, any number of times: a batch keeps its exactly-once marker
+whether it is written by the helper, written in process after the helper died, or
+replayed from the spool (where tuples come back as JSON lists).
+
+Record layout (a tuple; :class:`NodeTrail` names the positions)::
+
+    (run_id, node_name, func_name, started_at, pid, code_hash, params_hashes_json,
+     status, reason, error_fields, steps)
+
+``status`` is ``running`` for the record sent when a node starts, with the steps so far
+(its loads and ``before_node_run``): its live row, with its inputs. At its end the
+record has ``success`` or ``failed`` and the steps since (``after_node_run`` or
+``on_node_error``, and its saves): the row's end, outputs and error, merged into the
+same node run. A node stopped before it ran sends None: its events only. ``steps`` are
+tuples ``(event_type, target_name, timestamp)`` for node events and ``(event_type,
+dataset_name, timestamp, version, data_digest, data_kind, path, stats_json)`` for
+dataset events, the version part present only when fingerprints were taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from waldo.journal._rows import json_map, node_run_id, target_id
+from waldo.store import Record, Store
+
+TRAIL = "node_trail"
+"""The table name trail records travel under; no table of that name is ever written."""
+
+LOADED = "after_dataset_loaded"
+SAVED = "after_dataset_saved"
+_BEFORE = {LOADED: "before_dataset_loaded", SAVED: "before_dataset_saved"}
+
+
+class NodeTrail(NamedTuple):
+    """The positions of a trail record (built as a plain tuple on the hot path)."""
+
+    run_id: str
+    node_name: str
+    func_name: str | None
+    started_at: float | None
+    pid: int
+    code_hash: str | None
+    params_hashes: str | None
+    status: str | None
+    reason: str | None
+    error: dict[str, Any] | None
+    steps: Sequence[Sequence[Any]]
+
+
+def expand_trails(records: Sequence[Record]) -> list[Record]:
+    """The journal rows of a batch: trail records expanded in place, others as they are."""
+    if not any(table == TRAIL for table, _ in records):
+        return list(records)
+    out: list[Record] = []
+    for table, row in records:
+        if table == TRAIL:
+            out.extend(_expand_one(NodeTrail._make(row)))
+        else:
+            out.append((table, row))
+    return out
+
+
+def write_batch(store: Store, records: Sequence[Record], batch_id: str) -> bool:
+    """``Store.write`` for journal batches, which may hold trails (spool replays too)."""
+    return store.write(expand_trails(records), batch_id)
+
+
+def _expand_one(trail: NodeTrail) -> Iterable[Record]:
+    run_id, node = trail.run_id, trail.node_name
+    begun: dict[str, float] = {}
+    durations: dict[str, dict[str, float | None]] = {LOADED: {}, SAVED: {}}
+    versions: dict[str, dict[str, str | None]] = {LOADED: {}, SAVED: {}}
+    last = None
+    for step in trail.steps:
+        event_type, target, ts = step[0], step[1], step[2]
+        last = ts
+        duration = None
+        if event_type in durations:
+            before = begun.pop(target, None)
+            duration = ts - before if before is not None else None
+            durations[event_type][target] = duration
+        elif event_type in _BEFORE.values():
+            begun[target] = ts
+        yield "events", (run_id, event_type, target_id(event_type, target), target, ts, duration)
+        if len(step) > 3:
+            versions[event_type][target] = step[3]
+            yield (
+                "dataset_versions",
+                (
+                    run_id,
+                    node,
+                    target,
+                    "load" if event_type == LOADED else "save",
+                    step[3],
+                    step[4],
+                    step[5],
+                    step[6],
+                    ts,
+                    step[7],
+                ),
+            )
+    if trail.status is None:
+        return
+    row: dict[str, Any] = {"status": trail.status}
+    if trail.status == "running" or durations[LOADED]:
+        row["inputs"] = json_map(durations[LOADED])
+        row["input_versions"] = json_map(versions[LOADED])
+    if trail.status != "running":
+        started = trail.started_at
+        row["finished_at"] = last
+        row["duration_s"] = last - started if started is not None and last is not None else None
+        row["outputs"] = json_map(durations[SAVED])
+        row["output_versions"] = json_map(versions[SAVED])
+    if trail.reason is not None:
+        row["reason"] = trail.reason
+    if trail.error:
+        row.update(trail.error)
+    yield "node_runs", _node_row(trail, row)
+
+
+def _node_row(trail: NodeTrail, fields: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": node_run_id(trail.run_id, trail.node_name),
+        "run_id": trail.run_id,
+        "node_name": trail.node_name,
+        "pid": trail.pid,
+        **fields,
+    }
+    if trail.started_at is not None:
+        row["started_at"] = trail.started_at
+    if trail.func_name is not None:
+        row["func_name"] = trail.func_name
+    if trail.code_hash is not None:
+        row["code_hash"] = trail.code_hash
+    if trail.params_hashes is not None:
+        row["params_hashes"] = trail.params_hashes
+    return row
