@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tests.helpers.journal import recorder_for
 from waldo.fingerprint import content_digest
-from waldo.journal import TRAIL, expand_trails, node_run_id
+from waldo.journal import TRAIL, dataset_step, expand_trails, node_run_id, node_step
 from waldo.store import Store, schema
 from waldo.store._spool import decode_record, encode_record
 
@@ -24,34 +24,19 @@ def _rows(store: Store, table: sa.Table) -> list[dict[str, object]]:
 def _record_node(recorder, run_id: str = "r1") -> None:  # type: ignore[no-untyped-def]
     """What the Kedro hooks send for a node that loads a parameter and ``a`` and
     saves ``b``: a start trail with the loads, an end trail with the saves."""
+    start: list[object] = []
+    node_step(start, "before_dataset_loaded", "params:k", T0)
+    node_step(start, "after_dataset_loaded", "params:k", T0 + 0.5)
+    node_step(start, "before_dataset_loaded", "a", T0 + 1)
+    dataset_step(start, "after_dataset_loaded", "a", T0 + 3, ("va", "va", "int", None))
+    node_step(start, "before_node_run", "n", T0 + 4)
+    recorder.node_trail(run_id, "n", "nodes.step", T0, "code1", {"params:k": "p1"}, steps=start)
+    end: list[object] = []
+    node_step(end, "after_node_run", "n", T0 + 6)
+    node_step(end, "before_dataset_saved", "b", T0 + 7)
+    dataset_step(end, "after_dataset_saved", "b", T0 + 10, ("vb", "vb", "int", None), '{"rows":3}')
     recorder.node_trail(
-        run_id,
-        "n",
-        "nodes.step",
-        T0,
-        "code1",
-        {"params:k": "p1"},
-        steps=(
-            ("before_dataset_loaded", "params:k", T0),
-            ("after_dataset_loaded", "params:k", T0 + 0.5),
-            ("before_dataset_loaded", "a", T0 + 1),
-            ("after_dataset_loaded", "a", T0 + 3, "va", "va", "int", None, None),
-            ("before_node_run", "n", T0 + 4),
-        ),
-    )
-    recorder.node_trail(
-        run_id,
-        "n",
-        "nodes.step",
-        T0,
-        "code1",
-        {"params:k": "p1"},
-        status="success",
-        steps=(
-            ("after_node_run", "n", T0 + 6),
-            ("before_dataset_saved", "b", T0 + 7),
-            ("after_dataset_saved", "b", T0 + 10, "vb", "vb", "int", None, '{"rows":3}'),
-        ),
+        run_id, "n", "nodes.step", T0, "code1", {"params:k": "p1"}, status="success", steps=end
     )
 
 
@@ -107,7 +92,9 @@ def test_a_node_shows_running_with_its_inputs_before_it_ends(
     store_url: str, tmp_path: Path
 ) -> None:
     recorder = recorder_for(store_url, tmp_path)
-    recorder.node_trail("r2", "slow", "nodes.slow", T0, steps=(("before_node_run", "slow", T0),))
+    steps: list[object] = []
+    node_step(steps, "before_node_run", "slow", T0)
+    recorder.node_trail("r2", "slow", "nodes.slow", T0, steps=steps)
     assert recorder.flush().error is None
     [node] = _rows(Store(store_url), schema.node_runs)
     assert (node["status"], node["finished_at"]) == ("running", None)
@@ -118,26 +105,17 @@ def test_a_node_shows_running_with_its_inputs_before_it_ends(
 def test_a_spooled_trail_expands_to_the_same_rows() -> None:
     """The spool keeps trails as JSON lines (tuples come back as lists): a replay
     must build exactly the rows the helper process would have built."""
-    trail = (
-        "r1",
-        "n",
-        "nodes.step",
-        T0,
-        123,
-        "code1",
-        "{}",
-        "failed",
-        None,
-        {"error_type": "ValueError", "error_message": "bad", "traceback": "tb"},
-        (
-            ("before_dataset_loaded", "a", T0),
-            ("after_dataset_loaded", "a", T0 + 1, "va", "va", "int", None, None),
-            ("on_node_error", "n", T0 + 2),
-        ),
-    )
+    steps: list[object] = []
+    node_step(steps, "before_dataset_loaded", "a", T0)
+    dataset_step(steps, "after_dataset_loaded", "a", T0 + 1, ("va", "va", "int", None))
+    node_step(steps, "on_node_error", "n", T0 + 2)
+    error = {"error_type": "ValueError", "error_message": "bad", "traceback": "tb"}
+    trail = ("r1", "n", "nodes.step", T0, 123, "code1", "{}", "failed", None, error, *steps)
     _, replayed = decode_record(encode_record((TRAIL, trail), "batch-1"))
-    assert expand_trails([replayed]) == expand_trails([(TRAIL, trail)])
-    [node_row] = [row for table, row in expand_trails([(TRAIL, trail)]) if table == "node_runs"]
+    rows = expand_trails([(TRAIL, trail)])
+    assert expand_trails([replayed]) == rows
+    assert [table for table, _ in rows].count("dataset_versions") == 1
+    [node_row] = [row for table, row in rows if table == "node_runs"]
     assert isinstance(node_row, dict)
     assert (node_row["status"], node_row["error_type"]) == ("failed", "ValueError")
 

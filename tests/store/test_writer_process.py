@@ -137,7 +137,7 @@ def test_one_cpu_means_no_child(store: Store, monkeypatch: pytest.MonkeyPatch) -
 def test_the_child_prepares_records_the_parent_named(store: Store) -> None:
     """The journal's node trails are expanded into rows by the child, which imports
     the function the parent named."""
-    from waldo.journal import TRAIL, expand_trails
+    from waldo.journal import TRAIL, expand_trails, node_step
 
     calls: list[str] = []
 
@@ -147,8 +147,10 @@ def test_the_child_prepares_records_the_parent_named(store: Store) -> None:
 
     process = WriterProcess(store.url, here, prepare="waldo.journal._trail:expand_trails")
     process.start()
-    steps = (("before_node_run", "a", time.time()), ("after_node_run", "a", time.time()))
-    trail = ("r1", "a", None, time.time(), 1, None, None, "success", None, None, steps)
+    steps: list[object] = []
+    node_step(steps, "before_node_run", "a", time.time())
+    node_step(steps, "after_node_run", "a", time.time())
+    trail = ("r1", "a", None, time.time(), 1, None, None, "success", None, None, *steps)
     try:
         ready(process, store)
         assert process([(TRAIL, trail)], "batch-1") is True

@@ -36,7 +36,7 @@ from waldo.journal._rows import describe_error, node_run_id, stats_text
 from waldo.journal._secrets import mask_secrets
 from waldo.journal._settings import Settings, find_project_root, resolve_settings
 from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
-from waldo.journal._trail import TRAIL, NodeTrail, expand_trails
+from waldo.journal._trail import TRAIL, NodeTrail, dataset_step, expand_trails, node_step
 
 __all__ = [
     "MISSING",
@@ -71,6 +71,7 @@ __all__ = [
     "Settings",
     "StateKey",
     "Step",
+    "dataset_step",
     "decide",
     "describe_error",
     "expand_trails",
@@ -80,6 +81,7 @@ __all__ = [
     "json_safe",
     "mask_secrets",
     "node_run_id",
+    "node_step",
     "raw_params",
     "resolve_settings",
     "spearman",

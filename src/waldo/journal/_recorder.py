@@ -242,16 +242,18 @@ class Recorder:
         code_hash: str | None = None,
         params_hashes: Mapping[str, str] | None = None,
         status: str | None = "running",
-        steps: tuple[tuple[Any, ...], ...] = (),
+        steps: Sequence[Any] = (),
         reason: str | None = None,
         error: BaseException | None = None,
     ) -> None:
-        """Queue a node's trail (:class:`~waldo.journal.NodeTrail`): ``running`` when it
-        starts, its final status and steps when it ends. The writer builds its events,
-        node-run row and dataset versions, off the pipeline's thread."""
-        self.writer.put(
-            TRAIL,
+        """Queue a node's trail (:mod:`waldo.journal._trail`): ``running`` when it
+        starts, its final status when it ends, each with the node's steps since the
+        last one (:func:`~waldo.journal.node_step`, :func:`~waldo.journal.dataset_step`).
+        The writer builds its events, node-run row and dataset versions, off the
+        pipeline's thread."""
+        self.writer.put_record(
             (
+                TRAIL,
                 run_id,
                 node_name,
                 func_name,
@@ -262,8 +264,8 @@ class Recorder:
                 status,
                 reason,
                 describe_error(error) if error is not None else None,
-                steps,
-            ),
+                *steps,
+            )
         )
 
     def node_skipped(

@@ -3,8 +3,8 @@
 A pipeline's hooks fire six or more times per node (loads, node start and end, saves).
 Turning each call into its ``events`` row, its node-run upsert and its lineage row
 right there costs the pipeline's own thread tens of microseconds per node and fills
-its heap with short-lived rows. Instead an integration keeps, per node, a list of
-plain tuples (what happened, to what, when, and the dataset version it saw) and hands
+its heap with short-lived rows. Instead an integration keeps, per node, a flat list of
+plain values (what happened, to what, when, and the dataset version it saw) and hands
 the writer one :data:`TRAIL` record when the node starts and one when it ends. The
 writer's helper process (or the writer itself when there is none, and ``waldo sync``
 for spooled batches) expands each record into the same rows the step-by-step API of
@@ -13,21 +13,28 @@ for spooled batches) expands each record into the same rows the step-by-step API
 A trail record holds everything its rows need, so it expands the same way in any
 process, at any time, any number of times: a batch keeps its exactly-once marker
 whether it is written by the helper, written in process after the helper died, or
-replayed from the spool (where tuples come back as JSON lists).
+replayed from the spool (where a record comes back as a JSON list).
 
-Record layout (a tuple; :class:`NodeTrail` names the positions)::
+Record layout: one flat tuple of plain values (:class:`NodeTrail` names the first ten)::
 
     (run_id, node_name, func_name, started_at, pid, code_hash, params_hashes_json,
-     status, reason, error_fields, steps)
+     status, reason, error_fields, *steps)
 
 ``status`` is ``running`` for the record sent when a node starts, with the steps so far
 (its loads and ``before_node_run``): its live row, with its inputs. At its end the
 record has ``success`` or ``failed`` and the steps since (``after_node_run`` or
 ``on_node_error``, and its saves): the row's end, outputs and error, merged into the
-same node run. A node stopped before it ran sends None: its events only. ``steps`` are
-tuples ``(event_type, target_name, timestamp)`` for node events and ``(event_type,
-dataset_name, timestamp, version, data_digest, data_kind, path, stats_json)`` for
-dataset events, the version part present only when fingerprints were taken.
+same node run. A node stopped before it ran sends None: its events only.
+
+Each step is :data:`STEP_WIDTH` values, ``(event_type, target_name, timestamp,
+versioned, version, data_digest, data_kind, path, stats_json)``, ``versioned`` True
+when a dataset's fingerprint was taken (:func:`node_step`, :func:`dataset_step`).
+
+Flat, not nested: a record waits in the writer's queue for up to one interval. The
+garbage collector stops tracking a tuple of plain values at its first collection, but
+a tuple of tuples only one level per collection, so nested records were promoted to
+the oldest generation still tracked, and brought Python's next full collection (tens
+of milliseconds) into the run.
 """
 
 from __future__ import annotations
@@ -46,8 +53,11 @@ SAVED = "after_dataset_saved"
 _BEFORE = {LOADED: "before_dataset_loaded", SAVED: "before_dataset_saved"}
 
 
+STEP_WIDTH = 9
+
+
 class NodeTrail(NamedTuple):
-    """The positions of a trail record (built as a plain tuple on the hot path)."""
+    """The fixed fields of a trail record (built as a plain tuple on the hot path)."""
 
     run_id: str
     node_name: str
@@ -59,7 +69,27 @@ class NodeTrail(NamedTuple):
     status: str | None
     reason: str | None
     error: dict[str, Any] | None
-    steps: Sequence[Sequence[Any]]
+
+
+_FIXED = len(NodeTrail._fields)
+
+
+def node_step(steps: list[Any], event_type: str, target: str, timestamp: float) -> None:
+    """Append a node event (or a dataset event without a version) to a node's steps."""
+    steps += (event_type, target, timestamp, False, None, None, None, None, None)
+
+
+def dataset_step(
+    steps: list[Any],
+    event_type: str,
+    dataset: str,
+    timestamp: float,
+    version: Sequence[str | None],
+    stats: str | None = None,
+) -> None:
+    """Append a dataset load or save with its version ``(version, data_digest,
+    data_kind, path)`` and, for a save, its statistics as JSON text."""
+    steps += (event_type, dataset, timestamp, True, *version, stats)
 
 
 def expand_trails(records: Sequence[Record]) -> list[Record]:
@@ -68,8 +98,8 @@ def expand_trails(records: Sequence[Record]) -> list[Record]:
         return list(records)
     out: list[Record] = []
     for table, row in records:
-        if table == TRAIL:
-            out.extend(_expand_one(NodeTrail._make(row)))
+        if table == TRAIL and isinstance(row, (tuple, list)):
+            out.extend(_expand_one(NodeTrail._make(row[:_FIXED]), row[_FIXED:]))
         else:
             out.append((table, row))
     return out
@@ -80,13 +110,14 @@ def write_batch(store: Store, records: Sequence[Record], batch_id: str) -> bool:
     return store.write(expand_trails(records), batch_id)
 
 
-def _expand_one(trail: NodeTrail) -> Iterable[Record]:
+def _expand_one(trail: NodeTrail, steps: Sequence[Any]) -> Iterable[Record]:
     run_id, node = trail.run_id, trail.node_name
     begun: dict[str, float] = {}
     durations: dict[str, dict[str, float | None]] = {LOADED: {}, SAVED: {}}
     versions: dict[str, dict[str, str | None]] = {LOADED: {}, SAVED: {}}
     last = None
-    for step in trail.steps:
+    for at in range(0, len(steps), STEP_WIDTH):
+        step = steps[at : at + STEP_WIDTH]
         event_type, target, ts = step[0], step[1], step[2]
         last = ts
         duration = None
@@ -97,23 +128,10 @@ def _expand_one(trail: NodeTrail) -> Iterable[Record]:
         elif event_type in _BEFORE.values():
             begun[target] = ts
         yield "events", (run_id, event_type, target_id(event_type, target), target, ts, duration)
-        if len(step) > 3:
-            versions[event_type][target] = step[3]
-            yield (
-                "dataset_versions",
-                (
-                    run_id,
-                    node,
-                    target,
-                    "load" if event_type == LOADED else "save",
-                    step[3],
-                    step[4],
-                    step[5],
-                    step[6],
-                    ts,
-                    step[7],
-                ),
-            )
+        if step[3]:
+            versions[event_type][target] = step[4]
+            operation = "load" if event_type == LOADED else "save"
+            yield "dataset_versions", (run_id, node, target, operation, *step[4:8], ts, step[8])
     if trail.status is None:
         return
     row: dict[str, Any] = {"status": trail.status}

@@ -39,8 +39,10 @@ from waldo.journal import (
     Recorder,
     RunInfo,
     Settings,
+    dataset_step,
     get_recorder,
     mask_secrets,
+    node_step,
     stats_text,
 )
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
@@ -106,7 +108,7 @@ class _NodeState:
         self.func: str | None = None
         self.code_hash: str | None = None
         self.params_hashes: dict[str, str] | None = None
-        self.steps: list[tuple[Any, ...]] = []
+        self.steps: list[Any] = []  # flat: see waldo.journal.node_step
         self.pending_saves: set[str] = set()
         self.finished = False
 
@@ -476,8 +478,8 @@ class WaldoHooks:
             state.code_hash = fingerprints.code(node.func)
             params = {k: v for k, v in (inputs or {}).items() if is_parameter(k)}
             state.params_hashes = fingerprints.params(params)
-        state.steps.append(("before_node_run", name, now))
-        steps, state.steps = tuple(state.steps), []
+        node_step(state.steps, "before_node_run", name, now)
+        steps, state.steps = state.steps, []
         recorder.node_trail(
             run_id,
             name,
@@ -498,7 +500,7 @@ class WaldoHooks:
             return
         recorder, run_id = active
         state = self._node(node.name)
-        state.steps.append(("after_node_run", node.name, time.time()))
+        node_step(state.steps, "after_node_run", node.name, time.time())
         state.pending_saves = set(outputs or ())
         if not state.pending_saves:
             self._complete_node(recorder, run_id, node.name, "success", None)
@@ -510,7 +512,7 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        self._node(node.name).steps.append(("on_node_error", node.name, time.time()))
+        node_step(self._node(node.name).steps, "on_node_error", node.name, time.time())
         self._complete_node(recorder, run_id, node.name, "failed", error)
 
     def _complete_node(
@@ -532,9 +534,9 @@ class WaldoHooks:
             state.func,
             state.started,
             state.code_hash,
-            state.params_hashes,
+            None,  # the start trail carried them; the node-run row keeps them
             status,
-            tuple(state.steps),
+            state.steps,
             reason=self._reasons.get(node_name),
             error=error if status == "failed" else None,
         )
@@ -554,7 +556,7 @@ class WaldoHooks:
         state = self._node(getattr(node, "name", None) or "")
         if state.started is None and event_type == "before_dataset_loaded":
             state.started = now
-        state.steps.append((event_type, dataset_name, now))
+        node_step(state.steps, event_type, dataset_name, now)
 
     def _io_end(self, event_type: str, dataset_name: str, node: Any, data: Any) -> None:
         active = self._active()
@@ -571,11 +573,9 @@ class WaldoHooks:
                 self._catalog, dataset_name, data, has_data=True, loading=loaded
             )
             stats = None if loaded else stats_text(self._stats(data, version.path))
-            state.steps.append(
-                (event_type, dataset_name, now, *version, stats)  # see NodeTrail
-            )
+            dataset_step(state.steps, event_type, dataset_name, now, version, stats)
         else:
-            state.steps.append((event_type, dataset_name, now))
+            node_step(state.steps, event_type, dataset_name, now)
         if loaded:
             return
         state.pending_saves.discard(dataset_name)

@@ -24,6 +24,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from waldo._errors import SpoolError, StoreError, StoreUnavailable
 from waldo.store._bulk import Record, Row
@@ -59,7 +60,7 @@ class BatchWriter:
         self.interval = interval
         self.max_batch = max_batch
         self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
-        self._queue: deque[Record] = deque()
+        self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
         self._done = threading.Condition()
         self._enqueued = 0  # only the hot path writes it; reads are racy but monotone
@@ -78,6 +79,15 @@ class BatchWriter:
     def put(self, table: str, row: Row) -> None:
         """Enqueue one row; never blocks, never raises."""
         self._queue.append((table, row))
+        self._enqueued += 1
+        if self._thread is None:
+            self._start()
+
+    def put_record(self, record: tuple[Any, ...]) -> None:
+        """Enqueue a flat record, ``(table, *row values)`` with at least two values:
+        one tuple instead of a (table, row) pair, which the garbage collector can stop
+        tracking at its first collection while the record waits for the writer."""
+        self._queue.append(record)
         self._enqueued += 1
         if self._thread is None:
             self._start()
@@ -167,7 +177,8 @@ class BatchWriter:
         queue = self._queue
         limit = min(limit, self.max_batch)
         while queue and len(batch) < limit:
-            batch.append(queue.popleft())
+            record = queue.popleft()
+            batch.append(record if len(record) == 2 else (record[0], record[1:]))
         return batch
 
     def _drain(self) -> None:
