@@ -90,14 +90,13 @@ def _guarded(method: F) -> F:
 
 class _NodeState:
     """What the hooks learn about one node between its first load and its last save:
-    the steps of its trail (see ``waldo.journal.NodeTrail``), sent to the writer
-    whole when the node ends."""
+    the steps of its trail (``waldo.journal.node_step``), sent to the writer when the
+    node starts and when it ends."""
 
     __slots__ = (
         "code_hash",
         "finished",
         "func",
-        "params_hashes",
         "pending_saves",
         "started",
         "steps",
@@ -107,7 +106,6 @@ class _NodeState:
         self.started: float | None = None
         self.func: str | None = None
         self.code_hash: str | None = None
-        self.params_hashes: dict[str, str] | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
         self.pending_saves: set[str] = set()
         self.finished = False
@@ -473,11 +471,12 @@ class WaldoHooks:
         state.func = func_name(node)
         if state.started is None:
             state.started = now
+        params_hashes = None
         fingerprints = self.fingerprints
         if fingerprints is not None:
             state.code_hash = fingerprints.code(node.func)
             params = {k: v for k, v in (inputs or {}).items() if is_parameter(k)}
-            state.params_hashes = fingerprints.params(params)
+            params_hashes = fingerprints.params(params)
         node_step(state.steps, "before_node_run", name, now)
         steps, state.steps = state.steps, []
         recorder.node_trail(
@@ -486,7 +485,7 @@ class WaldoHooks:
             state.func,
             state.started,
             state.code_hash,
-            state.params_hashes,
+            params_hashes,
             steps=steps,
         )
         if self._lineage is not None:  # building the lists costs more than the call
@@ -534,7 +533,7 @@ class WaldoHooks:
             state.func,
             state.started,
             state.code_hash,
-            None,  # the start trail carried them; the node-run row keeps them
+            None,  # the parameters' hashes went with the start trail
             status,
             state.steps,
             reason=self._reasons.get(node_name),
