@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import xxhash
@@ -186,16 +187,37 @@ def _feed(h: Any, obj: Any) -> str:
     return type(obj).__qualname__
 
 
+def _scalar_tag(obj: Any) -> str | None:
+    """The text ``_plain`` would hash for a plain scalar, written directly (the JSON
+    encoder costs more than the rest of such a fingerprint); None for anything else."""
+    kind = type(obj)
+    if kind is int:
+        return f'["plain",["int","{obj}"]]'
+    if kind is str:
+        return f'["plain",["str",{encode_basestring_ascii(obj)}]]'
+    if kind is float:
+        return f'["plain",["float","{"nan" if obj != obj else repr(obj)}"]]'
+    if kind is bool:
+        return '["plain",["bool",true]]' if obj else '["plain",["bool",false]]'
+    if obj is None:
+        return '["plain",["none"]]'
+    return None
+
+
 def data_fingerprint(obj: Any) -> Fingerprint:
     """Fingerprint a data object; unknown objects give ``known=False`` and a warning."""
+    scalar = _scalar_tag(obj)
+    if scalar is not None:  # a small node's output, saved between every pair of nodes
+        digest = xxhash.xxh3_128_hexdigest(scalar.encode() + b"\0")
+        return Fingerprint(digest, type(obj).__qualname__)
     h = xxhash.xxh3_128()
     try:
-        kind = _feed(h, obj)
+        described = _feed(h, obj)
     except Unfingerprintable as exc:
         return _unknown(obj, str(exc))
     except Exception as exc:  # a broken or exotic object must never break a run
         return _unknown(obj, f"{type(exc).__name__}: {exc}")
-    return Fingerprint(h.hexdigest(), kind)
+    return Fingerprint(h.hexdigest(), described)
 
 
 def _unknown(obj: Any, reason: str) -> Fingerprint:
