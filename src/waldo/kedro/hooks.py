@@ -536,10 +536,10 @@ class WaldoHooks:
             None,  # the parameters' hashes went with the start trail
             status,
             state.steps,
-            reason=self._reasons.get(node_name),
-            error=error if status == "failed" else None,
+            self._reasons.get(node_name),
+            error if status == "failed" else None,
         )
-        if status is not None:
+        if status is not None and self._lineage is not None:
             self._emit_lineage("node_finished", node_name, status, error)
         self._nodes.pop(node_name, None)
         if self._in_worker():
