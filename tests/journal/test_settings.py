@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from waldo._errors import ConfigError
-from waldo.journal import resolve_settings
+from waldo.journal import needs_credentials, resolve_settings
 
 ENV_URL = "postgresql://env@host/envdb"
 YML_URL = "sqlite:///from-yml.db"
@@ -87,3 +87,23 @@ def test_options_strict_disabled_heartbeat_and_relative_spool(tmp_path: Path) ->
     assert settings.extra == {"colour": "blue"}
     with pytest.raises(ConfigError, match="heartbeat_seconds"):
         resolve_settings(tmp_path, {"heartbeat_seconds": "often"}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("waldo_conf", "environ", "needed"),
+    [
+        ({}, {}, True),  # the seed's `postgres: con:` may be there
+        ({"store": "warehouse"}, {}, True),  # a credentials entry's name
+        ({"store": "postgresql://u@h/db"}, {}, False),
+        ({"store": "sqlite:///j.db"}, {}, False),
+        ({}, {"WALDO_DB_URL": "sqlite:///j.db"}, False),
+    ],
+)
+def test_credentials_are_read_only_when_they_can_name_the_store(
+    tmp_path: Path, waldo_conf: dict[str, str], environ: dict[str, str], needed: bool
+) -> None:
+    assert needs_credentials(waldo_conf, environ) is needed
+    if not needed:  # and then resolving without them gives the same store
+        creds = {"postgres": {"con": "postgresql://other@h/db"}}
+        with_creds = resolve_settings(tmp_path, waldo_conf, creds, environ=environ)
+        assert resolve_settings(tmp_path, waldo_conf, {}, environ=environ) == with_creds

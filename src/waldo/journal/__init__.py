@@ -34,7 +34,12 @@ from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
 from waldo.journal._rows import describe_error, node_run_id, stats_text
 from waldo.journal._secrets import mask_secrets
-from waldo.journal._settings import Settings, find_project_root, resolve_settings
+from waldo.journal._settings import (
+    Settings,
+    find_project_root,
+    needs_credentials,
+    resolve_settings,
+)
 from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
 from waldo.journal._trail import TRAIL, NodeTrail, dataset_step, expand_trails, node_step
 
@@ -80,6 +85,7 @@ __all__ = [
     "is_no_execution",
     "json_safe",
     "mask_secrets",
+    "needs_credentials",
     "node_run_id",
     "node_step",
     "raw_params",

@@ -74,6 +74,19 @@ def _url_from_credentials(name: str, credentials: Mapping[str, Any]) -> str:
     )
 
 
+def needs_credentials(
+    waldo_conf: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
+) -> bool:
+    """Whether :func:`resolve_settings` may look the store up in ``credentials.yml``:
+    not when ``WALDO_DB_URL`` or ``store:`` gives the URL itself (reading the
+    credentials through a project's config loader takes milliseconds at every run)."""
+    env = os.environ if environ is None else environ
+    store = (waldo_conf or {}).get("store")
+    if env.get(ENV_URL):
+        return False
+    return not (isinstance(store, str) and ("://" in store or store.startswith("sqlite:")))
+
+
 def resolve_settings(
     project_path: Path | str,
     waldo_conf: Mapping[str, Any] | None = None,

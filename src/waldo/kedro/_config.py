@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from waldo.journal import Settings, resolve_settings
+from waldo.journal import Settings, needs_credentials, resolve_settings
 
 log = logging.getLogger("waldo")
 
@@ -38,7 +38,7 @@ def _read(loader: Any, key: str) -> dict[str, Any]:
 
 def settings_from_loader(loader: Any, project_path: Path) -> Settings:
     waldo_conf = _read(loader, "waldo")
-    credentials = _read(loader, "credentials")
+    credentials = _read(loader, "credentials") if needs_credentials(waldo_conf) else {}
     return resolve_settings(project_path, waldo_conf, credentials)
 
 
