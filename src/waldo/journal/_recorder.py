@@ -374,10 +374,14 @@ class Recorder:
         row.update(describe_error(error))
         self.writer.put("node_runs", row)
 
-    def snapshot(self, table: str, content: Any, name: str | None = None) -> str:
+    def snapshot(
+        self, table: str, content: Any, name: str | None = None, json_ready: bool = False
+    ) -> str:
         """Store a content-addressed snapshot (``catalogs`` or ``pipelines``); return
-        its full hash."""
-        text = canonical_json(json_safe(content, f"{table[:-1]} entry"))
+        its full hash. ``json_ready`` content (built by Waldo from strings and lists,
+        not user values) skips the copy that makes user values storable."""
+        safe = content if json_ready else json_safe(content, f"{table[:-1]} entry")
+        text = canonical_json(safe)
         full = text_digest(named_content_json(name, text) if name is not None else text)
         # The content travels as its JSON text: a pipeline's nested dicts, kept in the
         # writer's queue, would outlive young garbage collections (see json_map).

@@ -13,7 +13,8 @@ def func_name(node: Any) -> str:
 
 
 def pipeline_content(pipeline: Any) -> dict[str, Any]:
-    """Nodes in topological order with their function, inputs, outputs and tags."""
+    """Nodes in topological order with their function, inputs, outputs and tags:
+    strings and lists only, ready for JSON as they are (``snapshot(json_ready=True)``)."""
     nodes = []
     for node in pipeline.nodes:
         nodes.append(

@@ -339,7 +339,7 @@ class WaldoHooks:
         self._pipelines = names
         self._run_started = time.time()
         pipeline_hash = recorder.snapshot(
-            "pipelines", pipeline_content(pipeline), name="+".join(names)
+            "pipelines", pipeline_content(pipeline), name="+".join(names), json_ready=True
         )
         sha, dirty = self._git.result() if self._git is not None else git_state(project_path)
         self._git = None
