@@ -11,6 +11,7 @@ integrations use. Everything else lives in private modules.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from waldo._errors import (
@@ -33,6 +34,16 @@ from waldo._errors import (
     WaldoError,
 )
 from waldo._version import __version__
+
+
+def _plain_text(record: logging.LogRecord) -> bool:
+    # Kedro logs through Rich, which reads "[...]" in a message as markup and drops it:
+    # `pip install 'waldo[postgres]'` would be shown as `pip install 'waldo'`.
+    record.markup = False
+    return True
+
+
+logging.getLogger("waldo").addFilter(_plain_text)
 
 if TYPE_CHECKING:
     from waldo.journal import (

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers.postgres import throwaway_postgres
+from waldo._errors import ConfigError
 from waldo.store import BatchWriter, Spool, Store, schema
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
@@ -84,6 +85,30 @@ def test_unreachable_store_spools_with_one_warning(
     assert str(spool.directory) in warnings[0]
     assert writer.totals.spooled == 8
     assert spool.count_pending_records() == 8
+    writer.close()
+
+
+def test_a_store_that_cannot_be_configured_spools_with_its_own_words(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URL whose driver is not installed is a ConfigError at the first write: the
+    rows wait in the spool and the one warning says what to install."""
+
+    def no_driver(records: object, batch_id: str) -> object:
+        raise ConfigError(
+            "No driver for postgresql://h/db: install `pip install 'waldo[postgres]'`."
+        )
+
+    spool = Spool(tmp_path / "spool")
+    writer = BatchWriter(no_driver, spool, interval=30)
+    with caplog.at_level(logging.WARNING, logger="waldo"):
+        put_events(writer, "r1", "a", "b")
+        result = writer.flush()
+    assert (result.written, result.spooled, result.lost) == (0, 2, 0)
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "No driver" in warning and "waldo[postgres]" in warning
+    assert "unexpected" not in warning
+    assert getattr(caplog.records[-1], "markup", None) is False  # Rich keeps the brackets
     writer.close()
 
 

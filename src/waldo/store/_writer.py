@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from waldo._errors import SpoolError, StoreError, StoreUnavailable
+from waldo._errors import ConfigError, SpoolError, StoreError, StoreUnavailable
 from waldo.store._bulk import Record, Row
 from waldo.store._spool import Spool
 
@@ -138,7 +138,7 @@ class BatchWriter:
     def spool_notice(self, error: BaseException) -> str:
         """The one warning for rows kept in the spool because the store failed."""
         return (
-            f"{error}; keeping events in the local spool {self._spool.directory} "
+            f"{str(error).rstrip('.')}; keeping events in the local spool {self._spool.directory} "
             "(`waldo sync` or the next run writes them)"
         )
 
@@ -212,7 +212,7 @@ class BatchWriter:
             except StoreUnavailable as exc:
                 self._down_since = time.monotonic()
                 self._problem(self.spool_notice(exc))
-            except StoreError as exc:
+            except (StoreError, ConfigError) as exc:  # ConfigError: e.g. no driver
                 self._problem(self.spool_notice(exc))
             except Exception as exc:  # never let a writer bug kill the thread
                 self._problem(f"unexpected error writing the journal ({exc!r}); spooling")

@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from waldo._errors import StoreError, StoreUnavailable
+from waldo._errors import ConfigError, StoreError, StoreUnavailable
 from waldo.store._bulk import Record
 
 ENV_SWITCH = "WALDO_WRITER_PROCESS"
@@ -254,7 +254,7 @@ def _answer(
         return "ok", store.write(rows, batch_id)
     except StoreUnavailable as exc:
         return "unavailable", str(exc)
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:  # ConfigError: e.g. no driver for the URL
         return "error", str(exc)
     except Exception as exc:  # the parent spools the batch and says why
         return "error", f"unexpected error writing the journal ({exc!r})"
