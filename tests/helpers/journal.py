@@ -1,4 +1,6 @@
-"""Filling a journal through the same Recorder API the Kedro plugin uses."""
+"""Filling a journal through the Recorder's step-by-step API (node_started,
+node_finished, event); the Kedro plugin's node trails are tested in test_trail.py and
+by the end-to-end runs."""
 
 from __future__ import annotations
 

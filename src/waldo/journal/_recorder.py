@@ -1,7 +1,8 @@
 """Recording runs: the domain API the integrations call from their hot paths.
 
 A :class:`Recorder` turns "a run started", "a node finished", "a dataset was loaded"
-into journal rows and hands them to the store's background writer. Nothing here waits
+into journal rows and hands them to the store's background writer (a node's datasets
+travel in its trail, :meth:`Recorder.node_trail`, expanded by the writer). Nothing here waits
 for the database except :meth:`Recorder.flush` and :meth:`Recorder.check_store`, which
 integrations call at run boundaries. Recording problems never raise unless the settings
 are strict; they are logged once, clearly.
@@ -27,7 +28,7 @@ from waldo._version import __version__
 from waldo.fingerprint import canonical_json, named_content_json, text_digest
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
-from waldo.journal._rows import describe_error, json_map, node_run_id, stats_text
+from waldo.journal._rows import describe_error, json_map, node_run_id
 from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._settings import Settings
 from waldo.journal._trail import TRAIL, write_batch
@@ -303,36 +304,6 @@ class Recorder:
                 "code_hash": code_hash,
                 "pid": self._pid,
             },
-        )
-
-    def dataset_version(
-        self,
-        run_id: str,
-        node_name: str | None,
-        dataset_name: str,
-        operation: str,
-        version: str | None,
-        data_digest: str | None = None,
-        data_kind: str | None = None,
-        path: str | None = None,
-        stats: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Record the version of a dataset a node loaded or saved (the lineage), with
-        its statistics when they were computed (saves)."""
-        self.writer.put(
-            "dataset_versions",
-            (
-                run_id,
-                node_name,
-                dataset_name,
-                operation,
-                version,
-                data_digest,
-                data_kind,
-                path,
-                time.time(),
-                stats_text(stats),
-            ),
         )
 
     def node_finished(

@@ -84,7 +84,12 @@ def needs_credentials(
     store = (waldo_conf or {}).get("store")
     if env.get(ENV_URL):
         return False
-    return not (isinstance(store, str) and ("://" in store or store.startswith("sqlite:")))
+    return not (isinstance(store, str) and _is_url(store))
+
+
+def _is_url(store: str) -> bool:
+    """A ``store:`` value that is a URL, not the name of a credentials entry."""
+    return "://" in store or store.startswith("sqlite:")
 
 
 def resolve_settings(
@@ -109,7 +114,7 @@ def resolve_settings(
     elif store:
         if not isinstance(store, str):
             raise ConfigError("`store:` in waldo.yml must be a URL or a credentials entry name.")
-        if "://" in store or store.startswith("sqlite:"):
+        if _is_url(store):
             url, source = store, "waldo.yml"
         else:
             url, source = _url_from_credentials(store, creds), f"credentials entry '{store}'"

@@ -50,7 +50,7 @@ TRAIL = "node_trail"
 
 LOADED = "after_dataset_loaded"
 SAVED = "after_dataset_saved"
-_BEFORE = {LOADED: "before_dataset_loaded", SAVED: "before_dataset_saved"}
+_BEFORE = frozenset({"before_dataset_loaded", "before_dataset_saved"})
 
 
 STEP_WIDTH = 9
@@ -94,8 +94,6 @@ def dataset_step(
 
 def expand_trails(records: Sequence[Record]) -> list[Record]:
     """The journal rows of a batch: trail records expanded in place, others as they are."""
-    if not any(table == TRAIL for table, _ in records):
-        return list(records)
     out: list[Record] = []
     for table, row in records:
         if table == TRAIL and isinstance(row, (tuple, list)):
@@ -125,7 +123,7 @@ def _expand_one(trail: NodeTrail, steps: Sequence[Any]) -> Iterable[Record]:
             before = begun.pop(target, None)
             duration = ts - before if before is not None else None
             durations[event_type][target] = duration
-        elif event_type in _BEFORE.values():
+        elif event_type in _BEFORE:
             begun[target] = ts
         yield "events", (run_id, event_type, target_id(event_type, target), target, ts, duration)
         if step[3]:
