@@ -24,9 +24,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from kedro.framework.hooks import hook_impl
@@ -62,6 +63,7 @@ _current_pid = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _current_pid.__setitem__(0, os.getpid()))
 
 RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})  # a node that reads no parameter
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -95,20 +97,22 @@ class _NodeState:
 
     __slots__ = (
         "code_hash",
-        "finished",
         "func",
+        "name",
+        "node",
         "pending_saves",
         "started",
         "steps",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, node: Any) -> None:
+        self.node = node  # kept, so that its id (the state's key) stays its own
+        self.name: str = node.name if node is not None else ""
         self.started: float | None = None
         self.func: str | None = None
         self.code_hash: str | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
         self.pending_saves: set[str] = set()
-        self.finished = False
 
 
 class WaldoHooks:
@@ -122,7 +126,7 @@ class WaldoHooks:
         self._pending_events: list[tuple[str, str | None, str | None, float]] = []
         self._catalog_hash: str | None = None
         self._project: str | None = None
-        self._nodes: dict[str, _NodeState] = {}
+        self._nodes: dict[int, _NodeState] = {}  # by id(node): cheaper than its name
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         self._disabled = False
@@ -249,11 +253,11 @@ class WaldoHooks:
             return None
         return recorder, self._run_id
 
-    def _node(self, name: str) -> _NodeState:
-        state = self._nodes.get(name)
+    def _node(self, node: Any) -> _NodeState:
+        state = self._nodes.get(id(node))
         if state is None:
             with self._lock:
-                state = self._nodes.setdefault(name, _NodeState())
+                state = self._nodes.setdefault(id(node), _NodeState(node))
         return state
 
     def _event_before_run(
@@ -407,9 +411,9 @@ class WaldoHooks:
         # Nodes that ran but whose outputs were never all saved failed with the run;
         # the others still unfinished (stopped while loading or running) keep their
         # events, and a node that had started stays as last recorded.
-        for name, state in list(self._nodes.items()):
+        for key, state in list(self._nodes.items()):
             failed = error is not None and bool(state.pending_saves)
-            self._complete_node(recorder, run_id, name, "failed" if failed else None, error)
+            self._complete_node(key, "failed" if failed else None, error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
         self._run_id = None
@@ -453,80 +457,97 @@ class WaldoHooks:
     # -- nodes ----------------------------------------------------------------------
     # Node and dataset hooks fire six or more times per node: each only appends a step
     # to the node's trail; the trail goes to the writer when the node starts (its live
-    # row) and when it ends, and the writer builds the events and rows from it.
+    # row) and when it ends, and the writer builds the events and rows from it. They are
+    # the plugin's hot path, so they skip ``_guarded`` (one Python call less each) and
+    # guard themselves the same way through ``_failed``; ``_recording_here`` is only
+    # asked when this process is not plainly the one recording a run.
+    def _failed(self, hook: str, exc: Exception) -> None:
+        """What ``_guarded`` does with a recording problem, for the hot-path hooks."""
+        if self._strict:
+            raise exc
+        if isinstance(exc, ConfigError):
+            self._warn_once(str(exc))
+        else:
+            self._warn_once(f"could not record {hook}: {exc}")
+
+    def _recording_here(self) -> bool:
+        """Is a run being recorded in this process (a ParallelRunner worker adopts its
+        parent's)? The hot-path hooks ask only when not the process that started it."""
+        return not self._disabled and self._active() is not None
+
     @hook_impl
-    @_guarded
     def before_node_run(
         self, node: Any, catalog: Any = None, inputs: dict[str, Any] | None = None
     ) -> None:
-        active = self._active()
-        if active is None:
+        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
+            not self._recording_here()
+        ):
             return
-        recorder, run_id = active
+        try:
+            self._node_started(node, catalog, inputs)
+        except PreflightError:
+            raise
+        except Exception as exc:
+            self._failed("before_node_run", exc)
+
+    def _node_started(self, node: Any, catalog: Any, inputs: dict[str, Any] | None) -> None:
+        recorder, run_id = self._recorder, self._run_id
+        assert recorder is not None and run_id is not None
         now = time.time()
         if catalog is not None:
             self._catalog = catalog
-        name = node.name
-        state = self._node(name)
-        state.func = func_name(node)
+        state = self._nodes.get(id(node)) or self._node(node)
+        name = state.name
+        state.func = func = func_name(node)
         if state.started is None:
             state.started = now
         params_hashes = None
-        fingerprints = self.fingerprints
+        fingerprints = self._fingerprints or self.fingerprints
         if fingerprints is not None:
             state.code_hash = fingerprints.code(node.func)
-            params = {k: v for k, v in (inputs or {}).items() if is_parameter(k)}
-            params_hashes = fingerprints.params(params)
-        node_step(state.steps, "before_node_run", name, now)
-        steps, state.steps = state.steps, []
+            params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
+            params_hashes = fingerprints.params(params) if params else _NO_PARAMS
+        steps = state.steps
+        node_step(steps, "before_node_run", name, now)
+        state.steps = []
         recorder.node_trail(
-            run_id,
-            name,
-            state.func,
-            state.started,
-            state.code_hash,
-            params_hashes,
-            steps=steps,
+            run_id, name, func, state.started, state.code_hash, params_hashes, steps=steps
         )
         if self._lineage is not None:  # building the lists costs more than the call
             self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
 
     @hook_impl
-    @_guarded
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
-        active = self._active()
-        if active is None:
+        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
+            not self._recording_here()
+        ):
             return
-        recorder, run_id = active
-        state = self._node(node.name)
-        node_step(state.steps, "after_node_run", node.name, time.time())
-        state.pending_saves = set(outputs or ())
-        if not state.pending_saves:
-            self._complete_node(recorder, run_id, node.name, "success", None)
+        try:
+            state = self._nodes.get(id(node)) or self._node(node)
+            node_step(state.steps, "after_node_run", state.name, time.time())
+            if outputs:
+                state.pending_saves = set(outputs)
+            else:
+                self._complete_node(id(node), "success", None)
+        except Exception as exc:
+            self._failed("after_node_run", exc)
 
     @hook_impl
     @_guarded
     def on_node_error(self, error: Exception, node: Any) -> None:
-        active = self._active()
-        if active is None:
+        if self._active() is None:
             return
-        recorder, run_id = active
-        node_step(self._node(node.name).steps, "on_node_error", node.name, time.time())
-        self._complete_node(recorder, run_id, node.name, "failed", error)
+        state = self._node(node)
+        node_step(state.steps, "on_node_error", state.name, time.time())
+        self._complete_node(id(node), "failed", error)
 
-    def _complete_node(
-        self,
-        recorder: Recorder,
-        run_id: str,
-        node_name: str,
-        status: str | None,
-        error: BaseException | None,
-    ) -> None:
+    def _complete_node(self, key: int, status: str | None, error: BaseException | None) -> None:
         """Send a node's trail; ``status`` None for a node that never ran (its events)."""
-        state = self._node(node_name)
-        if state.finished:
+        recorder, run_id = self._recorder, self._run_id
+        state = self._nodes.pop(key, None)
+        if state is None or recorder is None or run_id is None:
             return
-        state.finished = True
+        node_name = state.name
         recorder.node_trail(
             run_id,
             node_name,
@@ -541,49 +562,56 @@ class WaldoHooks:
         )
         if status is not None and self._lineage is not None:
             self._emit_lineage("node_finished", node_name, status, error)
-        self._nodes.pop(node_name, None)
-        if self._in_worker():
+        if self._owner_pid != _current_pid[0]:  # a ParallelRunner worker
             if self._fingerprints is not None:
                 self._fingerprints.save()
             recorder.flush()
 
     # -- datasets -------------------------------------------------------------------
     def _io_start(self, event_type: str, dataset_name: str, node: Any) -> None:
-        if self._active() is None:
+        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
+            not self._recording_here()
+        ):
             return
-        now = time.time()
-        state = self._node(getattr(node, "name", None) or "")
-        if state.started is None and event_type == "before_dataset_loaded":
-            state.started = now
-        node_step(state.steps, event_type, dataset_name, now)
+        try:
+            now = time.time()
+            state = self._nodes.get(id(node)) or self._node(node)
+            if state.started is None and event_type == "before_dataset_loaded":
+                state.started = now
+            node_step(state.steps, event_type, dataset_name, now)
+        except Exception as exc:
+            self._failed(event_type, exc)
 
     def _io_end(self, event_type: str, dataset_name: str, node: Any, data: Any) -> None:
-        active = self._active()
-        if active is None:
+        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
+            not self._recording_here()
+        ):
             return
-        recorder, run_id = active
-        now = time.time()
-        node_name = getattr(node, "name", None) or ""
-        state = self._node(node_name)
-        loaded = event_type == "after_dataset_loaded"
-        fingerprints = self.fingerprints
-        if fingerprints is not None and not is_parameter(dataset_name):
-            version = fingerprints.dataset(
-                self._catalog, dataset_name, data, has_data=True, loading=loaded
-            )
-            stats = None if loaded else stats_text(self._stats(data, version.path))
-            dataset_step(state.steps, event_type, dataset_name, now, version, stats)
-        else:
-            node_step(state.steps, event_type, dataset_name, now)
-        if loaded:
-            return
-        state.pending_saves.discard(dataset_name)
-        if not state.pending_saves and not state.finished:
-            self._complete_node(recorder, run_id, node_name, "success", None)
+        try:
+            now = time.time()
+            state = self._nodes.get(id(node)) or self._node(node)
+            loaded = event_type == "after_dataset_loaded"
+            fingerprints = self._fingerprints or self.fingerprints
+            if fingerprints is not None and not is_parameter(dataset_name):
+                version = fingerprints.dataset(
+                    self._catalog, dataset_name, data, has_data=True, loading=loaded
+                )
+                stats = None if loaded else self._stats(data, version.path)
+                dataset_step(state.steps, event_type, dataset_name, now, version, stats)
+            else:
+                node_step(state.steps, event_type, dataset_name, now)
+            if loaded:
+                return
+            pending = state.pending_saves
+            pending.discard(dataset_name)
+            if not pending:
+                self._complete_node(id(node), "success", None)
+        except Exception as exc:
+            self._failed(event_type, exc)
 
-    def _stats(self, data: Any, path: str | None) -> dict[str, Any] | None:
-        """Statistics of a saved dataset (``stats:`` in waldo.yml: false, or
-        ``{max_rows: N}`` to summarise long tables on their first N rows)."""
+    def _stats(self, data: Any, path: str | None) -> str | None:
+        """Statistics of a saved dataset as JSON text (``stats:`` in waldo.yml: false,
+        or ``{max_rows: N}`` to summarise long tables on their first N rows)."""
         option = self._settings.extra.get("stats", True) if self._settings else True
         if option is False:
             return None
@@ -595,25 +623,21 @@ class WaldoHooks:
             size = _size_on_disk(Path(path))
             if size is not None:
                 stats = {**(stats or {"kind": "file"}), "bytes": size}
-        return stats
+        return stats_text(stats)
 
     @hook_impl
-    @_guarded
     def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
         self._io_start("before_dataset_loaded", dataset_name, node)
 
     @hook_impl
-    @_guarded
     def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
         self._io_end("after_dataset_loaded", dataset_name, node, data)
 
     @hook_impl
-    @_guarded
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         self._io_start("before_dataset_saved", dataset_name, node)
 
     @hook_impl
-    @_guarded
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         self._io_end("after_dataset_saved", dataset_name, node, data)
 
