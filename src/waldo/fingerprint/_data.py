@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, NamedTuple
 
 import xxhash
 
@@ -35,9 +34,12 @@ log = logging.getLogger("waldo")
 _warned_types: set[str] = set()
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """A data fingerprint: ``digest`` is None when the object could not be hashed."""
+class Fingerprint(NamedTuple):
+    """A data fingerprint: ``digest`` is None when the object could not be hashed.
+
+    A named tuple rather than a frozen dataclass: one is made at every dataset save of
+    a run, and a frozen dataclass's ``__init__`` costs four ``object.__setattr__`` calls.
+    """
 
     digest: str | None
     kind: str

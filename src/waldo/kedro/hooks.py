@@ -53,7 +53,7 @@ from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._paths import path_rules, rewrite_catalog
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
-from waldo.kedro._versions import Fingerprints
+from waldo.kedro._versions import Fingerprints, Version
 
 log = logging.getLogger("waldo")
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-prepare")
@@ -143,6 +143,8 @@ class WaldoHooks:
         self._reasons: dict[str, str] = {}
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
         self._reads_journal = False  # an incremental runner will query the journal
+        self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
+        self._func_names: dict[int, tuple[Any, str]] = {}  # id(func) -> (func, name)
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -156,6 +158,7 @@ class WaldoHooks:
         self._disabled = not settings.enabled
         self._recorder = None if self._disabled else get_recorder(settings)
         self._fingerprints = None
+        self._stats_rows = _stats_rows(settings.extra.get("stats", True))
 
     @property
     def fingerprints(self) -> Fingerprints | None:
@@ -484,37 +487,45 @@ class WaldoHooks:
         ):
             return
         try:
-            self._node_started(node, catalog, inputs)
+            recorder, run_id = self._recorder, self._run_id
+            assert recorder is not None and run_id is not None
+            now = time.time()
+            if catalog is not None:
+                self._catalog = catalog
+            state = self._nodes.get(id(node)) or self._node(node)
+            name = state.name
+            func = node.func
+            known = self._func_names.get(id(func))
+            state.func = func_label = (
+                known[1] if known is not None and known[0] is func else self._func_name(node)
+            )
+            if state.started is None:
+                state.started = now
+            params_hashes = None
+            fingerprints = self._fingerprints or self.fingerprints
+            if fingerprints is not None:
+                state.code_hash = fingerprints.code(func)
+                params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
+                params_hashes = fingerprints.params(params) if params else _NO_PARAMS
+            steps = state.steps
+            node_step(steps, "before_node_run", name, now)
+            state.steps = []
+            recorder.node_trail(
+                run_id, name, func_label, state.started, state.code_hash, params_hashes, steps=steps
+            )
+            if self._lineage is not None:  # building the lists costs more than the call
+                self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
         except PreflightError:
             raise
         except Exception as exc:
             self._failed("before_node_run", exc)
 
-    def _node_started(self, node: Any, catalog: Any, inputs: dict[str, Any] | None) -> None:
-        recorder, run_id = self._recorder, self._run_id
-        assert recorder is not None and run_id is not None
-        now = time.time()
-        if catalog is not None:
-            self._catalog = catalog
-        state = self._nodes.get(id(node)) or self._node(node)
-        name = state.name
-        state.func = func = func_name(node)
-        if state.started is None:
-            state.started = now
-        params_hashes = None
-        fingerprints = self._fingerprints or self.fingerprints
-        if fingerprints is not None:
-            state.code_hash = fingerprints.code(node.func)
-            params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
-            params_hashes = fingerprints.params(params) if params else _NO_PARAMS
-        steps = state.steps
-        node_step(steps, "before_node_run", name, now)
-        state.steps = []
-        recorder.node_trail(
-            run_id, name, func, state.started, state.code_hash, params_hashes, steps=steps
-        )
-        if self._lineage is not None:  # building the lists costs more than the call
-            self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
+    def _func_name(self, node: Any) -> str:
+        """A node function's dotted name, remembered per function: pipelines often
+        run one function in many nodes, and the name takes several lookups to build."""
+        name = func_name(node)
+        self._func_names[id(node.func)] = (node.func, name)
+        return name
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
@@ -596,7 +607,7 @@ class WaldoHooks:
                 version = fingerprints.dataset(
                     self._catalog, dataset_name, data, has_data=True, loading=loaded
                 )
-                stats = None if loaded else self._stats(data, version.path)
+                stats = None if loaded or self._stats_rows is None else self._stats(data, version)
                 dataset_step(state.steps, event_type, dataset_name, now, version, stats)
             else:
                 node_step(state.steps, event_type, dataset_name, now)
@@ -609,16 +620,10 @@ class WaldoHooks:
         except Exception as exc:
             self._failed(event_type, exc)
 
-    def _stats(self, data: Any, path: str | None) -> str | None:
-        """Statistics of a saved dataset as JSON text (``stats:`` in waldo.yml: false,
-        or ``{max_rows: N}`` to summarise long tables on their first N rows)."""
-        option = self._settings.extra.get("stats", True) if self._settings else True
-        if option is False:
-            return None
-        max_rows = DEFAULT_MAX_ROWS
-        if isinstance(option, dict):
-            max_rows = int(option.get("max_rows", DEFAULT_MAX_ROWS))
-        stats = data_stats(data, max_rows)
+    def _stats(self, data: Any, version: Version) -> str | None:
+        """Statistics of a saved dataset as JSON text (see :func:`_stats_rows`)."""
+        stats = data_stats(data, self._stats_rows or 0)
+        path = version.path
         if path is not None:
             size = _size_on_disk(Path(path))
             if size is not None:
@@ -640,6 +645,16 @@ class WaldoHooks:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         self._io_end("after_dataset_saved", dataset_name, node, data)
+
+
+def _stats_rows(option: Any) -> int | None:
+    """How many rows of a saved table its statistics read, from ``stats:`` in waldo.yml
+    (``false``: no statistics; ``{max_rows: N}``: the first N rows of long tables)."""
+    if option is False:
+        return None
+    if isinstance(option, dict):
+        return int(option.get("max_rows", DEFAULT_MAX_ROWS))
+    return DEFAULT_MAX_ROWS
 
 
 def _size_on_disk(path: Path) -> int | None:
