@@ -67,6 +67,22 @@ def test_background_thread_writes_without_flush(store: Store, tmp_path: Path) ->
     writer.close()
 
 
+def test_a_full_batch_is_written_before_the_interval(store: Store, tmp_path: Path) -> None:
+    """Records put as flat records wake the thread once ``full_batch`` of them wait,
+    so a long interval does not leave a run's rows piling up for its final flush."""
+    writer = BatchWriter(store.write, Spool(tmp_path / "spool"), interval=600, full_batch=5)
+    at = time.time()
+    for name in ("a", "b", "c", "d"):  # the first starts the thread; four wait
+        writer.put_record(("events", "r1", "before_node_run", None, name, at, None))
+    time.sleep(0.3)
+    assert event_names(store) == []  # below full_batch: waits for the interval
+    writer.put_record(("events", "r1", "before_node_run", None, "e", at, None))
+    deadline = time.monotonic() + 30
+    while len(event_names(store)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert event_names(store) == ["a", "b", "c", "d", "e"]
+    assert writer.close().written == 0  # nothing was left for the flush
+
 def test_unreachable_store_spools_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

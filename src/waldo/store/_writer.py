@@ -1,10 +1,11 @@
 """The background batch writer: hooks enqueue, one thread writes.
 
 ``put`` is the hot path: it appends a tuple to a deque and returns, with no lock and
-no I/O. A daemon thread wakes every ``interval`` seconds (or when asked to flush),
-takes everything queued and writes it in one exactly-once transaction. When the
-database cannot be reached the batch goes to the spool instead, and later batches
-replay this process's spool first once the database answers again.
+no I/O. A daemon thread wakes every ``interval`` seconds, when ``full_batch`` records
+wait, or when asked to flush, takes everything queued and writes it in one
+exactly-once transaction. When the database cannot be reached the batch goes to the
+spool instead, and later batches replay this process's spool first once the database
+answers again.
 
 ``flush`` blocks until everything enqueued before the call is written or spooled; it is
 called at run end and, through ``atexit``, at interpreter exit. After ``fork`` the
@@ -53,15 +54,22 @@ class BatchWriter:
         *,
         interval: float = 0.5,
         max_batch: int = 50_000,
+        full_batch: int = 256,
         on_problem: Callable[[str], None] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
         self.interval = interval
         self.max_batch = max_batch
+        # Wake the thread as soon as this many records wait, not only every interval:
+        # what is still unwritten when a run ends (and its final flush waits for) is
+        # then at most about two such batches, whatever the moment the run ends.
+        self.full_batch = max(1, full_batch)
+        self._wake_at = self.full_batch
         self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
         self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
+        self._flushing = threading.Event()  # set with _wake by flush(): do not wait
         self._done = threading.Condition()
         self._enqueued = 0  # only the hot path writes it; reads are racy but monotone
         self._handled = 0
@@ -91,6 +99,9 @@ class BatchWriter:
         self._enqueued += 1
         if self._thread is None:
             self._start()
+        elif self._enqueued >= self._wake_at:
+            self._wake_at = self._enqueued + self.full_batch
+            self._wake.set()
 
     # -- control --------------------------------------------------------------------
     @property
@@ -118,6 +129,7 @@ class BatchWriter:
             self._drain()  # no thread (after fork, or at exit): write inline
         else:
             with self._done:
+                self._flushing.set()
                 self._wake.set()
                 self._done.wait_for(lambda: self._handled >= target, timeout=timeout)
         return FlushResult(
@@ -130,6 +142,7 @@ class BatchWriter:
     def close(self) -> FlushResult:
         result = self.flush()
         self._stopping = True
+        self._flushing.set()
         self._wake.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=5)
@@ -155,20 +168,23 @@ class BatchWriter:
         self._queue = deque()
         self._enqueued = 0
         self._handled = 0
+        self._wake_at = self.full_batch
         self._thread = None
         self._wake = threading.Event()
+        self._flushing = threading.Event()
         self._done = threading.Condition()
 
     def _loop(self) -> None:
         # A writer that hands batches to a helper process may not have it ready yet:
-        # on a timer tick, wait for it (up to one more interval) instead of writing in
-        # the pipeline's process; a flush does not wait.
+        # on a timer tick or a full batch, wait for it (up to one more interval)
+        # instead of writing in the pipeline's process; a flush does not wait.
         wait_ready = getattr(self._write, "wait_ready", None)
         while not self._stopping:
-            flushing = self._wake.wait(self.interval)
-            if not flushing and wait_ready is not None:
-                wait_ready(self.interval, self._wake)
+            self._wake.wait(self.interval)
+            if not self._flushing.is_set() and wait_ready is not None:
+                wait_ready(self.interval, self._flushing)
             self._wake.clear()
+            self._flushing.clear()
             self._drain()
         self._drain()
 
