@@ -83,6 +83,7 @@ def test_a_full_batch_is_written_before_the_interval(store: Store, tmp_path: Pat
     assert event_names(store) == ["a", "b", "c", "d", "e"]
     assert writer.close().written == 0  # nothing was left for the flush
 
+
 def test_unreachable_store_spools_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -110,14 +110,21 @@ class Spool:
         self.store = store
         self._token = uuid.uuid4().hex[:8]
         self._pid = os.getpid()
+        self._own: Path | None = None
 
     @property
     def own_file(self) -> Path:
+        """This process's spool file; asked before every batch the writer sends, so
+        its name (host, pid, token) is built once per process."""
         if os.getpid() != self._pid:  # forked child: never share the parent's file
             self._pid = os.getpid()
             self._token = uuid.uuid4().hex[:8]
-        prefix = f"{self.store}-" if self.store else ""
-        return self.directory / f"{prefix}{socket.gethostname()}-{self._pid}-{self._token}.jsonl"
+            self._own = None
+        if self._own is None:
+            prefix = f"{self.store}-" if self.store else ""
+            name = f"{prefix}{socket.gethostname()}-{self._pid}-{self._token}.jsonl"
+            self._own = self.directory / name
+        return self._own
 
     def append(self, records: Sequence[Record], batch_id: str) -> None:
         """Durably append one batch to this process's spool file."""
