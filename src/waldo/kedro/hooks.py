@@ -122,6 +122,9 @@ class WaldoHooks:
         self._settings: Settings | None = None
         self._recorder: Recorder | None = None
         self._run_id: str | None = None
+        # The process recording a run right now (the one that started it), or None:
+        # the hot-path hooks compare it with the current pid, one test for both.
+        self._recording_pid: int | None = None
         self._owner_pid: int | None = None
         self._pending_events: list[tuple[str, str | None, str | None, float]] = []
         self._catalog_hash: str | None = None
@@ -336,6 +339,7 @@ class WaldoHooks:
         self._owner_pid = os.getpid()
         run_id = str(run_params["run_id"])
         self._run_id = run_id
+        self._recording_pid = self._owner_pid
         self._nodes = {}
         self._reasons = {}
         self._catalog = catalog
@@ -390,7 +394,7 @@ class WaldoHooks:
                 recorder.event(run_id, "on_pipeline_error", "pipeline")
                 recorder.end_run(run_id, "failed", exc)
                 self._emit_lineage("run_finished", "failed", exc)
-                self._run_id = None
+                self._run_id = self._recording_pid = None
                 recorder.flush()
                 raise
         settings = recorder.settings
@@ -419,7 +423,7 @@ class WaldoHooks:
             self._complete_node(key, "failed" if failed else None, error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
-        self._run_id = None
+        self._run_id = self._recording_pid = None
         if self._fingerprints is not None:
             self._fingerprints.save()
         try:
@@ -463,7 +467,8 @@ class WaldoHooks:
     # row) and when it ends, and the writer builds the events and rows from it. They are
     # the plugin's hot path, so they skip ``_guarded`` (one Python call less each) and
     # guard themselves the same way through ``_failed``; ``_recording_here`` is only
-    # asked when this process is not plainly the one recording a run.
+    # asked when this process is not plainly the one recording a run
+    # (``_recording_pid``).
     def _failed(self, hook: str, exc: Exception) -> None:
         """What ``_guarded`` does with a recording problem, for the hot-path hooks."""
         if self._strict:
@@ -482,9 +487,7 @@ class WaldoHooks:
     def before_node_run(
         self, node: Any, catalog: Any = None, inputs: dict[str, Any] | None = None
     ) -> None:
-        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
-            not self._recording_here()
-        ):
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
             recorder, run_id = self._recorder, self._run_id
@@ -529,9 +532,7 @@ class WaldoHooks:
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
-        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
-            not self._recording_here()
-        ):
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
             state = self._nodes.get(id(node)) or self._node(node)
@@ -579,46 +580,69 @@ class WaldoHooks:
             recorder.flush()
 
     # -- datasets -------------------------------------------------------------------
-    def _io_start(self, event_type: str, dataset_name: str, node: Any) -> None:
-        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
-            not self._recording_here()
-        ):
+    # Four hooks per node with one input and one output, each written out in full: a
+    # shared helper was one more Python call at every one of them.
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
             now = time.time()
             state = self._nodes.get(id(node)) or self._node(node)
-            if state.started is None and event_type == "before_dataset_loaded":
+            if state.started is None:  # a node starts with its first load
                 state.started = now
-            node_step(state.steps, event_type, dataset_name, now)
+            node_step(state.steps, "before_dataset_loaded", dataset_name, now)
         except Exception as exc:
-            self._failed(event_type, exc)
+            self._failed("before_dataset_loaded", exc)
 
-    def _io_end(self, event_type: str, dataset_name: str, node: Any, data: Any) -> None:
-        if (self._owner_pid != _current_pid[0] or self._run_id is None) and (
-            not self._recording_here()
-        ):
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
             now = time.time()
             state = self._nodes.get(id(node)) or self._node(node)
-            loaded = event_type == "after_dataset_loaded"
             fingerprints = self._fingerprints or self.fingerprints
             if fingerprints is not None and not is_parameter(dataset_name):
                 version = fingerprints.dataset(
-                    self._catalog, dataset_name, data, has_data=True, loading=loaded
+                    self._catalog, dataset_name, data, has_data=True, loading=True
                 )
-                stats = None if loaded or self._stats_rows is None else self._stats(data, version)
-                dataset_step(state.steps, event_type, dataset_name, now, version, stats)
+                dataset_step(state.steps, "after_dataset_loaded", dataset_name, now, version)
             else:
-                node_step(state.steps, event_type, dataset_name, now)
-            if loaded:
-                return
+                node_step(state.steps, "after_dataset_loaded", dataset_name, now)
+        except Exception as exc:
+            self._failed("after_dataset_loaded", exc)
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        try:
+            state = self._nodes.get(id(node)) or self._node(node)
+            node_step(state.steps, "before_dataset_saved", dataset_name, time.time())
+        except Exception as exc:
+            self._failed("before_dataset_saved", exc)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        try:
+            now = time.time()
+            state = self._nodes.get(id(node)) or self._node(node)
+            fingerprints = self._fingerprints or self.fingerprints
+            if fingerprints is not None and not is_parameter(dataset_name):
+                version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
+                stats = None if self._stats_rows is None else self._stats(data, version)
+                dataset_step(state.steps, "after_dataset_saved", dataset_name, now, version, stats)
+            else:
+                node_step(state.steps, "after_dataset_saved", dataset_name, now)
             pending = state.pending_saves
             pending.discard(dataset_name)
-            if not pending:
+            if not pending:  # the node's last output is saved: its trail is complete
                 self._complete_node(id(node), "success", None)
         except Exception as exc:
-            self._failed(event_type, exc)
+            self._failed("after_dataset_saved", exc)
 
     def _stats(self, data: Any, version: Version) -> str | None:
         """Statistics of a saved dataset as JSON text (see :func:`_stats_rows`)."""
@@ -629,22 +653,6 @@ class WaldoHooks:
             if size is not None:
                 stats = {**(stats or {"kind": "file"}), "bytes": size}
         return stats_text(stats)
-
-    @hook_impl
-    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
-        self._io_start("before_dataset_loaded", dataset_name, node)
-
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
-        self._io_end("after_dataset_loaded", dataset_name, node, data)
-
-    @hook_impl
-    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        self._io_start("before_dataset_saved", dataset_name, node)
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        self._io_end("after_dataset_saved", dataset_name, node, data)
 
 
 def _stats_rows(option: Any) -> int | None:
