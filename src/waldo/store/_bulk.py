@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from waldo.store._schema import (
@@ -33,7 +31,6 @@ from waldo.store._schema import (
     WRITE_MODES,
     metadata,
     writable_columns,
-    write_batches,
 )
 from waldo.store._types import UTCDateTime, to_epoch
 
@@ -125,15 +122,20 @@ def _group(records: Sequence[Record]) -> dict[str, list[Row]]:
 
 
 def _claim_batch(conn: Connection, batch_id: str, count: int) -> bool:
-    """Record the batch marker; False when this batch was written before."""
-    values = {"batch_id": batch_id, "written_at": time.time(), "records": count}
-    if conn.dialect.name == "postgresql":
-        stmt: Any = pg_insert(write_batches).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(write_batches).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for an INSERT's rowcount on
-    # PostgreSQL (psycopg), which made every replayed batch look new.
-    return conn.execute(stmt.returning(write_batches.c.batch_id)).first() is not None
+    """Record the batch marker; False when this batch was written before.
+
+    Driver-level like the rows (SQL built once, see :func:`_merge_sql`): every batch
+    claims its marker, the last one of a run included, which its final flush waits for.
+    RETURNING tells whether the row is new on both drivers.
+    """
+    columns = ("batch_id", "records", "written_at")
+    sql, _ = _merge_sql("write_batches", columns, conn.dialect.name, update=False)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f'{sql} RETURNING "batch_id"', (batch_id, count, time.time()))
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def write_records(conn: Connection, records: Sequence[Record], batch_id: str | None) -> bool:

@@ -335,6 +335,7 @@ CONFLICT_KEYS: dict[str, tuple[str, ...]] = {
     "pipelines": ("full_hash",),
     "runs": ("run_id",),
     "node_runs": ("id",),
+    "write_batches": ("batch_id",),  # a batch's exactly-once marker, claimed once
 }
 
 #: Tables whose integer ``id`` the database generates.
