@@ -7,7 +7,9 @@ as content-addressed snapshots.
 
 The hooks never break a pipeline: every hook body runs under :func:`_guarded`, which
 logs a recording problem once and carries on, unless ``strict: true`` is set in
-``waldo.yml``. Hooks only enqueue; the store's writer thread does the I/O.
+``waldo.yml`` (the node and dataset hooks, which fire several times per node, catch
+the same way themselves through ``_failed``: one Python call less each). Hooks only
+enqueue; the store's writer thread does the I/O.
 
 With ``ParallelRunner`` node and dataset hooks run in worker processes. The parent
 publishes the run id and store settings in the ``WALDO_RUN_CONTEXT`` environment
