@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+# id(func) -> (func, dotted name): asked for every node of the pipeline snapshot at run
+# start and again as each node starts; pipelines often run one function in many nodes.
+_func_names: dict[int, tuple[Any, str]] = {}
+
 
 def func_name(node: Any) -> str:
     func = getattr(node, "func", None)
+    known = _func_names.get(id(func))
+    if known is not None and known[0] is func:
+        return known[1]
     module = getattr(func, "__module__", None) or ""
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
-    return f"{module}.{name}" if module else str(name)
+    dotted = f"{module}.{name}" if module else str(name)
+    _func_names[id(func)] = (func, dotted)
+    return dotted
 
 
 def pipeline_content(pipeline: Any) -> dict[str, Any]:

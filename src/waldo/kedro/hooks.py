@@ -149,7 +149,6 @@ class WaldoHooks:
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
         self._reads_journal = False  # an incremental runner will query the journal
         self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
-        self._func_names: dict[int, tuple[Any, str]] = {}  # id(func) -> (func, name)
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -499,17 +498,13 @@ class WaldoHooks:
                 self._catalog = catalog
             state = self._nodes.get(id(node)) or self._node(node)
             name = state.name
-            func = node.func
-            known = self._func_names.get(id(func))
-            state.func = func_label = (
-                known[1] if known is not None and known[0] is func else self._func_name(node)
-            )
+            state.func = func_label = func_name(node)
             if state.started is None:
                 state.started = now
             params_hashes = None
             fingerprints = self._fingerprints or self.fingerprints
             if fingerprints is not None:
-                state.code_hash = fingerprints.code(func)
+                state.code_hash = fingerprints.code(node.func)
                 params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
                 params_hashes = fingerprints.params(params) if params else _NO_PARAMS
             steps = state.steps
@@ -524,13 +519,6 @@ class WaldoHooks:
             raise
         except Exception as exc:
             self._failed("before_node_run", exc)
-
-    def _func_name(self, node: Any) -> str:
-        """A node function's dotted name, remembered per function: pipelines often
-        run one function in many nodes, and the name takes several lookups to build."""
-        name = func_name(node)
-        self._func_names[id(node.func)] = (node.func, name)
-        return name
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
@@ -576,7 +564,7 @@ class WaldoHooks:
         )
         if status is not None and self._lineage is not None:
             self._emit_lineage("node_finished", node_name, status, error)
-        if self._owner_pid != _current_pid[0]:  # a ParallelRunner worker
+        if self._in_worker():  # a ParallelRunner worker flushes after each node
             if self._fingerprints is not None:
                 self._fingerprints.save()
             recorder.flush()
