@@ -17,13 +17,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from waldo.store._batch_sql import to_epoch
 
-def to_epoch(value: datetime | float) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return float(value)
+__all__ = ["JSONType", "UTCDateTime", "to_datetime", "to_epoch"]
 
 
 def to_datetime(value: datetime | float | str) -> datetime:
