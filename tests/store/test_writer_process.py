@@ -158,3 +158,75 @@ def test_the_child_prepares_records_the_parent_named(store: Store) -> None:
         assert event_names(store) == ["a", "a"]
     finally:
         process.close()
+
+
+def _mapped_files(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_the_child_writes_without_importing_sqlalchemy(store: Store) -> None:
+    """The child starts with every run: it runs the batch SQL through the driver and
+    never loads SQLAlchemy (whose import is most of a helper's start-up CPU)."""
+    import sqlalchemy
+
+    compiled = list(Path(sqlalchemy.__file__).parent.rglob("*.so"))
+    if not compiled:
+        pytest.skip("this SQLAlchemy has no compiled modules to look for")
+    process = WriterProcess(store.url, store.write, prepare="waldo.journal._trail:expand_trails")
+    process.start()
+    try:
+        ready(process, store)
+        assert process(events("r1", "a"), "batch-1") is True
+        child = process._child
+        assert child is not None
+        assert "sqlalchemy" not in _mapped_files(child.pid)
+        assert "sqlalchemy" in _mapped_files(os.getpid())  # what the check looks for
+        assert event_names(store) == ["a"]
+    finally:
+        process.close()
+
+
+def test_the_child_creates_the_tables_of_a_new_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    calls: list[str] = []
+
+    def here(records: object, batch_id: str) -> object:
+        calls.append(batch_id)
+        return Store(url).write(records, batch_id)  # type: ignore[arg-type]
+
+    process = WriterProcess(url, here)
+    process.start()
+    store = Store(url)
+    try:
+        ready(process, store)
+        assert process(events("r1", "a"), "batch-1") is True
+        assert calls == []
+        assert store.current_revision() == store.head_revision()
+        assert event_names(store) == ["a"]
+    finally:
+        process.close()
+        store.dispose()
+
+
+def test_the_child_reconnects_when_its_connection_was_dropped(pg_url: str) -> None:
+    """A server restart between batches leaves the child a dead connection: the next
+    batch goes through on a new one instead of being spooled."""
+    store = Store(pg_url)
+    store.ensure_schema()
+    process = WriterProcess(pg_url, store.write)
+    process.start()
+    try:
+        ready(process, store)
+        assert process(events("r1", "a"), "batch-1") is True
+        with store.connect() as conn:
+            dropped = conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        assert dropped and all(row[0] for row in dropped)
+        assert process(events("r1", "b"), "batch-2") is True
+        assert event_names(store) == ["a", "b"]
+    finally:
+        process.close()
+        store.dispose()

@@ -13,9 +13,11 @@ import traceback as tb
 from collections.abc import Mapping
 from typing import Any
 
-from waldo.fingerprint import short_id
+# The writer's helper process imports this module without the packages' __init__
+# (waldo.store._writer_process): import from modules, not from packages.
+from waldo.fingerprint._content import short_id
 from waldo.journal._jsonsafe import json_safe
-from waldo.store import json_text
+from waldo.store._batch_sql import json_text
 
 TRACEBACK_LIMIT = 20_000
 

@@ -40,10 +40,15 @@ of milliseconds) into the run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+# The writer's helper process imports this module without the packages' __init__
+# (waldo.store._writer_process): import from modules, not from packages.
 from waldo.journal._rows import json_map, node_run_id, target_id
-from waldo.store import Record, Store
+from waldo.store._batch_sql import Record
+
+if TYPE_CHECKING:
+    from waldo.store import Store
 
 TRAIL = "node_trail"
 """The table name trail records travel under; no table of that name is ever written."""

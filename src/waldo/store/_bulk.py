@@ -63,7 +63,9 @@ def batch_plans() -> BatchPlans:
     tables: dict[str, TablePlan] = {}
     for name in (*WRITE_MODES, MARKER_TABLE):
         table = metadata.tables[name]
-        columns = writable_columns(name)
+        # Plain strings: the plans are pickled for the helper process, which must not
+        # need SQLAlchemy (whose column names are a str subclass) to read them.
+        columns = tuple(str(column) for column in writable_columns(name))
         tables[name] = TablePlan(
             name=name,
             columns=columns,

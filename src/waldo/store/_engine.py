@@ -17,9 +17,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from waldo._errors import ConfigError, StoreError, StoreUnavailable
+from waldo.store._driver import (
+    PG_CONNECT_TIMEOUT_S,
+    SQLITE_BUSY_TIMEOUT_S,
+    DriverTarget,
+    configure_sqlite,
+    store_error_message,
+    unreachable_message,
+    unwritable_message,
+)
 from waldo.store._schema import PG_SCHEMA
 
-SQLITE_BUSY_TIMEOUT_S = 60.0
 _PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]+:)(?P<secret>[^@\s]+)(?P<tail>@)")
 
 
@@ -61,11 +69,31 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    configure_sqlite(dbapi_conn)
+
+
+def driver_target(url: str) -> DriverTarget | None:
+    """How the writer's helper process opens this store with the driver alone, the way
+    :func:`create_store_engine` does; None for a database only this process can open
+    (SQLite in memory or through a ``file:`` URI). Raises ConfigError for a bad URL."""
+    parsed = parse_store_url(url)
+    where = mask_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        path = str(Path(database).expanduser())
+        return DriverTarget("sqlite", {"database": path, "timeout": SQLITE_BUSY_TIMEOUT_S}, where)
+    params: dict[str, Any] = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "user": parsed.username,
+        "password": parsed.password,
+        "dbname": parsed.database,
+        **parsed.query,
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+    }
+    return DriverTarget("postgresql", {k: v for k, v in params.items() if v is not None}, where)
 
 
 def create_store_engine(url: str) -> Engine:
@@ -84,7 +112,7 @@ def create_store_engine(url: str) -> Engine:
                 ) from exc
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     else:
-        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         kwargs["execution_options"] = {"schema_translate_map": {None: PG_SCHEMA}}
     try:
         engine = sa.create_engine(parsed, **kwargs)
@@ -106,9 +134,9 @@ def translate_error(exc: BaseException, url: str) -> StoreError:
     if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
-        return StoreUnavailable(f"Cannot reach the Waldo store at {where}: {detail}")
+        return StoreUnavailable(unreachable_message(where, detail))
     if isinstance(exc, OSError):
-        return StoreUnavailable(f"Cannot write the Waldo store at {where}: {exc}")
+        return StoreUnavailable(unwritable_message(where, exc))
     if isinstance(exc, SQLAlchemyError):
-        return StoreError(f"Waldo store error at {where}: {detail}")
-    return StoreError(f"Waldo store error at {where}: {type(exc).__name__}: {detail}")
+        return StoreError(store_error_message(where, detail))
+    return StoreError(store_error_message(where, f"{type(exc).__name__}: {detail}"))

@@ -1,19 +1,22 @@
 """Journal batches written by a helper process, so the SQL work leaves the pipeline's GIL.
 
 The batch writer's thread spends most of a batch in Python (building rows for the
-driver, SQLAlchemy, the driver itself), holding the GIL the pipeline needs. A
+driver, the driver itself), holding the GIL the pipeline needs. A
 :class:`WriterProcess` is a drop-in ``write(records, batch_id)`` that hands the pickled
-batch to a child interpreter (running :func:`main` with the store URL) and waits
-for its answer, which releases the GIL; on a machine with a second core the SQL runs
-there.
+batch to a child interpreter (:mod:`waldo.store._writer_child`) and waits for its
+answer, which releases the GIL; on a machine with a second core the SQL runs there.
 
-The contract is exactly :meth:`waldo.store.Store.write`'s: the child calls it, so a
-batch is written in one transaction with its exactly-once marker, and the child's
-errors come back as the same :class:`~waldo.StoreUnavailable` / :class:`~waldo.StoreError`
-(the batch writer then spools the batch, as before). If the child cannot be started,
-is not ready yet, dies, or the caller is a forked copy of the process that started
-it, the batch is written in this process instead, with the same batch id: a batch the
-child committed before dying is recognised by its marker and not written twice.
+The contract is exactly :meth:`waldo.store.Store.write`'s: the child runs the same batch
+SQL (:mod:`waldo.store._batch_sql`) through the driver, so a batch is written in one
+transaction with its exactly-once marker, and the child's errors come back as the same
+:class:`~waldo.StoreUnavailable` / :class:`~waldo.StoreError` (the batch writer then
+spools the batch, as before). The child starts lean, because it starts with every run:
+on a two-CPU machine the CPU it spends slows the pipeline on the other CPU.
+
+If the child cannot be started, is not ready yet, dies, or the caller is a forked copy
+of the process that started it, the batch is written in this process instead, with the
+same batch id: a batch the child committed before dying is recognised by its marker and
+not written twice.
 
 A caller whose records are not table rows yet (the journal's compact node trails) names
 a ``prepare`` function, ``"module:function"``, that the child imports and applies to each
@@ -26,32 +29,42 @@ under an affinity mask, with a single CPU).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import pickle
 import select
-import struct
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from waldo._errors import ConfigError, StoreError, StoreUnavailable
-from waldo.store._bulk import Record
+from waldo.store._batch_sql import Record
+from waldo.store._bulk import batch_plans
+from waldo.store._engine import driver_target
+from waldo.store._migrate import head_revision
+from waldo.store._writer_child import READY, Setup, receive, send
 
 ENV_SWITCH = "WALDO_WRITER_PROCESS"
-_HEADER = struct.Struct("!Q")
-_READY = b"ready"
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding waldo/
+# The packages the child's modules live in, as bare module objects: importing
+# waldo.store._writer_child then runs none of their __init__ modules, which import
+# SQLAlchemy and the whole journal (see _writer_child).
+_BARE_PACKAGES = ("waldo", "waldo.store", "waldo.journal", "waldo.fingerprint")
 # The child imports this very copy of waldo (first on its path, in place of the current
 # folder, which could shadow a module), then runs main().
-_CHILD_CODE = (
-    f"import sys; sys.path[0] = {_PACKAGE_ROOT!r}; "
-    "from waldo.store._writer_process import main; raise SystemExit(main(sys.argv))"
-)
+_CHILD_CODE = f"""
+import sys, types
+sys.path[0] = {_PACKAGE_ROOT!r}
+for name in {_BARE_PACKAGES!r}:
+    package = types.ModuleType(name)
+    package.__path__ = [sys.path[0] + "/" + name.replace(".", "/")]
+    sys.modules[name] = package
+from waldo.store._writer_child import main
+raise SystemExit(main(sys.argv))
+"""
 
 
 def _cpus() -> int:
@@ -67,36 +80,6 @@ def enabled_by_env() -> bool:
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
         return False
     return _cpus() > 1
-
-
-def _send(stream: IO[bytes], payload: bytes) -> None:
-    # Unbuffered: a process forked while a batch is half sent must not inherit a
-    # buffer that it could flush into the pipe later.
-    data = memoryview(_HEADER.pack(len(payload)) + payload)
-    while data:
-        written = stream.write(data)
-        if not written:
-            raise OSError("the journal writer process stopped reading")
-        data = data[written:]
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while size:
-        chunk = stream.read(size)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _receive(stream: IO[bytes]) -> bytes | None:
-    header = _read_exactly(stream, _HEADER.size)
-    if header is None:
-        return None
-    (size,) = _HEADER.unpack(header)
-    return _read_exactly(stream, size)
 
 
 class WriterProcess:
@@ -125,6 +108,14 @@ class WriterProcess:
             if self._child is not None or self._broken or os.getpid() != self._pid:
                 return
             try:
+                target = driver_target(self._url)
+            except ConfigError:  # written in process, which says what is wrong
+                target = None
+            if target is None:
+                self._broken = True
+                return
+            setup = Setup(self._url, target, batch_plans(), head_revision(), self._prepare or "")
+            try:
                 self._child = subprocess.Popen(
                     [sys.executable, "-c", _CHILD_CODE],
                     stdin=subprocess.PIPE,
@@ -134,10 +125,9 @@ class WriterProcess:
                     bufsize=0,
                     start_new_session=True,  # Ctrl-C is for the parent, which flushes
                 )
-                # The URL goes through the pipe, not argv: it may hold a password.
+                # The setup goes through the pipe, not argv: the URL may hold a password.
                 assert self._child.stdin is not None
-                _send(self._child.stdin, self._url.encode())
-                _send(self._child.stdin, (self._prepare or "").encode())
+                send(self._child.stdin, pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
             except OSError:
                 self._broken = True
 
@@ -160,8 +150,8 @@ class WriterProcess:
         """Send one batch and read the child's answer; None when the child is gone."""
         assert child.stdin is not None and child.stdout is not None
         try:
-            _send(child.stdin, pickle.dumps((records, batch_id), pickle.HIGHEST_PROTOCOL))
-            answer = _receive(child.stdout)
+            send(child.stdin, pickle.dumps((records, batch_id), pickle.HIGHEST_PROTOCOL))
+            answer = receive(child.stdout)
         except (OSError, ValueError, pickle.PicklingError):
             answer = None
         if answer is None:  # the child died: this batch (and the rest) in process
@@ -179,7 +169,7 @@ class WriterProcess:
             assert child.stdout is not None
             try:
                 readable, _, _ = select.select([child.stdout], [], [], 0)
-                if not readable or _receive(child.stdout) != _READY:
+                if not readable or receive(child.stdout) != READY:
                     if readable:
                         self._give_up()
                     return None
@@ -232,60 +222,3 @@ class WriterProcess:
             child.wait(timeout=5)
         except subprocess.TimeoutExpired:
             child.kill()
-
-
-Prepare = Callable[[Sequence[Record]], Sequence[Record]]
-
-
-def _load_prepare(spec: str) -> Prepare | None:
-    """The ``module:function`` the parent named to turn its records into rows."""
-    if not spec:
-        return None
-    module, _, name = spec.partition(":")
-    prepare: Prepare = getattr(importlib.import_module(module), name)
-    return prepare
-
-
-def _answer(
-    store: Any, prepare: Prepare | None, records: Sequence[Record], batch_id: str
-) -> tuple[str, Any]:
-    try:
-        rows = prepare(records) if prepare is not None else records
-        return "ok", store.write(rows, batch_id)
-    except StoreUnavailable as exc:
-        return "unavailable", str(exc)
-    except (StoreError, ConfigError) as exc:  # ConfigError: e.g. no driver for the URL
-        return "error", str(exc)
-    except Exception as exc:  # the parent spools the batch and says why
-        return "error", f"unexpected error writing the journal ({exc!r})"
-
-
-def main(argv: list[str]) -> int:
-    """The child: read the store URL, then batches on stdin; write each and answer on
-    stdout; stop at end of input (the parent closed the pipe or exited)."""
-    from waldo.store._store import Store
-
-    inp = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115
-    out = open(sys.stdout.fileno(), "wb", buffering=0, closefd=False)  # noqa: SIM115
-    sys.stdout = sys.stderr  # nothing else may write to the answer channel
-    url = _receive(inp)
-    spec = _receive(inp)
-    if url is None or spec is None:
-        return 0
-    store = Store(url.decode())
-    prepare = _load_prepare(spec.decode())
-    with contextlib.suppress(Exception):  # an error here comes back with the first batch
-        store.ensure_schema()  # connect now, before the first batch arrives
-    _send(out, _READY)
-    while True:
-        payload = _receive(inp)
-        if payload is None:
-            break
-        records, batch_id = pickle.loads(payload)
-        _send(out, pickle.dumps(_answer(store, prepare, records, batch_id)))
-    store.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))

@@ -1,0 +1,123 @@
+"""Database connections straight through the driver (sqlite3, psycopg), no SQLAlchemy.
+
+The writer's helper process writes every batch of a run and must start cheaply (see
+:mod:`waldo.store._batch_sql`), so it talks to the driver itself. The pipeline's process
+describes the connection once, from the store URL
+(:func:`waldo.store._engine.driver_target`); this module opens it with the same
+settings the store's engine uses, says which schema revision the database is at, and
+words a driver error the way the store does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+SQLITE_BUSY_TIMEOUT_S = 60.0
+PG_CONNECT_TIMEOUT_S = 5
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
+
+
+class DriverTarget(NamedTuple):
+    """How to open a store's database with its driver."""
+
+    dialect: str  # "sqlite" or "postgresql"
+    params: dict[str, Any]  # keyword arguments of the driver's connect()
+    where: str  # the URL with its password masked, for messages
+
+
+def configure_sqlite(connection: Any) -> None:
+    """WAL (readers never block the writer), fsync at checkpoints, foreign keys on."""
+    cursor = connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def connect(target: DriverTarget) -> Any:
+    """A DB-API connection in which :func:`begin` starts each transaction."""
+    if target.dialect == "sqlite":
+        import sqlite3
+
+        connection = sqlite3.connect(**target.params, isolation_level=None, check_same_thread=False)
+        configure_sqlite(connection)
+        return connection
+    import psycopg
+
+    return psycopg.connect(**target.params)
+
+
+def begin(connection: Any, dialect: str) -> None:
+    if dialect == "sqlite":  # psycopg opens a transaction with the first statement
+        connection.execute("BEGIN IMMEDIATE")
+
+
+def commit(connection: Any, dialect: str) -> None:
+    if dialect == "sqlite":
+        connection.execute("COMMIT")
+    else:
+        connection.commit()
+
+
+def rollback(connection: Any, dialect: str) -> None:
+    if dialect == "sqlite":
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+    else:
+        connection.rollback()
+
+
+def schema_revision(connection: Any, dialect: str, pg_schema: str) -> str | None:
+    """The revision in Alembic's version table; None before the first migration."""
+    cursor = connection.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'")
+            table = "alembic_version"
+        else:
+            table = f'"{pg_schema}".alembic_version'
+            cursor.execute("SELECT to_regclass(%s)", (table,))
+        exists = cursor.fetchone()
+        if not exists or exists[0] is None:
+            return None
+        cursor.execute(f"SELECT version_num FROM {table}")
+        row = cursor.fetchone()
+        return str(row[0]) if row else None
+    finally:
+        cursor.close()
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A lost or refused connection (DB-API OperationalError / InterfaceError), as
+    opposed to an error in what was written."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"OperationalError", "InterfaceError"})
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def unreachable_message(where: str, detail: str) -> str:
+    return f"Cannot reach the Waldo store at {where}: {detail}"
+
+
+def unwritable_message(where: str, error: OSError) -> str:
+    return f"Cannot write the Waldo store at {where}: {error}"
+
+
+def store_error_message(where: str, detail: str) -> str:
+    return f"Waldo store error at {where}: {detail}"
+
+
+def describe_problem(exc: BaseException, where: str) -> tuple[str, str]:
+    """``("unavailable", message)`` for a store that cannot be reached or written (the
+    batch waits in the spool), else ``("error", message)``: worded as the store's own
+    errors (``waldo.store._engine.translate_error``)."""
+    if isinstance(exc, OSError):
+        return "unavailable", unwritable_message(where, exc)
+    if is_unreachable(exc):
+        return "unavailable", unreachable_message(where, first_line(exc))
+    if {cls.__name__ for cls in type(exc).__mro__} & {"DatabaseError", "Error"}:
+        return "error", store_error_message(where, first_line(exc))
+    return "error", f"unexpected error writing the journal ({exc!r})"
