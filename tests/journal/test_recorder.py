@@ -119,3 +119,39 @@ def test_exit_with_an_open_run_records_it_interrupted(store_url: str, tmp_path: 
     assert detail.error_message == "the process exited before the run ended"
     assert [(n.node_name, n.status) for n in detail.nodes] == [("n", "interrupted")]
     store.dispose()
+
+
+def test_a_long_run_keeps_its_heartbeat_fresh_through_the_writer(tmp_path: Path) -> None:
+    """While a run is active its heartbeat_at moves forward every heartbeat_seconds
+    (so other processes do not take it for interrupted), queued by the writer's thread
+    like any row: the pipeline's process opens no connection of its own for it."""
+    import time
+
+    from waldo.store._writer_process import enabled_by_env
+
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    reader = Store(url)
+
+    def run_row() -> tuple[str, float]:
+        query = sa.select(schema.runs.c.status, schema.runs.c.heartbeat_at)
+        with reader.connect() as conn:
+            status, beat = conn.execute(query.where(schema.runs.c.run_id == "long")).one()
+        return str(status), beat.timestamp()
+
+    recorder = get_recorder(settings_for(url, tmp_path, heartbeat_seconds=0.2))
+    recorder.prepare_store()
+    recorder._writer_process.wait_ready(30)  # so that no batch is written in process
+    recorder.start_run(RunInfo(run_id="long", project="p"))
+    recorder.flush()
+    _, first = run_row()
+    time.sleep(1.5)
+    recorder.flush()
+    status, later = run_row()
+    assert later - first >= 0.7
+    assert status == "running"  # a beat never changes the status
+    recorder.end_run("long", "success")
+    recorder.flush()
+    assert run_row()[0] == "success"
+    if enabled_by_env():  # the helper process wrote every row, heartbeats included
+        assert recorder.store._engine is None
+    reader.dispose()

@@ -8,8 +8,9 @@ integrations call at run boundaries. Recording problems never raise unless the s
 are strict; they are logged once, clearly.
 
 There is one recorder per store per process (:func:`get_recorder`). While a run is
-active a heartbeat thread refreshes ``runs.heartbeat_at``; a run whose process died shows
-up as ``interrupted`` once its lease has expired (see ``History.reconcile``).
+active the writer's thread queues a refresh of ``runs.heartbeat_at``; a run whose
+process died shows up as ``interrupted`` once its lease has expired (see
+``History.reconcile``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from waldo.store import (
     Spool,
     Store,
     WriterProcess,
-    queries,
     store_key,
 )
 
@@ -66,10 +66,11 @@ class Recorder:
         self._writer_process = WriterProcess(
             settings.store_url, self._write_rows, prepare=EXPAND_TRAILS
         )
-        self.writer = BatchWriter(self._writer_process, self.spool, on_problem=self._warn)
+        self.writer = BatchWriter(
+            self._writer_process, self.spool, on_problem=self._warn, on_wake=self._beat_if_due
+        )
         self._active: dict[str, float] = {}  # run id -> start time, in this process
-        self._heartbeat: threading.Thread | None = None
-        self._stop_heartbeat = threading.Event()
+        self._next_beat = 0.0
         self._warned: set[str] = set()
         # This process's id, for the rows it records (os.getpid() is a system call, on
         # the hot path); after_fork keeps it current in a forked worker.
@@ -161,8 +162,8 @@ class Recorder:
             "catalog_hash": info.catalog_hash,
             "pipeline_hash": info.pipeline_hash,
         }
+        self._next_beat = now + self.settings.heartbeat_seconds
         self.writer.put("runs", row)
-        self._ensure_heartbeat()
 
     def end_run(self, run_id: str, status: str, error: BaseException | None = None) -> None:
         now = time.time()
@@ -393,22 +394,20 @@ class Recorder:
         threading.Thread(target=work, name="waldo-spool-replay", daemon=True).start()
 
     # -- liveness -------------------------------------------------------------------
-    def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is not None and self._heartbeat.is_alive():
-            return
-        self._stop_heartbeat.clear()
-        thread = threading.Thread(target=self._beat, name="waldo-heartbeat", daemon=True)
-        self._heartbeat = thread
-        thread.start()
+    def _beat_if_due(self) -> None:
+        """Refresh ``heartbeat_at`` of the runs active here every ``heartbeat_seconds``.
 
-    def _beat(self) -> None:
-        while not self._stop_heartbeat.wait(self.settings.heartbeat_seconds):
-            run_ids = list(self._active)
-            if not run_ids:
-                continue
-            # An unreachable store is already reported by the writer.
-            with contextlib.suppress(Exception):
-                self.store.run(queries.touch_heartbeat, run_ids, time.time())
+        Called by the writer's thread each time it wakes (every half second at most),
+        so a heartbeat is one more queued row like any other: no thread of its own to
+        start with each run, and no SQL in the pipeline's process (the writer's helper
+        process writes it). A beat never changes a run's status.
+        """
+        now = time.time()
+        if not self._active or now < self._next_beat:
+            return
+        self._next_beat = now + self.settings.heartbeat_seconds
+        for run_id in list(self._active):
+            self.writer.put("runs", {"run_id": run_id, "heartbeat_at": now})
 
     def active_runs(self) -> list[str]:
         return list(self._active)
@@ -428,7 +427,6 @@ class Recorder:
                     "error_message": "the process exited before the run ended",
                 },
             )
-        self._stop_heartbeat.set()
         try:
             self.writer.flush(timeout=30)
         except Exception as exc:  # pragma: no cover - last resort at exit
@@ -440,8 +438,6 @@ class Recorder:
         """In a forked child: new connections, no heartbeat, no runs of our own."""
         self._pid = os.getpid()
         self._active = {}
-        self._heartbeat = None
-        self._stop_heartbeat = threading.Event()
         self.store.forget_after_fork()
 
 

@@ -133,15 +133,6 @@ def mark_interrupted(conn: Connection, run_ids: Sequence[str], when: datetime) -
     return int(result.rowcount or 0)
 
 
-def touch_heartbeat(conn: Connection, run_ids: Sequence[str], when: datetime) -> None:
-    if run_ids:
-        conn.execute(
-            sa.update(runs)
-            .where(runs.c.run_id.in_(list(run_ids)), runs.c.status == "running")
-            .values(heartbeat_at=when)
-        )
-
-
 def count_rows(conn: Connection, table: sa.Table, run_id: str | None = None) -> int:
     query = sa.select(sa.func.count()).select_from(table)
     if run_id is not None:

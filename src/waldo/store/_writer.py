@@ -56,6 +56,7 @@ class BatchWriter:
         max_batch: int = 50_000,
         full_batch: int = 256,
         on_problem: Callable[[str], None] | None = None,
+        on_wake: Callable[[], None] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
@@ -67,6 +68,9 @@ class BatchWriter:
         self.full_batch = max(1, full_batch)
         self._wake_at = self.full_batch
         self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
+        # Called on the writer's thread each time it wakes, before it drains: what it
+        # queues goes out in the same batch (the recorder's heartbeats).
+        self._on_wake = on_wake
         self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
         self._flushing = threading.Event()  # set with _wake by flush(): do not wait
@@ -185,8 +189,16 @@ class BatchWriter:
                 wait_ready(self.interval, self._flushing)
             self._wake.clear()
             self._flushing.clear()
+            self._woke()
             self._drain()
         self._drain()
+
+    def _woke(self) -> None:
+        if self._on_wake is not None:
+            try:
+                self._on_wake()
+            except Exception as exc:  # never let a callback kill the thread
+                self._problem(f"unexpected error in the journal writer ({exc!r})")
 
     def _take(self, limit: int) -> list[Record]:
         batch: list[Record] = []
