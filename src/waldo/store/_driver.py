@@ -5,13 +5,17 @@ The writer's helper process writes every batch of a run and must start cheaply (
 describes the connection once, from the store URL
 (:func:`waldo.store._engine.driver_target`); this module opens it with the same
 settings the store's engine uses, says which schema revision the database is at, and
-words a driver error the way the store does.
+words a driver error the way the store does. It also knows the revision this version
+of Waldo writes (:func:`head_revision`), for the helper to compare.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any, NamedTuple
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 5
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
@@ -64,6 +68,13 @@ def rollback(connection: Any, dialect: str) -> None:
             connection.execute("ROLLBACK")
     else:
         connection.rollback()
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest shipped revision: the highest ``NNNN`` prefix of the scripts."""
+    scripts = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name[:4] for path in scripts)
 
 
 def schema_revision(connection: Any, dialect: str, pg_schema: str) -> str | None:

@@ -15,20 +15,20 @@ imported to migrate.
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from waldo._errors import InvalidInput
+from waldo.store._driver import MIGRATIONS_DIR, head_revision
 from waldo.store._schema import PG_SCHEMA
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+__all__ = ["MIGRATIONS_DIR", "downgrade", "ensure_current", "head_revision", "upgrade"]
+
 _ADVISORY_LOCK_KEY = 0x57A1D0  # "waldo": serialises concurrent migrations
 
 
@@ -39,13 +39,6 @@ def _alembic_config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest shipped revision: the highest ``NNNN`` prefix of the scripts."""
-    scripts = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    return max(path.name[:4] for path in scripts)
 
 
 def current_revision(engine: Engine) -> str | None:

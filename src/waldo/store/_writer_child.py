@@ -29,6 +29,7 @@ from waldo.store._driver import (
     commit,
     connect,
     describe_problem,
+    head_revision,
     is_unreachable,
     rollback,
     schema_revision,
@@ -46,7 +47,6 @@ class Setup(NamedTuple):
     url: str  # for a migration, the one thing done through the store itself
     target: DriverTarget
     plans: BatchPlans
-    head: str  # the schema revision this version of Waldo writes
     prepare: str  # "module:function" applied to each batch first, or ""
 
 
@@ -106,7 +106,7 @@ class DirectWriter:
             connection = self._connection
             revision = schema_revision(connection, self._dialect, self.setup.plans.pg_schema)
             rollback(connection, self._dialect)  # end the check's transaction
-            if revision != self.setup.head:
+            if revision != head_revision():
                 self._migrate()
             self._schema_checked = True
         return self._connection

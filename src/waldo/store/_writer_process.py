@@ -44,7 +44,6 @@ from waldo._errors import ConfigError, StoreError, StoreUnavailable
 from waldo.store._batch_sql import Record
 from waldo.store._bulk import batch_plans
 from waldo.store._engine import driver_target
-from waldo.store._migrate import head_revision
 from waldo.store._writer_child import READY, Setup, receive, send
 
 ENV_SWITCH = "WALDO_WRITER_PROCESS"
@@ -114,7 +113,7 @@ class WriterProcess:
             if target is None:
                 self._broken = True
                 return
-            setup = Setup(self._url, target, batch_plans(), head_revision(), self._prepare or "")
+            setup = Setup(self._url, target, batch_plans(), self._prepare or "")
             try:
                 self._child = subprocess.Popen(
                     [sys.executable, "-c", _CHILD_CODE],
