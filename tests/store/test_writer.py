@@ -84,6 +84,40 @@ def test_a_full_batch_is_written_before_the_interval(store: Store, tmp_path: Pat
     assert writer.close().written == 0  # nothing was left for the flush
 
 
+def test_a_run_about_to_end_gets_small_batches(store: Store, tmp_path: Path) -> None:
+    """``wake_every(n)`` (a run's last nodes) writes every n records, at once for the
+    records already waiting; ``wake_every()`` goes back to the writer's full batch."""
+    writer = BatchWriter(store.write, Spool(tmp_path / "spool"), interval=600, full_batch=50)
+    at = time.time()
+
+    def put(*names: str) -> None:
+        for name in names:
+            writer.put_record(("events", "r1", "before_node_run", None, name, at, None))
+
+    def written(count: int) -> list[str]:
+        deadline = time.monotonic() + 30
+        while len(event_names(store)) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return event_names(store)
+
+    put("a", "b", "c")
+    time.sleep(0.3)
+    assert event_names(store) == []  # 3 of 50
+    writer.wake_every(2)  # 3 waiting, more than 2: written now
+    assert written(3) == ["a", "b", "c"]
+    put("d")
+    time.sleep(0.3)
+    assert len(event_names(store)) == 3  # 1 of 2
+    put("e")
+    assert written(5) == ["a", "b", "c", "d", "e"]
+    put("f")
+    writer.wake_every()
+    put("g", "h", "i")
+    time.sleep(0.3)
+    assert len(event_names(store)) == 5  # back to batches of 50
+    assert writer.close().written == 4
+
+
 def test_unreachable_store_spools_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -48,6 +48,8 @@ log = logging.getLogger("waldo")
 
 # What the writer's helper process applies to each batch before writing it.
 EXPAND_TRAILS = "waldo.journal._trail:expand_trails"
+# Records per batch once a run is about to end (``ending_soon``): a node sends two.
+TAIL_BATCH = 32
 
 
 class RecordingError(WaldoError):
@@ -163,7 +165,15 @@ class Recorder:
             "pipeline_hash": info.pipeline_hash,
         }
         self._next_beat = now + self.settings.heartbeat_seconds
+        self.writer.wake_every(None)
         self.writer.put("runs", row)
+
+    def ending_soon(self) -> None:
+        """The integration expects its run to end within a few nodes: from now on the
+        writer sends small batches, so the run's final flush (which its end waits for)
+        finds a small batch to write instead of up to two full ones. Until the next
+        run starts."""
+        self.writer.wake_every(TAIL_BATCH)
 
     def end_run(self, run_id: str, status: str, error: BaseException | None = None) -> None:
         now = time.time()

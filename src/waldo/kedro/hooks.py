@@ -65,6 +65,9 @@ _current_pid = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _current_pid.__setitem__(0, os.getpid()))
 
 RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
+# When this many nodes are left, the writer switches to small batches (see
+# Recorder.ending_soon): the full batch under way by then is written before the end.
+TAIL_NODES = 32
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})  # a node that reads no parameter
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,6 +152,7 @@ class WaldoHooks:
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
         self._reads_journal = False  # an incremental runner will query the journal
         self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
+        self._nodes_left = 0  # nodes of the run not finished yet in this process
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -350,8 +354,10 @@ class WaldoHooks:
         names = list(run_params.get("pipeline_names") or ["__default__"])
         self._pipelines = names
         self._run_started = time.time()
+        content = pipeline_content(pipeline)
+        self._nodes_left = len(content["nodes"])
         pipeline_hash = recorder.snapshot(
-            "pipelines", pipeline_content(pipeline), name="+".join(names), json_ready=True
+            "pipelines", content, name="+".join(names), json_ready=True
         )
         sha, dirty = self._git.result() if self._git is not None else git_state(project_path)
         self._git = None
@@ -564,6 +570,9 @@ class WaldoHooks:
         )
         if status is not None and self._lineage is not None:
             self._emit_lineage("node_finished", node_name, status, error)
+        self._nodes_left -= 1
+        if self._nodes_left == TAIL_NODES:
+            recorder.ending_soon()
         if self._in_worker():  # a ParallelRunner worker flushes after each node
             if self._fingerprints is not None:
                 self._fingerprints.save()

@@ -65,7 +65,7 @@ class BatchWriter:
         # Wake the thread as soon as this many records wait, not only every interval:
         # what is still unwritten when a run ends (and its final flush waits for) is
         # then at most about two such batches, whatever the moment the run ends.
-        self.full_batch = max(1, full_batch)
+        self.full_batch = self._usual_batch = max(1, full_batch)
         self._wake_at = self.full_batch
         self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
         # Called on the writer's thread each time it wakes, before it drains: what it
@@ -108,6 +108,18 @@ class BatchWriter:
             self._wake.set()
 
     # -- control --------------------------------------------------------------------
+    def wake_every(self, records: int | None = None) -> None:
+        """Wake the thread once this many more records wait (None: the writer's own
+        ``full_batch``). A run about to end asks for small batches, so that what its
+        final flush waits for is one small batch, not the tail of a full one."""
+        self.full_batch = self._usual_batch if records is None else max(1, records)
+        waiting = len(self._queue)
+        if waiting >= self.full_batch and self._thread is not None:
+            self._wake_at = self._enqueued + self.full_batch
+            self._wake.set()
+        else:
+            self._wake_at = self._enqueued + self.full_batch - waiting
+
     @property
     def totals(self) -> FlushResult:
         """Counts over the writer's life: written, spooled and lost records."""
