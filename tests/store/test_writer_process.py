@@ -230,3 +230,27 @@ def test_the_child_reconnects_when_its_connection_was_dropped(pg_url: str) -> No
     finally:
         process.close()
         store.dispose()
+
+
+def test_a_missing_driver_comes_back_as_the_store_says_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without psycopg installed the child answers with the store's own advice (the
+    batch is then spooled with that one warning), not an unexpected error."""
+    fake = tmp_path / "no_driver" / "psycopg"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named psycopg')\n")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))  # the child's path, not ours
+    url = "postgresql://postgres@127.0.0.1:1/x"
+    process = WriterProcess(url, Store(url).write)
+    process.start()
+    try:
+        deadline = time.monotonic() + 60
+        while process._usable_child() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with pytest.raises(StoreError, match=r"install PostgreSQL support") as raised:
+            process(events("r1", "a"), "batch-1")
+        assert not isinstance(raised.value, StoreUnavailable)
+    finally:
+        process.close()

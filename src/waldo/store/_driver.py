@@ -15,6 +15,8 @@ import functools
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from waldo._errors import ConfigError
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 5
@@ -45,8 +47,10 @@ def connect(target: DriverTarget) -> Any:
         connection = sqlite3.connect(**target.params, isolation_level=None, check_same_thread=False)
         configure_sqlite(connection)
         return connection
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError as exc:  # the store's engine says the same (create_store_engine)
+        raise ConfigError(no_driver_message(target.where)) from exc
     return psycopg.connect(**target.params)
 
 
@@ -107,6 +111,12 @@ def is_unreachable(exc: BaseException) -> bool:
 def first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def no_driver_message(where: str) -> str:
+    return (
+        f"No driver for {where}: install PostgreSQL support with `pip install 'waldo[postgres]'`."
+    )
 
 
 def unreachable_message(where: str, detail: str) -> str:

@@ -22,6 +22,7 @@ from waldo.store._driver import (
     SQLITE_BUSY_TIMEOUT_S,
     DriverTarget,
     configure_sqlite,
+    no_driver_message,
     store_error_message,
     unreachable_message,
     unwritable_message,
@@ -117,10 +118,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise ConfigError(
-            f"No driver for {mask_url(url)}: install PostgreSQL support with "
-            "`pip install 'waldo[postgres]'`."
-        ) from exc
+        raise ConfigError(no_driver_message(mask_url(url))) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
     return engine
