@@ -84,12 +84,7 @@ def _guarded(method: F) -> F:
         except PreflightError:
             raise  # preflight exists to stop the run
         except Exception as exc:
-            if self._strict:
-                raise
-            if isinstance(exc, ConfigError):
-                self._warn_once(str(exc))
-            else:
-                self._warn_once(f"could not record {method.__name__}: {exc}")
+            self._failed(method.__name__, exc)
             return None
 
     return cast(F, wrapper)
@@ -477,7 +472,8 @@ class WaldoHooks:
     # asked when this process is not plainly the one recording a run
     # (``_recording_pid``).
     def _failed(self, hook: str, exc: Exception) -> None:
-        """What ``_guarded`` does with a recording problem, for the hot-path hooks."""
+        """A recording problem in ``hook``: warned once, or raised if strict (for
+        ``_guarded`` and the hot-path hooks alike)."""
         if self._strict:
             raise exc
         if isinstance(exc, ConfigError):
