@@ -159,20 +159,17 @@ class DirectWriter:
         return written
 
     def _after_failure(self, exc: BaseException) -> None:
-        connection = self._connection
-        if connection is None:
+        """Roll the failed batch back; a lost connection, or one that cannot even roll
+        back, is closed and the next batch opens a new one."""
+        if self._connection is None:
             return
-        if is_unreachable(exc):
-            self._connection = None
-            with contextlib.suppress(Exception):
-                connection.close()
-            return
-        try:
-            rollback(connection, self._dialect)
-        except Exception:
-            self._connection = None
-            with contextlib.suppress(Exception):
-                connection.close()
+        if not is_unreachable(exc):
+            try:
+                rollback(self._connection, self._dialect)
+                return
+            except Exception:
+                pass
+        self.close()
 
     def close(self) -> None:
         if self._connection is not None:
