@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from waldo._errors import InvalidInput
-from waldo.store._driver import MIGRATIONS_DIR, head_revision
+from waldo.store._driver import MIGRATIONS_DIR, head_revision, schema_revision
 from waldo.store._schema import PG_SCHEMA
 
 if TYPE_CHECKING:
@@ -43,13 +43,9 @@ def _alembic_config(connection: Connection) -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision in Alembic's version table; None before the first migration."""
-    with engine.connect() as conn:
-        schema = PG_SCHEMA if conn.dialect.name == "postgresql" else None
-        if not sa.inspect(conn).has_table("alembic_version", schema=schema):
-            return None
-        table = f'"{schema}".alembic_version' if schema else "alembic_version"
-        rows = conn.exec_driver_sql(f"SELECT version_num FROM {table}").fetchall()
-        return str(rows[0][0]) if rows else None
+    with engine.connect() as conn:  # the same question the writer's helper asks
+        dbapi_connection = conn.connection.dbapi_connection
+        return schema_revision(dbapi_connection, conn.dialect.name, PG_SCHEMA)
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:
