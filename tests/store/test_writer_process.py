@@ -34,8 +34,8 @@ def event_names(store: Store) -> list[str]:
         return [str(v) for v in conn.execute(query).scalars()]
 
 
-def ready(process: WriterProcess, store: Store, timeout: float = 60) -> None:
-    """Write throw-away batches until one went through the child (it starts lazily)."""
+def ready(process: WriterProcess, timeout: float = 60) -> None:
+    """Wait until the child has signalled that it is ready (it starts lazily)."""
     deadline = time.monotonic() + timeout
     while process._usable_child() is None:
         assert time.monotonic() < deadline, "the writer process never became ready"
@@ -52,7 +52,7 @@ def test_batches_go_through_the_child_exactly_once(store: Store) -> None:
     process = WriterProcess(store.url, here)
     process.start()
     try:
-        ready(process, store)
+        ready(process)
         assert process(events("r1", "a", "b"), "batch-1") is True
         assert process(events("r1", "a", "b"), "batch-1") is False  # the marker is there
         assert calls == []  # nothing was written in this process
@@ -65,7 +65,7 @@ def test_a_dead_child_falls_back_without_writing_twice(store: Store) -> None:
     process = WriterProcess(store.url, store.write)
     process.start()
     try:
-        ready(process, store)
+        ready(process)
         assert process(events("r1", "a"), "batch-1") is True
         child = process._child
         assert child is not None
@@ -84,10 +84,7 @@ def test_store_errors_come_back_as_store_errors(tmp_path: Path) -> None:
     process = WriterProcess(UNREACHABLE, down.write)
     process.start()
     try:
-        deadline = time.monotonic() + 60
-        while process._usable_child() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        ready(process)
         with pytest.raises(StoreUnavailable):
             process(events("r1", "a"), "batch-1")
         with pytest.raises(StoreError):
@@ -115,7 +112,7 @@ def test_switched_off_or_forked_writes_in_process(
     process = WriterProcess(store.url, here)
     process.start()
     try:
-        ready(process, store)
+        ready(process)
         process._pid = os.getpid() + 1  # as a forked copy of the parent sees itself
         assert process(events("r1", "b"), "batch-2") is True
         assert calls == ["batch-1", "batch-2"]
@@ -152,7 +149,7 @@ def test_the_child_prepares_records_the_parent_named(store: Store) -> None:
     node_step(steps, "after_node_run", "a", time.time())
     trail = ("r1", "a", None, time.time(), 1, None, None, "success", None, None, *steps)
     try:
-        ready(process, store)
+        ready(process)
         assert process([(TRAIL, trail)], "batch-1") is True
         assert calls == []  # built and written by the child
         assert event_names(store) == ["a", "a"]
@@ -176,7 +173,7 @@ def test_the_child_writes_without_importing_sqlalchemy(store: Store) -> None:
     process = WriterProcess(store.url, store.write, prepare="waldo.journal._trail:expand_trails")
     process.start()
     try:
-        ready(process, store)
+        ready(process)
         assert process(events("r1", "a"), "batch-1") is True
         child = process._child
         assert child is not None
@@ -199,7 +196,7 @@ def test_the_child_creates_the_tables_of_a_new_store(tmp_path: Path) -> None:
     process.start()
     store = Store(url)
     try:
-        ready(process, store)
+        ready(process)
         assert process(events("r1", "a"), "batch-1") is True
         assert calls == []
         assert store.current_revision() == store.head_revision()
@@ -217,7 +214,7 @@ def test_the_child_reconnects_when_its_connection_was_dropped(pg_url: str) -> No
     process = WriterProcess(pg_url, store.write)
     process.start()
     try:
-        ready(process, store)
+        ready(process)
         assert process(events("r1", "a"), "batch-1") is True
         with store.connect() as conn:
             dropped = conn.exec_driver_sql(
@@ -245,10 +242,7 @@ def test_a_missing_driver_comes_back_as_the_store_says_it(
     process = WriterProcess(url, Store(url).write)
     process.start()
     try:
-        deadline = time.monotonic() + 60
-        while process._usable_child() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        ready(process)
         with pytest.raises(StoreError, match=r"install PostgreSQL support") as raised:
             process(events("r1", "a"), "batch-1")
         assert not isinstance(raised.value, StoreUnavailable)
