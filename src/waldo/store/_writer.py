@@ -109,9 +109,10 @@ class BatchWriter:
 
     # -- control --------------------------------------------------------------------
     def wake_every(self, records: int | None = None) -> None:
-        """Wake the thread once this many more records wait (None: the writer's own
-        ``full_batch``). A run about to end asks for small batches, so that what its
-        final flush waits for is one small batch, not the tail of a full one."""
+        """Wake the thread once this many records wait, counting those already
+        waiting (None: the writer's own ``full_batch``). A run about to end asks for
+        small batches, so that what its final flush waits for is one small batch, not
+        the tail of a full one."""
         self.full_batch = self._usual_batch if records is None else max(1, records)
         waiting = len(self._queue)
         if waiting >= self.full_batch and self._thread is not None:
