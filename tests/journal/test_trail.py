@@ -1,5 +1,6 @@
-"""Node trails: one compact record per node start and end, expanded into the journal's
-rows by the writer (in its helper process, in process, or from the spool)."""
+"""Node trails: compact records of a node's steps (a live one while it runs, one at its
+end), expanded into the journal's rows by the writer (in its helper process, in
+process, or from the spool)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def _rows(store: Store, table: sa.Table) -> list[dict[str, object]]:
 
 def _record_node(recorder, run_id: str = "r1") -> None:  # type: ignore[no-untyped-def]
     """What the Kedro hooks send for a node that loads a parameter and ``a`` and
-    saves ``b``: a start trail with the loads, an end trail with the saves."""
+    saves ``b`` and was still running when the writer woke: a live trail with the
+    loads, an end trail with the saves."""
     start: list[object] = []
     node_step(start, "before_dataset_loaded", "params:k", T0)
     node_step(start, "after_dataset_loaded", "params:k", T0 + 0.5)

@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from waldo._errors import StoreError, WaldoError
@@ -69,8 +69,9 @@ class Recorder:
             settings.store_url, self._write_rows, prepare=EXPAND_TRAILS
         )
         self.writer = BatchWriter(
-            self._writer_process, self.spool, on_problem=self._warn, on_wake=self._beat_if_due
+            self._writer_process, self.spool, on_problem=self._warn, on_wake=self._writer_woke
         )
+        self._wake_callbacks: set[Callable[[], None]] = set()
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._next_beat = 0.0
         self._warned: set[str] = set()
@@ -404,6 +405,21 @@ class Recorder:
         threading.Thread(target=work, name="waldo-spool-replay", daemon=True).start()
 
     # -- liveness -------------------------------------------------------------------
+    def when_writer_wakes(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the writer's thread each time it wakes, before it takes
+        the records waiting: an integration queues there what it keeps off its hot path
+        while it can (the live rows of nodes still running). Registering the same
+        callback twice calls it once."""
+        self._wake_callbacks.add(callback)
+
+    def _writer_woke(self) -> None:
+        self._beat_if_due()
+        for callback in list(self._wake_callbacks):
+            try:
+                callback()
+            except Exception as exc:  # the writer's thread must live on
+                self._warn(f"unexpected error while the journal writer woke ({exc!r})")
+
     def _beat_if_due(self) -> None:
         """Refresh ``heartbeat_at`` of the runs active here every ``heartbeat_seconds``.
 

@@ -5,7 +5,8 @@ Turning each call into its ``events`` row, its node-run upsert and its lineage r
 right there costs the pipeline's own thread tens of microseconds per node and fills
 its heap with short-lived rows. Instead an integration keeps, per node, a flat list of
 plain values (what happened, to what, when, and the dataset version it saw) and hands
-the writer one :data:`TRAIL` record when the node starts and one when it ends. The
+the writer one :data:`TRAIL` record when the node ends (and one more ahead of it, with
+the steps so far, only when the node is still running as the writer wakes). The
 writer's helper process (or the writer itself when there is none, and ``waldo sync``
 for spooled batches) expands each record into the same rows the step-by-step API of
 :class:`~waldo.journal.Recorder` writes.
@@ -20,11 +21,11 @@ Record layout: one flat tuple of plain values (:class:`NodeTrail` names the firs
     (run_id, node_name, func_name, started_at, pid, code_hash, params_hashes_json,
      status, reason, error_fields, *steps)
 
-``status`` is ``running`` for the record sent when a node starts, with the steps so far
-(its loads and ``before_node_run``): its live row, with its inputs. At its end the
-record has ``success`` or ``failed`` and the steps since (``after_node_run`` or
-``on_node_error``, and its saves): the row's end, outputs and error, merged into the
-same node run. A node stopped before it ran sends None: its events only.
+``status`` is ``running`` for a node's live row, sent while it runs with the steps so
+far (its loads and ``before_node_run``): its inputs. At its end the record has
+``success`` or ``failed`` and the steps not sent yet (all of them for a node that was
+never announced as running): the row's end, outputs and error, merged into the same
+node run. A node stopped before it ran sends None: its events only.
 
 Each step is :data:`STEP_WIDTH` values, ``(event_type, target_name, timestamp,
 versioned, version, data_digest, data_kind, path, stats_json)``, ``versioned`` True

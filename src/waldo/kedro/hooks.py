@@ -93,14 +93,16 @@ def _guarded(method: F) -> F:
 class _NodeState:
     """What the hooks learn about one node between its first load and its last save:
     the steps of its trail (``waldo.journal.node_step``), sent to the writer when the
-    node starts and when it ends."""
+    node ends, and before that when the writer wakes while it runs (its live row)."""
 
     __slots__ = (
         "code_hash",
         "func",
         "name",
         "node",
+        "params_hashes",
         "pending_saves",
+        "sent",
         "started",
         "steps",
     )
@@ -109,9 +111,11 @@ class _NodeState:
         self.node = node  # kept, so that its id (the state's key) stays its own
         self.name: str = node.name if node is not None else ""
         self.started: float | None = None
-        self.func: str | None = None
+        self.func: str | None = None  # set when it starts running (before_node_run)
         self.code_hash: str | None = None
+        self.params_hashes: Mapping[str, str] | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
+        self.sent = 0  # how many values of steps went with its live row (0: none yet)
         self.pending_saves: set[str] = set()
 
 
@@ -160,6 +164,8 @@ class WaldoHooks:
         self._strict = settings.strict
         self._disabled = not settings.enabled
         self._recorder = None if self._disabled else get_recorder(settings)
+        if self._recorder is not None:
+            self._recorder.when_writer_wakes(self._announce_running)
         self._fingerprints = None
         self._stats_rows = _stats_rows(settings.extra.get("stats", True))
 
@@ -465,8 +471,9 @@ class WaldoHooks:
 
     # -- nodes ----------------------------------------------------------------------
     # Node and dataset hooks fire six or more times per node: each only appends a step
-    # to the node's trail; the trail goes to the writer when the node starts (its live
-    # row) and when it ends, and the writer builds the events and rows from it. They are
+    # to the node's trail; the trail goes to the writer when the node ends (and its
+    # first steps earlier, as its live row, if the writer wakes while it runs: see
+    # _announce_running), and the writer builds the events and rows from it. They are
     # the plugin's hot path, so they skip ``_guarded`` (one Python call less each) and
     # guard themselves the same way through ``_failed``; ``_recording_here`` is only
     # asked when this process is not plainly the one recording a run
@@ -493,28 +500,20 @@ class WaldoHooks:
         if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
-            recorder, run_id = self._recorder, self._run_id
-            assert recorder is not None and run_id is not None
             now = time.time()
             if catalog is not None:
                 self._catalog = catalog
             state = self._nodes.get(id(node)) or self._node(node)
             name = state.name
-            state.func = func_label = func_name(node)
             if state.started is None:
                 state.started = now
-            params_hashes = None
             fingerprints = self._fingerprints or self.fingerprints
             if fingerprints is not None:
                 state.code_hash = fingerprints.code(node.func)
                 params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
-                params_hashes = fingerprints.params(params) if params else _NO_PARAMS
-            steps = state.steps
-            node_step(steps, "before_node_run", name, now)
-            state.steps = []
-            recorder.node_trail(
-                run_id, name, func_label, state.started, state.code_hash, params_hashes, steps=steps
-            )
+                state.params_hashes = fingerprints.params(params) if params else _NO_PARAMS
+            node_step(state.steps, "before_node_run", name, now)
+            state.func = func_name(node)  # last: from now on the writer may announce it
             if self._lineage is not None:  # building the lists costs more than the call
                 self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
         except PreflightError:
@@ -548,19 +547,21 @@ class WaldoHooks:
     def _complete_node(self, key: int, status: str | None, error: BaseException | None) -> None:
         """Send a node's trail; ``status`` None for a node that never ran (its events)."""
         recorder, run_id = self._recorder, self._run_id
-        state = self._nodes.pop(key, None)
+        with self._lock:  # once out of _nodes, the writer's thread cannot announce it
+            state = self._nodes.pop(key, None)
         if state is None or recorder is None or run_id is None:
             return
         node_name = state.name
+        sent = state.sent
         recorder.node_trail(
             run_id,
             node_name,
             state.func,
             state.started,
             state.code_hash,
-            None,  # the parameters' hashes went with the start trail
+            None if sent else state.params_hashes,  # else they went with its live row
             status,
-            state.steps,
+            state.steps[sent:] if sent else state.steps,
             self._reasons.get(node_name),
             error if status == "failed" else None,
         )
@@ -573,6 +574,36 @@ class WaldoHooks:
             if self._fingerprints is not None:
                 self._fingerprints.save()
             recorder.flush()
+
+    def _announce_running(self) -> None:
+        """On the writer's thread, each time it wakes: the live row (``running``, with
+        its loads so far) of every node that started since and is still running.
+
+        A node's trail goes to the writer once, when it ends; only a node still
+        running when the writer wakes (at most every half second) sends its first
+        steps ahead, so that ``waldo show`` and the web page see it run. One record
+        per node instead of two for a run of short nodes. ``sent`` tells
+        ``_complete_node`` which steps are still to send; the lock orders the two.
+        """
+        recorder, run_id = self._recorder, self._run_id
+        if recorder is None or run_id is None or not self._nodes:
+            return
+        with self._lock:
+            for state in list(self._nodes.values()):
+                if state.sent or state.func is None:  # announced, or not running yet
+                    continue
+                steps = state.steps
+                sent = len(steps)  # the pipeline's thread only appends whole steps
+                state.sent = sent
+                recorder.node_trail(
+                    run_id,
+                    state.name,
+                    state.func,
+                    state.started,
+                    state.code_hash,
+                    state.params_hashes,
+                    steps=steps[:sent],
+                )
 
     # -- datasets -------------------------------------------------------------------
     # Four hooks per node with one input and one output, each written out in full: a

@@ -1,0 +1,138 @@
+"""The hooks send a node's trail once, when it ends; a node still running when the
+journal's writer wakes is shown as running first, and no event is written twice.
+
+Drives one ``WaldoHooks`` instance through the hook calls Kedro makes for a run of a
+two-node pipeline (no subprocess: the end-to-end runs are in ``test_runners``), against
+a real SQLite or PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+
+from waldo.kedro.hooks import WaldoHooks
+from waldo.store import Store, schema
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+PIPELINE = Pipeline(
+    [
+        node(double, "params:start", "a", name="first"),
+        node(double, "a", "b", name="second"),
+    ]
+)
+
+
+def _start(hooks: WaldoHooks, root: Path, catalog: DataCatalog) -> None:
+    run_params = {"run_id": "run-1", "project_path": str(root), "pipeline_names": ["__default__"]}
+    hooks.before_pipeline_run(run_params=run_params, pipeline=PIPELINE, catalog=catalog)
+
+
+def _run_node_until_it_runs(hooks: WaldoHooks, n: Any, value: int) -> None:
+    [name] = n.inputs
+    hooks.before_dataset_loaded(dataset_name=name, node=n)
+    hooks.after_dataset_loaded(dataset_name=name, data=value, node=n)
+    hooks.before_node_run(node=n, catalog=None, inputs={name: value})
+
+
+def _finish_node(hooks: WaldoHooks, n: Any, value: int) -> None:
+    [name] = n.outputs
+    hooks.after_node_run(node=n, outputs={name: value})
+    hooks.before_dataset_saved(dataset_name=name, data=value, node=n)
+    hooks.after_dataset_saved(dataset_name=name, data=value, node=n)
+
+
+def _node_rows(store: Store) -> dict[str, dict[str, Any]]:
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(schema.node_runs)).mappings()
+        return {r["node_name"]: dict(r) for r in rows}
+
+
+def _events(store: Store) -> Counter[tuple[str, str]]:
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(schema.events.c.event_type, schema.events.c.target_name))
+        return Counter((r[0], r[1]) for r in rows)
+
+
+NODE_EVENTS = (
+    "before_dataset_loaded",
+    "after_dataset_loaded",
+    "before_node_run",
+    "after_node_run",
+    "before_dataset_saved",
+    "after_dataset_saved",
+)
+
+
+@pytest.fixture
+def recording(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[WaldoHooks, DataCatalog, Store]:
+    monkeypatch.setenv("WALDO_DB_URL", store_url)
+    monkeypatch.setenv("WALDO_WRITER_PROCESS", "0")  # write in this process: one store
+    catalog = DataCatalog({"a": MemoryDataset(), "b": MemoryDataset()})
+    hooks = WaldoHooks()
+    _start(hooks, tmp_path, catalog)
+    return hooks, catalog, Store(store_url)
+
+
+def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_once(
+    recording: tuple[WaldoHooks, DataCatalog, Store],
+) -> None:
+    hooks, _catalog, store = recording
+    first, second = PIPELINE.nodes
+    recorder = hooks._recorder
+    assert recorder is not None
+
+    _run_node_until_it_runs(hooks, first, 1)
+    recorder.flush()  # the writer wakes while ``first`` runs
+    live = _node_rows(store)["first"]
+    assert (live["status"], live["finished_at"]) == ("running", None)
+    assert set(live["inputs"]) == {"params:start"}
+    assert live["params_hashes"] and "params:start" in live["params_hashes"]
+
+    _finish_node(hooks, first, 2)
+    _run_node_until_it_runs(hooks, second, 2)
+    _finish_node(hooks, second, 4)  # never seen running by the writer
+    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
+
+    rows = _node_rows(store)
+    assert {name: row["status"] for name, row in rows.items()} == {
+        "first": "success",
+        "second": "success",
+    }
+    assert set(rows["first"]["inputs"]) == {"params:start"}  # kept from its live row
+    assert set(rows["first"]["outputs"]) == {"a"}
+    assert rows["first"]["params_hashes"] == live["params_hashes"]
+    assert (set(rows["second"]["inputs"]), set(rows["second"]["outputs"])) == ({"a"}, {"b"})
+    events = _events(store)
+    for name, (read, wrote) in {"first": ("params:start", "a"), "second": ("a", "b")}.items():
+        targets = (read, read, name, name, wrote, wrote)
+        for event_type, target in zip(NODE_EVENTS, targets, strict=True):
+            assert events[(event_type, target)] == 1, (event_type, target)
+
+
+def test_a_short_node_goes_to_the_writer_as_one_record(
+    recording: tuple[WaldoHooks, DataCatalog, Store],
+) -> None:
+    hooks, _catalog, _store = recording
+    recorder = hooks._recorder
+    assert recorder is not None
+    recorder.flush()
+    before = recorder.writer.totals.written
+    first, _second = PIPELINE.nodes
+    _run_node_until_it_runs(hooks, first, 1)
+    _finish_node(hooks, first, 2)
+    recorder.flush()
+    assert recorder.writer.totals.written - before == 1
+    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
