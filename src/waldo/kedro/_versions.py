@@ -35,12 +35,7 @@ STAT_CACHE = Path(".waldo") / "statcache.db"
 
 
 class Version(NamedTuple):
-    """A dataset's version as recorded: the digest, and how it was obtained.
-
-    A named tuple of strings, which the garbage collector stops tracking: the versions
-    of in-memory datasets are kept for the whole run (one per dataset), and tracked
-    objects that live that long make full collections come sooner.
-    """
+    """A dataset's version as recorded: the digest, and how it was obtained."""
 
     version: str | None
     data_digest: str | None = None
@@ -62,7 +57,10 @@ class Fingerprints:
         # catalog does not change its datasets during a run.
         self._where: dict[str, tuple[bool, Path | None]] = {}
         self._where_catalog: Any = None
-        self._memory_versions: dict[str, Version] = {}
+        # Kept for the whole run, one per in-memory dataset, as plain tuples: the garbage
+        # collector stops tracking a tuple of strings, but never a named tuple, and every
+        # collection of the older generations would walk them.
+        self._memory_versions: dict[str, tuple[str | None, ...]] = {}
 
     def _stat_cache(self) -> StatCache:
         # One cache connection per process: a forked worker must not share its parent's.
@@ -153,7 +151,7 @@ class Fingerprints:
         if loading and not persisted:
             saved = self._memory_versions.get(name)
             if saved is not None:
-                return saved
+                return Version._make(saved)
         fingerprint = data_fingerprint(data)
         if not fingerprint.known:
             self._warn_once(
@@ -162,7 +160,7 @@ class Fingerprints:
             )
         version = Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
         if not persisted and not loading:
-            self._memory_versions[name] = version
+            self._memory_versions[name] = tuple(version)
         return version
 
     def persisted(self, catalog: Any, name: str) -> bool:
