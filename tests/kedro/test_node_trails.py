@@ -120,6 +120,30 @@ def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_o
         assert {t for t, name in events if name == target} == event_types, target
 
 
+def test_a_node_announced_while_saving_keeps_its_outputs_and_end(
+    recording: tuple[WaldoHooks, DataCatalog, Store],
+) -> None:
+    """The writer may wake between a node's saves: its live row must not take them."""
+    hooks, _catalog, store = recording
+    first, _second = PIPELINE.nodes
+    recorder = hooks._recorder
+    assert recorder is not None
+    _run_node_until_it_runs(hooks, first, 1)
+    hooks.after_node_run(node=first, outputs={"a": 2})
+    hooks.before_dataset_saved(dataset_name="a", data=2, node=first)
+    recorder.flush()  # the writer wakes here
+    assert _node_rows(store)["first"]["status"] == "running"
+    hooks.after_dataset_saved(dataset_name="a", data=2, node=first)
+    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
+
+    row = _node_rows(store)["first"]
+    assert row["status"] == "success"
+    assert row["finished_at"] is not None and row["duration_s"] is not None
+    assert isinstance(row["outputs"]["a"], float)  # the save's duration, not None
+    assert set(row["output_versions"]) == {"a"}
+    assert set(_events(store).values()) == {1}
+
+
 def test_a_short_node_goes_to_the_writer_as_one_record(
     recording: tuple[WaldoHooks, DataCatalog, Store],
 ) -> None:

@@ -98,6 +98,7 @@ class _NodeState:
     __slots__ = (
         "code_hash",
         "func",
+        "live_steps",
         "name",
         "node",
         "params_hashes",
@@ -115,6 +116,7 @@ class _NodeState:
         self.code_hash: str | None = None
         self.params_hashes: Mapping[str, str] | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
+        self.live_steps = 0  # its loads and before_node_run: what a live row may send
         self.sent = 0  # how many values of steps went with its live row (0: none yet)
         self.pending_saves: set[str] = set()
 
@@ -512,7 +514,9 @@ class WaldoHooks:
                 state.code_hash = fingerprints.code(node.func)
                 params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
                 state.params_hashes = fingerprints.params(params) if params else _NO_PARAMS
-            node_step(state.steps, "before_node_run", name, now)
+            steps = state.steps
+            node_step(steps, "before_node_run", name, now)
+            state.live_steps = len(steps)
             state.func = func_name(node)  # last: from now on the writer may announce it
             if self._lineage is not None:  # building the lists costs more than the call
                 self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
@@ -582,8 +586,13 @@ class WaldoHooks:
         A node's trail goes to the writer once, when it ends; only a node still
         running when the writer wakes (at most every half second) sends its first
         steps ahead, so that ``waldo show`` and the web page see it run. One record
-        per node instead of two for a run of short nodes. ``sent`` tells
-        ``_complete_node`` which steps are still to send; the lock orders the two.
+        per node instead of two for a run of short nodes.
+
+        The live row carries exactly the steps up to ``before_node_run``
+        (``live_steps``, fixed before ``func`` is set), whatever the pipeline's thread
+        has appended since: the end record then holds ``after_node_run`` and all the
+        saves, from which the row's outputs and end are computed. ``sent`` tells
+        ``_complete_node`` which steps are left to send; the lock orders the two.
         """
         recorder, run_id = self._recorder, self._run_id
         if recorder is None or run_id is None or not self._nodes:
@@ -592,8 +601,7 @@ class WaldoHooks:
             for state in list(self._nodes.values()):
                 if state.sent or state.func is None:  # announced, or not running yet
                     continue
-                steps = state.steps
-                sent = len(steps)  # the pipeline's thread only appends whole steps
+                sent = state.live_steps
                 state.sent = sent
                 recorder.node_trail(
                     run_id,
@@ -602,7 +610,7 @@ class WaldoHooks:
                     state.started,
                     state.code_hash,
                     state.params_hashes,
-                    steps=steps[:sent],
+                    steps=state.steps[:sent],
                 )
 
     # -- datasets -------------------------------------------------------------------
