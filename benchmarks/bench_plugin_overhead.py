@@ -112,9 +112,8 @@ def make_project(root: Path, nodes: int) -> Path:
     return root
 
 
-def run_once(
-    root: Path, mode: str, store_url: str, baseline_src: str | None = None
-) -> dict[str, Any]:
+def mode_env(mode: str, store_url: str, baseline_src: str | None = None) -> dict[str, str]:
+    """The driver's environment for one mode (see the module docstring)."""
     env = kedro_env()
     for name in ("BENCH_WALDO_OFF", "WALDO_DISABLE", "WALDO_RUN_CONTEXT"):
         env.pop(name, None)
@@ -126,6 +125,13 @@ def run_once(
         env["BENCH_WALDO_OFF"] = "1"
     elif mode == "waldo_disable":
         env["WALDO_DISABLE"] = "1"
+    return env
+
+
+def run_once(
+    root: Path, mode: str, store_url: str, baseline_src: str | None = None
+) -> dict[str, Any]:
+    env = mode_env(mode, store_url, baseline_src)
     proc = subprocess.run(
         [sys.executable, str(root / "driver.py"), str(root)],
         cwd=root,

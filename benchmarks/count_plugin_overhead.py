@@ -41,25 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from _common import table, write_results
-from bench_plugin_overhead import make_project
-
-from waldo.kedro._project import kedro_env
+from bench_plugin_overhead import make_project, mode_env
 
 COUNTERS = {"instructions": "I   refs", "d1_misses": "D1  misses", "i1_misses": "I1  misses"}
 
 
 def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) -> dict[str, int]:
-    env = kedro_env()
-    for name in ("BENCH_WALDO_OFF", "WALDO_DISABLE", "WALDO_RUN_CONTEXT"):
-        env.pop(name, None)
-    env.update({"WALDO_DB_URL": store_url, "OPENBLAS_NUM_THREADS": "1"})
-    if mode == "off":
-        env["BENCH_WALDO_OFF"] = "1"
-    elif mode == "waldo_disable":
-        env["WALDO_DISABLE"] = "1"
-    elif mode == "on_baseline":
-        assert baseline_src is not None
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline_src, env.get("PYTHONPATH")]))
+    env = {**mode_env(mode, store_url, baseline_src), "OPENBLAS_NUM_THREADS": "1"}
     log = root.parent / f"cachegrind-{mode}.log"
     proc = subprocess.run(
         [
@@ -116,7 +104,7 @@ def main() -> None:
         subprocess.run(
             [sys.executable, str(root / "driver.py"), str(root)],
             cwd=root,
-            env={**kedro_env(), "WALDO_DB_URL": url},
+            env=mode_env("on", url),
             capture_output=True,
             check=True,
         )

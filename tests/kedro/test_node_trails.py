@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 
+from waldo.journal import Recorder
 from waldo.kedro.hooks import WaldoHooks
 from waldo.store import Store, schema
 
@@ -67,22 +68,23 @@ def _events(store: Store) -> Counter[tuple[str, str]]:
 @pytest.fixture
 def recording(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[WaldoHooks, DataCatalog, Store]:
+) -> tuple[WaldoHooks, Recorder, Store]:
+    """Hooks recording run ``run-1`` (started), their recorder and the store."""
     monkeypatch.setenv("WALDO_DB_URL", store_url)
     monkeypatch.setenv("WALDO_WRITER_PROCESS", "0")  # write in this process: one store
     catalog = DataCatalog({"a": MemoryDataset(), "b": MemoryDataset()})
     hooks = WaldoHooks()
     _start(hooks, tmp_path, catalog)
-    return hooks, catalog, Store(store_url)
+    recorder = hooks._recorder
+    assert recorder is not None
+    return hooks, recorder, Store(store_url)
 
 
 def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_once(
-    recording: tuple[WaldoHooks, DataCatalog, Store],
+    recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
-    hooks, _catalog, store = recording
+    hooks, recorder, store = recording
     first, second = PIPELINE.nodes
-    recorder = hooks._recorder
-    assert recorder is not None
 
     _run_node_until_it_runs(hooks, first, 1)
     recorder.flush()  # the writer wakes while ``first`` runs
@@ -121,13 +123,11 @@ def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_o
 
 
 def test_a_node_announced_while_saving_keeps_its_outputs_and_end(
-    recording: tuple[WaldoHooks, DataCatalog, Store],
+    recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
     """The writer may wake between a node's saves: its live row must not take them."""
-    hooks, _catalog, store = recording
-    first, _second = PIPELINE.nodes
-    recorder = hooks._recorder
-    assert recorder is not None
+    hooks, recorder, store = recording
+    first = PIPELINE.nodes[0]
     _run_node_until_it_runs(hooks, first, 1)
     hooks.after_node_run(node=first, outputs={"a": 2})
     hooks.before_dataset_saved(dataset_name="a", data=2, node=first)
@@ -145,14 +145,12 @@ def test_a_node_announced_while_saving_keeps_its_outputs_and_end(
 
 
 def test_a_short_node_goes_to_the_writer_as_one_record(
-    recording: tuple[WaldoHooks, DataCatalog, Store],
+    recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
-    hooks, _catalog, _store = recording
-    recorder = hooks._recorder
-    assert recorder is not None
+    hooks, recorder, _store = recording
     recorder.flush()
     before = recorder.writer.totals.written
-    first, _second = PIPELINE.nodes
+    first = PIPELINE.nodes[0]
     _run_node_until_it_runs(hooks, first, 1)
     _finish_node(hooks, first, 2)
     recorder.flush()
