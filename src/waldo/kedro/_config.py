@@ -9,6 +9,7 @@ read with a fresh ``OmegaConfigLoader``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import sys
@@ -36,8 +37,24 @@ def _read(loader: Any, key: str) -> dict[str, Any]:
     return dict(value or {})
 
 
+# The ``waldo`` section last read, with its loader: the recording hooks and the Dolt
+# hooks both read it from the same loader as a session starts, and every read globs
+# and parses the files again. Each session's context makes a new loader, so the last
+# one's section is never served for another.
+_last_waldo: tuple[Any, dict[str, Any]] | None = None
+
+
+def waldo_config(loader: Any) -> dict[str, Any]:
+    """The project's ``waldo.yml`` (``conf/<env>/waldo*``) as a dict; empty if none."""
+    global _last_waldo
+    last = _last_waldo
+    if last is None or last[0] is not loader:
+        last = _last_waldo = (loader, _read(loader, "waldo"))
+    return copy.deepcopy(last[1])
+
+
 def settings_from_loader(loader: Any, project_path: Path) -> Settings:
-    waldo_conf = _read(loader, "waldo")
+    waldo_conf = waldo_config(loader)
     credentials = _read(loader, "credentials") if needs_credentials(waldo_conf) else {}
     return resolve_settings(project_path, waldo_conf, credentials)
 
@@ -49,7 +66,7 @@ def credentials_from_loader(loader: Any) -> dict[str, Any]:
 
 def strict_requested(loader: Any) -> bool:
     """Whether the user asked for strict mode, readable even when the store config is bad."""
-    values = (_read(loader, "waldo").get("strict", False), os.environ.get("WALDO_STRICT", ""))
+    values = (waldo_config(loader).get("strict", False), os.environ.get("WALDO_STRICT", ""))
     return any(
         v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else bool(v)
         for v in values

@@ -39,7 +39,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, DatasetError
 
 from waldo.journal import get_recorder
-from waldo.kedro._config import _read, settings_from_loader, strict_requested
+from waldo.kedro._config import settings_from_loader, strict_requested, waldo_config
 from waldo.kedro._dolt_client import (
     BRANCH_ENV,
     DATABASE_ENV,
@@ -262,7 +262,7 @@ class DoltHooks:
         self._project_path = Path(context.project_path)
         self._loader = context.config_loader
         try:
-            self._database = database_from_config(self._project_path, _read(self._loader, "waldo"))
+            self._database = database_from_config(self._project_path, waldo_config(self._loader))
         except Exception as exc:  # a bad waldo.yml must not break the run
             log.warning("waldo: Dolt disabled: %s", exc)
             self._database = None
