@@ -48,7 +48,8 @@ log = logging.getLogger("waldo")
 
 # What the writer's helper process applies to each batch before writing it.
 EXPAND_TRAILS = "waldo.journal._trail:expand_trails"
-# Records per batch once a run is about to end (``ending_soon``): a node sends two.
+# Records per batch once a run is about to end (``ending_soon``): a node sends one
+# when it ends (and one more only if the writer wakes while it runs).
 TAIL_BATCH = 32
 
 

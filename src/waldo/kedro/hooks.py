@@ -96,6 +96,7 @@ class _NodeState:
     node ends, and before that when the writer wakes while it runs (its live row)."""
 
     __slots__ = (
+        "announced",
         "code_hash",
         "func",
         "live_steps",
@@ -103,7 +104,6 @@ class _NodeState:
         "node",
         "params_hashes",
         "pending_saves",
-        "sent",
         "started",
         "steps",
     )
@@ -117,7 +117,7 @@ class _NodeState:
         self.params_hashes: Mapping[str, str] | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
         self.live_steps = 0  # its loads and before_node_run: what a live row may send
-        self.sent = 0  # how many values of steps went with its live row (0: none yet)
+        self.announced = False  # its live row (steps[:live_steps]) went to the writer
         self.pending_saves: set[str] = set()
 
 
@@ -556,16 +556,16 @@ class WaldoHooks:
         if state is None or recorder is None or run_id is None:
             return
         node_name = state.name
-        sent = state.sent
+        announced = state.announced
         recorder.node_trail(
             run_id,
             node_name,
             state.func,
             state.started,
             state.code_hash,
-            None if sent else state.params_hashes,  # else they went with its live row
+            None if announced else state.params_hashes,  # else they went with its live row
             status,
-            state.steps[sent:] if sent else state.steps,
+            state.steps[state.live_steps :] if announced else state.steps,
             self._reasons.get(node_name),
             error if status == "failed" else None,
         )
@@ -591,18 +591,18 @@ class WaldoHooks:
         The live row carries exactly the steps up to ``before_node_run``
         (``live_steps``, fixed before ``func`` is set), whatever the pipeline's thread
         has appended since: the end record then holds ``after_node_run`` and all the
-        saves, from which the row's outputs and end are computed. ``sent`` tells
-        ``_complete_node`` which steps are left to send; the lock orders the two.
+        saves, from which the row's outputs and end are computed. ``announced`` tells
+        ``_complete_node`` that only the steps after those are left to send; the lock
+        orders the two.
         """
         recorder, run_id = self._recorder, self._run_id
         if recorder is None or run_id is None or not self._nodes:
             return
         with self._lock:
             for state in list(self._nodes.values()):
-                if state.sent or state.func is None:  # announced, or not running yet
+                if state.announced or state.func is None:  # already, or not running yet
                     continue
-                sent = state.live_steps
-                state.sent = sent
+                state.announced = True
                 recorder.node_trail(
                     run_id,
                     state.name,
@@ -610,7 +610,7 @@ class WaldoHooks:
                     state.started,
                     state.code_hash,
                     state.params_hashes,
-                    steps=state.steps[:sent],
+                    steps=state.steps[: state.live_steps],
                 )
 
     # -- datasets -------------------------------------------------------------------
