@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,15 @@ def ready(process: WriterProcess, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def child_after_first_batch(process: WriterProcess) -> subprocess.Popen[bytes]:
+    """Wait for the child, have it write batch-1 (event ``a`` of run r1), return it."""
+    ready(process)
+    assert process(events("r1", "a"), "batch-1") is True
+    child = process._child
+    assert child is not None
+    return child
+
+
 def test_batches_go_through_the_child_exactly_once(store: Store) -> None:
     calls: list[str] = []
 
@@ -65,10 +75,7 @@ def test_a_dead_child_falls_back_without_writing_twice(store: Store) -> None:
     process = WriterProcess(store.url, store.write)
     process.start()
     try:
-        ready(process)
-        assert process(events("r1", "a"), "batch-1") is True
-        child = process._child
-        assert child is not None
+        child = child_after_first_batch(process)
         child.kill()
         child.wait()
         # The same batch again (its answer was "lost"): the marker keeps it single.
@@ -173,10 +180,7 @@ def test_the_child_writes_without_importing_sqlalchemy(store: Store) -> None:
     process = WriterProcess(store.url, store.write, prepare="waldo.journal._trail:expand_trails")
     process.start()
     try:
-        ready(process)
-        assert process(events("r1", "a"), "batch-1") is True
-        child = process._child
-        assert child is not None
+        child = child_after_first_batch(process)
         assert "sqlalchemy" not in _mapped_files(child.pid)
         assert "sqlalchemy" in _mapped_files(os.getpid())  # what the check looks for
         assert event_names(store) == ["a"]
