@@ -8,6 +8,9 @@ a real SQLite or PostgreSQL store.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ import sqlalchemy as sa
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 
+from waldo.fingerprint import data_fingerprint
 from waldo.journal import Recorder
 from waldo.kedro.hooks import WaldoHooks
 from waldo.store import Store, schema
@@ -156,3 +160,84 @@ def test_a_short_node_goes_to_the_writer_as_one_record(
     recorder.flush()
     assert recorder.writer.totals.written - before == 1
     hooks.after_pipeline_run(run_params={"run_id": "run-1"})
+
+
+def test_an_in_memory_dataset_is_loaded_with_the_version_its_save_recorded(
+    recording: tuple[WaldoHooks, Recorder, Store],
+) -> None:
+    hooks, _recorder, store = recording
+    first, second = PIPELINE.nodes
+    _run_node_until_it_runs(hooks, first, 1)
+    _finish_node(hooks, first, 2)
+    _run_node_until_it_runs(hooks, second, 2)
+    _finish_node(hooks, second, 4)
+    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
+
+    rows = _node_rows(store)
+    saved = rows["first"]["output_versions"]["a"]
+    assert saved == data_fingerprint(2).digest
+    assert rows["second"]["input_versions"]["a"] == saved
+    assert rows["second"]["output_versions"]["b"] == data_fingerprint(4).digest
+
+
+def test_a_saved_object_is_fingerprinted_as_it_was_saved(
+    recording: tuple[WaldoHooks, Recorder, Store],
+) -> None:
+    """A mutable output may change after its save; the version is of what was saved."""
+    hooks, _recorder, store = recording
+    first = PIPELINE.nodes[0]
+    output = [2]
+    _run_node_until_it_runs(hooks, first, 1)
+    _finish_node(hooks, first, output)  # type: ignore[arg-type]
+    output.append(3)
+    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
+
+    assert _node_rows(store)["first"]["output_versions"]["a"] == data_fingerprint([2]).digest
+
+
+INTERRUPTED_RUN = """
+import sys, time
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+from waldo.kedro.hooks import WaldoHooks
+
+def double(x):
+    return 2 * x
+
+# Enough nodes that the first ones are left to the writer (not the run's last few).
+nodes = [node(double, "params:start", "d0", name="n0")]
+nodes += [node(double, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, 60)]
+pipeline = Pipeline(nodes)
+catalog = DataCatalog({f"d{i}": MemoryDataset() for i in range(60)})
+hooks = WaldoHooks()
+run_params = {"run_id": "run-1", "project_path": sys.argv[1], "pipeline_names": ["__default__"]}
+hooks.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+writer = hooks._recorder.writer
+writer.interval = 60.0  # from its next wake-up on, the writer sleeps past the end
+time.sleep(0.7)  # the writer's first wake-up (after 0.5 s) has passed
+n0 = pipeline.nodes[0]
+hooks.before_dataset_loaded(dataset_name="params:start", node=n0)
+hooks.after_dataset_loaded(dataset_name="params:start", data=1, node=n0)
+hooks.before_node_run(node=n0, catalog=catalog, inputs={"params:start": 1})
+hooks.after_node_run(node=n0, outputs={"d0": 2})
+hooks.before_dataset_saved(dataset_name="d0", data=2, node=n0)
+hooks.after_dataset_saved(dataset_name="d0", data=2, node=n0)
+raise KeyboardInterrupt  # Kedro calls no hook for it: the run never ends
+"""
+
+
+def test_a_node_that_ended_before_an_interrupted_exit_is_recorded(tmp_path: Path) -> None:
+    """The hooks leave a node's trail to the writer's next wake-up; a process that
+    exits first (Ctrl-C, which Kedro reports to no hook) still sends it: the writer's
+    last flush, at exit, wakes it once more."""
+    url = f"sqlite:///{tmp_path / 'waldo.db'}"
+    script = tmp_path / "interrupted.py"
+    script.write_text(INTERRUPTED_RUN)
+    env = {**os.environ, "WALDO_DB_URL": url, "WALDO_WRITER_PROCESS": "0"}
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert "KeyboardInterrupt" in proc.stderr, proc.stderr
+    row = _node_rows(Store(url))["n0"]
+    assert row["status"] == "success"
+    assert set(row["outputs"]) == {"d0"}

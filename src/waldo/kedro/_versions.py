@@ -114,7 +114,9 @@ class Fingerprints:
                 self._warn_once(f"cannot fingerprint {path} ({exc}); it counts as changed")
                 return None
 
-    def _location(self, catalog: Any, name: str) -> tuple[bool, Path | None]:
+    def location(self, catalog: Any, name: str) -> tuple[bool, Path | None]:
+        """Whether dataset ``name`` persists its data, and the local file or folder it
+        is written to (None when it is not on this machine's disk)."""
         if catalog is not self._where_catalog:
             self._where = {}
             self._memory_versions = {}
@@ -143,7 +145,7 @@ class Fingerprints:
         the same run, so its load takes the version recorded at the save instead of
         hashing the data again.
         """
-        persisted, path = self._location(catalog, name)
+        persisted, path = self.location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
@@ -152,16 +154,31 @@ class Fingerprints:
             saved = self._memory_versions.get(name)
             if saved is not None:
                 return Version._make(saved)
+        if not persisted and not loading:
+            return self.memory_value(name, data)
+        return self._of_data(name, data)
+
+    def memory_value(self, name: str, data: Any) -> Version:
+        """The version of ``data`` just saved to in-memory dataset ``name``, kept for
+        the loads of it that follow in the run."""
+        version = self._of_data(name, data)
+        self._memory_versions[name] = tuple(version)
+        return version
+
+    def _of_data(self, name: str, data: Any) -> Version:
         fingerprint = data_fingerprint(data)
         if not fingerprint.known:
             self._warn_once(
                 f"dataset {name} ({fingerprint.kind}) cannot be fingerprinted "
                 f"({fingerprint.reason}); it counts as changed"
             )
-        version = Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
-        if not persisted and not loading:
-            self._memory_versions[name] = tuple(version)
-        return version
+        return Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
+
+    def saved_version(self, name: str) -> Version:
+        """The version recorded when in-memory dataset ``name`` was saved in this run
+        (a load of it reads a copy of that); unknown if it was not."""
+        saved = self._memory_versions.get(name)
+        return Version(None) if saved is None else Version._make(saved)
 
     def persisted(self, catalog: Any, name: str) -> bool:
         return not is_parameter(name) and is_persisted(catalog, name)

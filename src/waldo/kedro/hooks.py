@@ -8,8 +8,9 @@ as content-addressed snapshots.
 The hooks never break a pipeline: every hook body runs under :func:`_guarded`, which
 logs a recording problem once and carries on, unless ``strict: true`` is set in
 ``waldo.yml`` (the node and dataset hooks, which fire several times per node, catch
-the same way themselves through ``_failed``: one Python call less each). Hooks only
-enqueue; the store's writer thread does the I/O.
+the same way themselves through ``_failed``: one Python call less each). The node and
+dataset hooks only note what happened in a list; each node's trail is derived from it
+in batches, on the journal writer's thread when it wakes, and that thread does the I/O.
 
 With ``ParallelRunner`` node and dataset hooks run in worker processes. The parent
 publishes the run id and store settings in the ``WALDO_RUN_CONTEXT`` environment
@@ -26,6 +27,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -64,6 +66,16 @@ _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-prepar
 _current_pid = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _current_pid.__setitem__(0, os.getpid()))
 
+_instances: weakref.WeakSet[WaldoHooks] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for instance in list(_instances):
+        instance._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
 # When this many nodes are left, the writer switches to small batches (see
 # Recorder.ending_soon): the full batch under way by then is written before the end.
@@ -90,10 +102,29 @@ def _guarded(method: F) -> F:
     return cast(F, wrapper)
 
 
+# The hot path's entries (see "nodes and datasets" in WaldoHooks), by what happened.
+_LOAD_START, _LOADED, _RUN, _RAN, _SAVE_START, _SAVED, _SAVED_VALUE, _ERROR = range(8)
+_LOADED_EVENT, _SAVED_EVENT = "after_dataset_loaded", "after_dataset_saved"
+_EVENT_TYPES = {
+    _LOAD_START: "before_dataset_loaded",
+    _LOADED: _LOADED_EVENT,
+    _RUN: "before_node_run",
+    _RAN: "after_node_run",
+    _SAVE_START: "before_dataset_saved",
+    _SAVED: _SAVED_EVENT,
+    _SAVED_VALUE: _SAVED_EVENT,
+    _ERROR: "on_node_error",
+}
+_AS_SAVED = object()  # a load's payload: the version its save in this run recorded
+# Saved values that cannot change after the save: fingerprinted when derived, not in
+# the hook (a trivial node's output is often one of these).
+_IMMUTABLE = frozenset({int, float, complex, bool, str, bytes, type(None)})
+
+
 class _NodeState:
-    """What the hooks learn about one node between its first load and its last save:
-    the steps of its trail (``waldo.journal.node_step``), sent to the writer when the
-    node ends, and before that when the writer wakes while it runs (its live row)."""
+    """One node's trail while it is derived from the hot path's entries: its steps
+    (``waldo.journal.node_step``), sent to the writer when the node ends, and before
+    that as its live row if it was still running when the writer woke."""
 
     __slots__ = (
         "announced",
@@ -108,17 +139,17 @@ class _NodeState:
         "steps",
     )
 
-    def __init__(self, node: Any) -> None:
+    def __init__(self, node: Any, started: float) -> None:
         self.node = node  # kept, so that its id (the state's key) stays its own
-        self.name: str = node.name if node is not None else ""
-        self.started: float | None = None
+        self.name: str = node.name
+        self.started = started
         self.func: str | None = None  # set when it starts running (before_node_run)
         self.code_hash: str | None = None
         self.params_hashes: Mapping[str, str] | None = None
         self.steps: list[Any] = []  # flat: see waldo.journal.node_step
         self.live_steps = 0  # its loads and before_node_run: what a live row may send
         self.announced = False  # its live row (steps[:live_steps]) went to the writer
-        self.pending_saves: set[str] = set()
+        self.pending_saves: set[str] | None = None  # its outputs, once it has run
 
 
 class WaldoHooks:
@@ -135,8 +166,14 @@ class WaldoHooks:
         self._pending_events: list[tuple[str, str | None, str | None, float]] = []
         self._catalog_hash: str | None = None
         self._project: str | None = None
-        self._nodes: dict[int, _NodeState] = {}  # by id(node): cheaper than its name
-        self._lock = threading.Lock()
+        # The hot path's entries, five values each (see "nodes and datasets" below),
+        # and the trails derived from them so far, by id(node): cheaper than its name.
+        self._raw: list[Any] = []
+        self._nodes: dict[int, _NodeState] = {}
+        self._derive_lock = threading.Lock()
+        self._saved_in_memory: set[str] = set()  # datasets of this run kept in memory
+        self._run_error: BaseException | None = None  # how the run ended, if it failed
+        _instances.add(self)
         self._warned: set[str] = set()
         self._disabled = False
         self._strict = False
@@ -167,7 +204,7 @@ class WaldoHooks:
         self._disabled = not settings.enabled
         self._recorder = None if self._disabled else get_recorder(settings)
         if self._recorder is not None:
-            self._recorder.when_writer_wakes(self._announce_running)
+            self._recorder.when_writer_wakes(self._on_writer_wake)
         self._fingerprints = None
         self._stats_rows = _stats_rows(settings.extra.get("stats", True))
 
@@ -267,13 +304,6 @@ class WaldoHooks:
             return None
         return recorder, self._run_id
 
-    def _node(self, node: Any) -> _NodeState:
-        state = self._nodes.get(id(node))
-        if state is None:
-            with self._lock:
-                state = self._nodes.setdefault(id(node), _NodeState(node))
-        return state
-
     def _event_before_run(
         self, event_type: str, target_name: str | None, target_id: str | None = None
     ) -> None:
@@ -348,7 +378,7 @@ class WaldoHooks:
         run_id = str(run_params["run_id"])
         self._run_id = run_id
         self._recording_pid = self._owner_pid
-        self._nodes = {}
+        self._start_capture()
         self._reasons = {}
         self._catalog = catalog
         recorder.prepare_store()
@@ -425,12 +455,8 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        # Nodes that ran but whose outputs were never all saved failed with the run;
-        # the others still unfinished (stopped while loading or running) keep their
-        # events, and a node that had started stays as last recorded.
-        for key, state in list(self._nodes.items()):
-            failed = error is not None and bool(state.pending_saves)
-            self._complete_node(key, "failed" if failed else None, error)
+        self._run_error = error
+        self._derive(final=True)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
         self._run_id = self._recording_pid = None
@@ -471,15 +497,17 @@ class WaldoHooks:
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
         self._finish_run("failed", "on_pipeline_error", error)
 
-    # -- nodes ----------------------------------------------------------------------
-    # Node and dataset hooks fire six or more times per node: each only appends a step
-    # to the node's trail; the trail goes to the writer when the node ends (and its
-    # first steps earlier, as its live row, if the writer wakes while it runs: see
-    # _announce_running), and the writer builds the events and rows from it. They are
-    # the plugin's hot path, so they skip ``_guarded`` (one Python call less each) and
-    # guard themselves the same way through ``_failed``; ``_recording_here`` is only
-    # asked when this process is not plainly the one recording a run
-    # (``_recording_pid``).
+    # -- nodes and datasets: the hot path ----------------------------------------------
+    # Node and dataset hooks fire six or more times per node. Each only appends one
+    # fixed-width entry, ``(code, node, dataset, timestamp, payload)``, to ``_raw``, a
+    # flat list (one object for the garbage collector however long it grows); what
+    # cannot wait is computed there and then and travels as the payload: the hashes of
+    # the parameters a node reads, the version of a file just written or of data that
+    # could change. ``_derive`` turns the entries into node trails later, in a batch,
+    # on the writer's thread each time it wakes (see ``_derive``). The hooks skip
+    # ``_guarded`` (one Python call less each) and guard themselves the same way
+    # through ``_failed``; ``_recording_here`` is only asked when this process is not
+    # plainly the one recording a run (``_recording_pid``).
     def _failed(self, hook: str, exc: Exception) -> None:
         """A recording problem in ``hook``: warned once, or raised if strict (for
         ``_guarded`` and the hot-path hooks alike)."""
@@ -495,6 +523,38 @@ class WaldoHooks:
         parent's)? The hot-path hooks ask only when not the process that started it."""
         return not self._disabled and self._active() is not None
 
+    def _derive_now(self) -> bool:
+        """Should a hook derive its node's trail at once rather than leave it to the
+        writer? In the run's last nodes (the writer then sends small batches, so that
+        the final flush finds little to write) and in a ParallelRunner worker (which
+        flushes after each node, as pool workers exit without ``atexit``)."""
+        return self._nodes_left <= TAIL_NODES or self._recording_pid != _current_pid[0]
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        self._raw += (_LOAD_START, node, dataset_name, time.time(), None)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        try:
+            now = time.time()
+            fingerprints = self._fingerprints or self.fingerprints
+            if fingerprints is None or is_parameter(dataset_name):
+                payload: Any = None
+            elif dataset_name in self._saved_in_memory:
+                payload = _AS_SAVED  # its version is the one its save recorded
+            else:  # the node may change what it was given: fingerprint it now
+                payload = fingerprints.dataset(
+                    self._catalog, dataset_name, data, has_data=True, loading=True
+                )
+            self._raw += (_LOADED, node, dataset_name, now, payload)
+        except Exception as exc:
+            self._failed("after_dataset_loaded", exc)
+
     @hook_impl
     def before_node_run(
         self, node: Any, catalog: Any = None, inputs: dict[str, Any] | None = None
@@ -505,21 +565,16 @@ class WaldoHooks:
             now = time.time()
             if catalog is not None:
                 self._catalog = catalog
-            state = self._nodes.get(id(node)) or self._node(node)
-            name = state.name
-            if state.started is None:
-                state.started = now
+            params_hashes: Mapping[str, str] | None = None
             fingerprints = self._fingerprints or self.fingerprints
             if fingerprints is not None:
-                state.code_hash = fingerprints.code(node.func)
                 params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
-                state.params_hashes = fingerprints.params(params) if params else _NO_PARAMS
-            steps = state.steps
-            node_step(steps, "before_node_run", name, now)
-            state.live_steps = len(steps)
-            state.func = func_name(node)  # last: from now on the writer may announce it
+                params_hashes = fingerprints.params(params) if params else _NO_PARAMS
+            self._raw += (_RUN, node, None, now, params_hashes)
             if self._lineage is not None:  # building the lists costs more than the call
-                self._emit_lineage("node_started", name, list(node.inputs), list(node.outputs), now)
+                self._emit_lineage(
+                    "node_started", node.name, list(node.inputs), list(node.outputs), now
+                )
         except PreflightError:
             raise
         except Exception as exc:
@@ -530,12 +585,14 @@ class WaldoHooks:
         if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
         try:
-            state = self._nodes.get(id(node)) or self._node(node)
-            node_step(state.steps, "after_node_run", state.name, time.time())
-            if outputs:
-                state.pending_saves = set(outputs)
-            else:
-                self._complete_node(id(node), "success", None)
+            self._raw += (_RAN, node, None, time.time(), None)
+            self._nodes_left -= 1
+            if self._nodes_left == TAIL_NODES:
+                recorder = self._recorder
+                if recorder is not None:
+                    recorder.ending_soon()
+            if self._derive_now():
+                self._derive()
         except Exception as exc:
             self._failed("after_node_run", exc)
 
@@ -544,16 +601,175 @@ class WaldoHooks:
     def on_node_error(self, error: Exception, node: Any) -> None:
         if self._active() is None:
             return
-        state = self._node(node)
-        node_step(state.steps, "on_node_error", state.name, time.time())
-        self._complete_node(id(node), "failed", error)
+        self._raw += (_ERROR, node, None, time.time(), error)
+        self._derive()  # the failed node's row goes to the writer before the run ends
 
-    def _complete_node(self, key: int, status: str | None, error: BaseException | None) -> None:
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        self._raw += (_SAVE_START, node, dataset_name, time.time(), None)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._recording_pid != _current_pid[0] and not self._recording_here():
+            return
+        try:
+            now = time.time()
+            fingerprints = self._fingerprints or self.fingerprints
+            code = _SAVED
+            payload: Any = None
+            if fingerprints is not None and not is_parameter(dataset_name):
+                persisted, path = fingerprints.location(self._catalog, dataset_name)
+                if not persisted:
+                    self._saved_in_memory.add(dataset_name)
+                if path is None and not persisted and type(data) in _IMMUTABLE:
+                    code, payload = _SAVED_VALUE, data  # cannot change: hashed later
+                else:
+                    payload = self._saved_version(fingerprints, dataset_name, data)
+            self._raw += (code, node, dataset_name, now, payload)
+            if self._derive_now():
+                self._derive()
+        except Exception as exc:
+            self._failed("after_dataset_saved", exc)
+
+    def _saved_version(
+        self, fingerprints: Fingerprints, dataset_name: str, data: Any
+    ) -> tuple[Version, str | None]:
+        """The version of a dataset just saved, and its statistics as JSON text."""
+        version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
+        return version, None if self._stats_rows is None else self._stats(data, version)
+
+    # -- node trails: derived from the hot path's entries ---------------------------------
+    def _start_capture(self) -> None:
+        """A run starts: no entry, trail or in-memory dataset of an earlier one."""
+        with self._derive_lock:
+            del self._raw[:]
+            self._nodes = {}
+        self._saved_in_memory = set()
+        self._run_error = None
+
+    def _after_fork(self) -> None:
+        """In a forked child: the lock may have been held by the parent's writer thread,
+        and the entries not derived yet are the parent's to send."""
+        self._derive_lock = threading.Lock()
+        self._raw = []
+        self._nodes = {}
+
+    def _on_writer_wake(self) -> None:
+        """On the writer's thread, each time it wakes (at most every half second): the
+        trails of the nodes that ended since, and the live row of every node that
+        started since and is still running (``waldo show`` and the web page see it
+        run). Never waits: if a hook is deriving right now, the next wake-up will."""
+        if self._raw or self._nodes:
+            self._derive(announce=True, wait=False)
+
+    def _derive(self, announce: bool = False, wait: bool = True, final: bool = False) -> None:
+        """Turn the hot path's entries into node trails for the writer.
+
+        Entries are taken in the order the hooks appended them, under a lock, so a
+        node's trail is built by one thread at a time whichever thread derives: the
+        writer's when it wakes, the pipeline's in a run's last nodes, in a worker and
+        at the run's end (``final``: every node still unfinished is sent as it is).
+        Taking an entry removes it, so none is derived twice.
+        """
+        lock = self._derive_lock
+        if not lock.acquire(blocking=wait):
+            return
+        try:
+            raw = self._raw
+            taken = len(raw)
+            if taken:
+                entries = raw[:taken]
+                del raw[:taken]  # the hooks only ever append: what they add now stays
+                self._apply(entries)
+            if announce:
+                self._announce_running()
+            if final:
+                self._send_unfinished()
+        finally:
+            lock.release()
+
+    def _apply(self, entries: list[Any]) -> None:
+        nodes = self._nodes
+        each = iter(entries)
+        for code, node, dataset, ts, payload in zip(each, each, each, each, each, strict=True):
+            try:
+                state = nodes.get(id(node))
+                if state is None:  # a node starts with its first load, or when it runs
+                    state = nodes[id(node)] = _NodeState(node, ts)
+                steps = state.steps
+                if code == _LOADED:
+                    if payload is None:
+                        node_step(steps, _LOADED_EVENT, dataset, ts)
+                    else:
+                        if payload is _AS_SAVED:
+                            payload = self._version_as_saved(dataset)
+                        dataset_step(steps, _LOADED_EVENT, dataset, ts, payload)
+                elif code in (_SAVED, _SAVED_VALUE):
+                    if code == _SAVED_VALUE:  # a plain value in memory: no statistics
+                        fingerprints = self._fingerprints
+                        payload = (
+                            None
+                            if fingerprints is None
+                            else (fingerprints.memory_value(dataset, payload),)
+                        )
+                    if payload is None:
+                        node_step(steps, _SAVED_EVENT, dataset, ts)
+                    else:
+                        dataset_step(steps, _SAVED_EVENT, dataset, ts, *payload)
+                    self._output_saved(state, dataset)
+                elif code == _RUN:
+                    fingerprints = self._fingerprints
+                    if fingerprints is not None:
+                        state.code_hash = fingerprints.code(node.func)
+                    state.params_hashes = payload
+                    node_step(steps, "before_node_run", state.name, ts)
+                    state.live_steps = len(steps)
+                    state.func = func_name(node)
+                elif code == _RAN:
+                    node_step(steps, "after_node_run", state.name, ts)
+                    outputs = node.outputs
+                    if outputs:
+                        state.pending_saves = set(outputs)
+                    else:
+                        self._complete_node(state, "success", None)
+                elif code == _ERROR:
+                    node_step(steps, "on_node_error", state.name, ts)
+                    self._complete_node(state, "failed", payload)
+                else:
+                    node_step(steps, _EVENT_TYPES[code], dataset, ts)
+            except Exception as exc:
+                self._failed(_EVENT_TYPES.get(code, "a node"), exc)
+
+    def _version_as_saved(self, dataset: str) -> Version:
+        fingerprints = self._fingerprints
+        return Version(None) if fingerprints is None else fingerprints.saved_version(dataset)
+
+    def _output_saved(self, state: _NodeState, dataset: str) -> None:
+        pending = state.pending_saves
+        if pending is not None:
+            pending.discard(dataset)
+            if not pending:  # the node's last output is saved: its trail is complete
+                self._complete_node(state, "success", None)
+
+    def _send_unfinished(self) -> None:
+        """At the run's end: nodes that ran but whose outputs were never all saved
+        failed with the run; the others still unfinished (stopped while loading or
+        running) keep their events, and a node that had started stays as last
+        recorded."""
+        error = self._run_error
+        for state in list(self._nodes.values()):
+            failed = error is not None and bool(state.pending_saves)
+            self._complete_node(state, "failed" if failed else None, error)
+
+    def _complete_node(
+        self, state: _NodeState, status: str | None, error: BaseException | None
+    ) -> None:
         """Send a node's trail; ``status`` None for a node that never ran (its events)."""
+        self._nodes.pop(id(state.node), None)
         recorder, run_id = self._recorder, self._run_id
-        with self._lock:  # once out of _nodes, the writer's thread cannot announce it
-            state = self._nodes.pop(key, None)
-        if state is None or recorder is None or run_id is None:
+        if recorder is None or run_id is None:
             return
         node_name = state.name
         announced = state.announced
@@ -570,113 +786,34 @@ class WaldoHooks:
             error if status == "failed" else None,
         )
         if status is not None and self._lineage is not None:
-            self._emit_lineage("node_finished", node_name, status, error)
-        self._nodes_left -= 1
-        if self._nodes_left == TAIL_NODES:
-            recorder.ending_soon()
+            self._emit_lineage("node_finished", node_name, status, error, state.steps[-7])
         if self._in_worker():  # a ParallelRunner worker flushes after each node
             if self._fingerprints is not None:
                 self._fingerprints.save()
             recorder.flush()
 
     def _announce_running(self) -> None:
-        """On the writer's thread, each time it wakes: the live row (``running``, with
-        its loads so far) of every node that started since and is still running.
-
-        A node's trail goes to the writer once, when it ends; only a node still
-        running when the writer wakes (at most every half second) sends its first
-        steps ahead, so that ``waldo show`` and the web page see it run. One record
-        per node instead of two for a run of short nodes.
-
-        The live row carries exactly the steps up to ``before_node_run``
-        (``live_steps``, fixed before ``func`` is set), whatever the pipeline's thread
-        has appended since: the end record then holds ``after_node_run`` and all the
-        saves, from which the row's outputs and end are computed. ``announced`` tells
-        ``_complete_node`` that only the steps after those are left to send; the lock
-        orders the two.
-        """
+        """The live row (``running``, with its loads) of every node that runs and was
+        not announced yet: exactly its steps up to ``before_node_run``
+        (``live_steps``), whatever was derived after them, so that its end record,
+        with ``after_node_run`` and the saves, completes the row. ``announced`` tells
+        ``_complete_node`` to send only the steps after those."""
         recorder, run_id = self._recorder, self._run_id
-        if recorder is None or run_id is None or not self._nodes:
+        if recorder is None or run_id is None:
             return
-        with self._lock:
-            for state in list(self._nodes.values()):
-                if state.announced or state.func is None:  # already, or not running yet
-                    continue
-                state.announced = True
-                recorder.node_trail(
-                    run_id,
-                    state.name,
-                    state.func,
-                    state.started,
-                    state.code_hash,
-                    state.params_hashes,
-                    steps=state.steps[: state.live_steps],
-                )
-
-    # -- datasets -------------------------------------------------------------------
-    # Four hooks per node with one input and one output, each written out in full: a
-    # shared helper was one more Python call at every one of them.
-    @hook_impl
-    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
-        if self._recording_pid != _current_pid[0] and not self._recording_here():
-            return
-        try:
-            now = time.time()
-            state = self._nodes.get(id(node)) or self._node(node)
-            if state.started is None:  # a node starts with its first load
-                state.started = now
-            node_step(state.steps, "before_dataset_loaded", dataset_name, now)
-        except Exception as exc:
-            self._failed("before_dataset_loaded", exc)
-
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
-        if self._recording_pid != _current_pid[0] and not self._recording_here():
-            return
-        try:
-            now = time.time()
-            state = self._nodes.get(id(node)) or self._node(node)
-            fingerprints = self._fingerprints or self.fingerprints
-            if fingerprints is not None and not is_parameter(dataset_name):
-                version = fingerprints.dataset(
-                    self._catalog, dataset_name, data, has_data=True, loading=True
-                )
-                dataset_step(state.steps, "after_dataset_loaded", dataset_name, now, version)
-            else:
-                node_step(state.steps, "after_dataset_loaded", dataset_name, now)
-        except Exception as exc:
-            self._failed("after_dataset_loaded", exc)
-
-    @hook_impl
-    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        if self._recording_pid != _current_pid[0] and not self._recording_here():
-            return
-        try:
-            state = self._nodes.get(id(node)) or self._node(node)
-            node_step(state.steps, "before_dataset_saved", dataset_name, time.time())
-        except Exception as exc:
-            self._failed("before_dataset_saved", exc)
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        if self._recording_pid != _current_pid[0] and not self._recording_here():
-            return
-        try:
-            now = time.time()
-            state = self._nodes.get(id(node)) or self._node(node)
-            fingerprints = self._fingerprints or self.fingerprints
-            if fingerprints is not None and not is_parameter(dataset_name):
-                version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
-                stats = None if self._stats_rows is None else self._stats(data, version)
-                dataset_step(state.steps, "after_dataset_saved", dataset_name, now, version, stats)
-            else:
-                node_step(state.steps, "after_dataset_saved", dataset_name, now)
-            pending = state.pending_saves
-            pending.discard(dataset_name)
-            if not pending:  # the node's last output is saved: its trail is complete
-                self._complete_node(id(node), "success", None)
-        except Exception as exc:
-            self._failed("after_dataset_saved", exc)
+        for state in list(self._nodes.values()):
+            if state.announced or state.func is None:  # already, or not running yet
+                continue
+            state.announced = True
+            recorder.node_trail(
+                run_id,
+                state.name,
+                state.func,
+                state.started,
+                state.code_hash,
+                state.params_hashes,
+                steps=state.steps[: state.live_steps],
+            )
 
     def _stats(self, data: Any, version: Version) -> str | None:
         """Statistics of a saved dataset as JSON text (see :func:`_stats_rows`)."""
