@@ -19,8 +19,8 @@ def written(root: Path) -> dict[str, dict]:
         [sys.executable, "-m", "waldo.cli", "-C", str(root), "show", "latest", "--format", "json"],
         capture_output=True,
         text=True,
-        check=True,
     )
+    assert out.returncode == 0, out.stderr
     return {d["dataset"]: d for d in json.loads(out.stdout)["datasets_written"]}
 
 

@@ -205,3 +205,39 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
         [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == [Store.head_revision(), "False"]
+
+
+MIGRATE_AT_ONCE = """
+import sys, time
+from waldo.store import Store
+
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))  # every process starts migrating together
+Store(sys.argv[1]).ensure_schema()
+"""
+
+
+def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """A run's helper process and the run itself may both find a new SQLite file
+    without tables: SQLite has no advisory lock, so the one that loses the race must
+    wait for the other's tables, not fail (its batch would go to the spool)."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "migrate.py"
+    script.write_text(MIGRATE_AT_ONCE)
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'new-{attempt}.db'}"
+        start = time.time() + 2.0
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(script), url, str(start)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert all(p.returncode == 0 for p in procs), "\n".join(errors)
+        assert Store(url).current_revision() == Store.head_revision()

@@ -15,6 +15,7 @@ imported to migrate.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -85,8 +86,26 @@ def ensure_current(engine: Engine) -> bool:
     try:
         upgrade(engine)
     except sa.exc.OperationalError:
-        # Another process (SQLite has no advisory lock) may have just created the
-        # tables; if the schema is now current, that is success.
-        if current_revision(engine) != head_revision():
+        # Another process (SQLite has no advisory lock) is creating the same tables:
+        # a run and its writer's helper both find a new file empty. Once that process
+        # has finished, the schema is current, and that is success.
+        if not _wait_for_head(engine, MIGRATION_WAIT_SECONDS):
             raise
     return True
+
+
+MIGRATION_WAIT_SECONDS = 30.0
+
+
+def _wait_for_head(engine: Engine, timeout: float) -> bool:
+    """Wait until another process's migration has brought the schema to head."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if current_revision(engine) == head_revision():
+                return True
+        except sa.exc.OperationalError:
+            pass  # locked, or the version table not there yet: still migrating
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
