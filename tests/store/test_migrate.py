@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -221,10 +224,6 @@ def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Pat
     """A run's helper process and the run itself may both find a new SQLite file
     without tables: SQLite has no advisory lock, so the one that loses the race must
     wait for the other's tables, not fail (its batch would go to the spool)."""
-    import subprocess
-    import sys
-    import time
-
     script = tmp_path / "migrate.py"
     script.write_text(MIGRATE_AT_ONCE)
     for attempt in range(3):

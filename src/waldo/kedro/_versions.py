@@ -141,22 +141,17 @@ class Fingerprints:
     ) -> Version:
         """The version of dataset ``name`` now (after a save, or at a load).
 
-        A dataset that lives only in memory is loaded as a copy of what was saved in
-        the same run, so its load takes the version recorded at the save instead of
-        hashing the data again.
+        A save to a dataset that lives only in memory is remembered for the loads of it
+        that follow in the run (see :meth:`saved_version`).
         """
         persisted, path = self.location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
             return Version(None)
-        if loading and not persisted:
-            saved = self._memory_versions.get(name)
-            if saved is not None:
-                return Version._make(saved)
-        if not persisted and not loading:
-            return self.memory_value(name, data)
-        return self._of_data(name, data)
+        if persisted or loading:
+            return self._of_data(name, data)
+        return self.memory_value(name, data)
 
     def memory_value(self, name: str, data: Any) -> Version:
         """The version of ``data`` just saved to in-memory dataset ``name``, kept for
@@ -175,8 +170,9 @@ class Fingerprints:
         return Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
 
     def saved_version(self, name: str) -> Version:
-        """The version recorded when in-memory dataset ``name`` was saved in this run
-        (a load of it reads a copy of that); unknown if it was not."""
+        """The version recorded when in-memory dataset ``name`` was saved in this run:
+        a load of it reads a copy of what was saved, so it takes that version instead of
+        hashing the data again. Unknown if it was not saved."""
         saved = self._memory_versions.get(name)
         return Version(None) if saved is None else Version._make(saved)
 

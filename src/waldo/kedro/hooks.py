@@ -172,7 +172,6 @@ class WaldoHooks:
         self._nodes: dict[int, _NodeState] = {}
         self._derive_lock = threading.Lock()
         self._saved_in_memory: set[str] = set()  # datasets of this run kept in memory
-        self._run_error: BaseException | None = None  # how the run ended, if it failed
         _instances.add(self)
         self._warned: set[str] = set()
         self._disabled = False
@@ -190,7 +189,7 @@ class WaldoHooks:
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
         self._reads_journal = False  # an incremental runner will query the journal
         self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
-        self._nodes_left = 0  # nodes of the run not finished yet in this process
+        self._nodes_left = 0  # nodes of the run that have not run yet in this process
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -455,8 +454,7 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
-        self._run_error = error
-        self._derive(final=True)
+        self._derive(final=True, error=error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
         self._run_id = self._recording_pid = None
@@ -647,7 +645,6 @@ class WaldoHooks:
             del self._raw[:]
             self._nodes = {}
         self._saved_in_memory = set()
-        self._run_error = None
 
     def _after_fork(self) -> None:
         """In a forked child: the lock may have been held by the parent's writer thread,
@@ -664,14 +661,21 @@ class WaldoHooks:
         if self._raw or self._nodes:
             self._derive(announce=True, wait=False)
 
-    def _derive(self, announce: bool = False, wait: bool = True, final: bool = False) -> None:
+    def _derive(
+        self,
+        announce: bool = False,
+        wait: bool = True,
+        final: bool = False,
+        error: BaseException | None = None,
+    ) -> None:
         """Turn the hot path's entries into node trails for the writer.
 
         Entries are taken in the order the hooks appended them, under a lock, so a
         node's trail is built by one thread at a time whichever thread derives: the
         writer's when it wakes, the pipeline's in a run's last nodes, in a worker and
-        at the run's end (``final``: every node still unfinished is sent as it is).
-        Taking an entry removes it, so none is derived twice.
+        at the run's end (``final``: every node still unfinished is sent as it is;
+        ``error`` is why the run failed). Taking an entry removes it, so none is
+        derived twice.
         """
         lock = self._derive_lock
         if not lock.acquire(blocking=wait):
@@ -686,7 +690,7 @@ class WaldoHooks:
             if announce:
                 self._announce_running()
             if final:
-                self._send_unfinished()
+                self._send_unfinished(error)
         finally:
             lock.release()
 
@@ -753,12 +757,11 @@ class WaldoHooks:
             if not pending:  # the node's last output is saved: its trail is complete
                 self._complete_node(state, "success", None)
 
-    def _send_unfinished(self) -> None:
+    def _send_unfinished(self, error: BaseException | None) -> None:
         """At the run's end: nodes that ran but whose outputs were never all saved
         failed with the run; the others still unfinished (stopped while loading or
         running) keep their events, and a node that had started stays as last
         recorded."""
-        error = self._run_error
         for state in list(self._nodes.values()):
             failed = error is not None and bool(state.pending_saves)
             self._complete_node(state, "failed" if failed else None, error)
