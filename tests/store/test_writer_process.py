@@ -252,3 +252,29 @@ def test_a_missing_driver_comes_back_as_the_store_says_it(
         assert not isinstance(raised.value, StoreUnavailable)
     finally:
         process.close()
+
+
+def test_the_child_creates_a_new_sqlite_journal_and_its_folder(tmp_path: Path) -> None:
+    """A run whose first batch comes before anything else wrote to ``.waldo/`` (a
+    preflight command that fails at once): the child opens the journal first, and must
+    create the folder, as the pipeline's process would, not spool the batch."""
+    url = f"sqlite:///{tmp_path / 'project' / '.waldo' / 'waldo.db'}"
+    calls: list[str] = []
+
+    def here(records: object, batch_id: str) -> object:
+        calls.append(batch_id)
+        return True
+
+    process = WriterProcess(url, here)
+    process.start()
+    try:
+        ready(process)
+        assert process(events("r1", "a"), "batch-1") is True
+        assert calls == []  # written by the child
+    finally:
+        process.close()
+    store = Store(url)
+    try:
+        assert event_names(store) == ["a"]
+    finally:
+        store.dispose()

@@ -15,7 +15,7 @@ import functools
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from waldo._errors import ConfigError
+from waldo._errors import ConfigError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
@@ -39,11 +39,25 @@ def configure_sqlite(connection: Any) -> None:
     cursor.close()
 
 
+def make_sqlite_folder(path: Path) -> None:
+    """Create the folder of a SQLite journal file, which ``sqlite3`` cannot open in a
+    folder that does not exist: whichever opens a new journal first (the run, or its
+    writer's helper process when the run's first batch comes before anything else
+    wrote to ``.waldo/``) creates it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"Cannot create the folder for the SQLite journal {path}: {exc}"
+        ) from exc
+
+
 def connect(target: DriverTarget) -> Any:
     """A DB-API connection in which :func:`begin` starts each transaction."""
     if target.dialect == "sqlite":
         import sqlite3
 
+        make_sqlite_folder(Path(target.params["database"]))
         connection = sqlite3.connect(**target.params, isolation_level=None, check_same_thread=False)
         configure_sqlite(connection)
         return connection

@@ -22,6 +22,7 @@ from waldo.store._driver import (
     SQLITE_BUSY_TIMEOUT_S,
     DriverTarget,
     configure_sqlite,
+    make_sqlite_folder,
     no_driver_message,
     store_error_message,
     unreachable_message,
@@ -104,13 +105,7 @@ def create_store_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            path = Path(database).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnavailable(
-                    f"Cannot create the folder for the SQLite journal {path}: {exc}"
-                ) from exc
+            make_sqlite_folder(Path(database).expanduser())
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     else:
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
