@@ -696,14 +696,22 @@ class WaldoHooks:
 
     def _apply(self, entries: list[Any]) -> None:
         nodes = self._nodes
+        fingerprints = self._fingerprints
+        # A node's entries mostly come one after another: its state is looked up once.
+        last: Any = None
+        state: Any = None
         each = iter(entries)
         for code, node, dataset, ts, payload in zip(each, each, each, each, each, strict=True):
             try:
-                state = nodes.get(id(node))
-                if state is None:  # a node starts with its first load, or when it runs
-                    state = nodes[id(node)] = _NodeState(node, ts)
+                if node is not last:
+                    state = nodes.get(id(node))
+                    if state is None:  # a node starts with its first load, or as it runs
+                        state = nodes[id(node)] = _NodeState(node, ts)
+                    last = node
                 steps = state.steps
-                if code == _LOADED:
+                if code in (_LOAD_START, _SAVE_START):
+                    node_step(steps, _EVENT_TYPES[code], dataset, ts)
+                elif code == _LOADED:
                     if payload is None:
                         node_step(steps, _LOADED_EVENT, dataset, ts)
                     else:
@@ -712,7 +720,6 @@ class WaldoHooks:
                         dataset_step(steps, _LOADED_EVENT, dataset, ts, payload)
                 elif code in (_SAVED, _SAVED_VALUE):
                     if code == _SAVED_VALUE:  # a plain value in memory: no statistics
-                        fingerprints = self._fingerprints
                         payload = (
                             None
                             if fingerprints is None
@@ -722,9 +729,13 @@ class WaldoHooks:
                         node_step(steps, _SAVED_EVENT, dataset, ts)
                     else:
                         dataset_step(steps, _SAVED_EVENT, dataset, ts, *payload)
-                    self._output_saved(state, dataset)
+                    pending = state.pending_saves
+                    if pending is not None:
+                        pending.discard(dataset)
+                        if not pending:  # its last output is saved: the trail is complete
+                            self._complete_node(state, "success", None)
+                            last = None
                 elif code == _RUN:
-                    fingerprints = self._fingerprints
                     if fingerprints is not None:
                         state.code_hash = fingerprints.code(node.func)
                     state.params_hashes = payload
@@ -738,24 +749,18 @@ class WaldoHooks:
                         state.pending_saves = set(outputs)
                     else:
                         self._complete_node(state, "success", None)
-                elif code == _ERROR:
+                        last = None
+                else:  # _ERROR
                     node_step(steps, "on_node_error", state.name, ts)
                     self._complete_node(state, "failed", payload)
-                else:
-                    node_step(steps, _EVENT_TYPES[code], dataset, ts)
+                    last = None
             except Exception as exc:
+                last = None
                 self._failed(_EVENT_TYPES.get(code, "a node"), exc)
 
     def _version_as_saved(self, dataset: str) -> Version:
         fingerprints = self._fingerprints
         return Version(None) if fingerprints is None else fingerprints.saved_version(dataset)
-
-    def _output_saved(self, state: _NodeState, dataset: str) -> None:
-        pending = state.pending_saves
-        if pending is not None:
-            pending.discard(dataset)
-            if not pending:  # the node's last output is saved: its trail is complete
-                self._complete_node(state, "success", None)
 
     def _send_unfinished(self, error: BaseException | None) -> None:
         """At the run's end: nodes that ran but whose outputs were never all saved
