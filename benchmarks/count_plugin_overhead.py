@@ -1,30 +1,41 @@
-"""The Kedro plugin's overhead counted, not timed: instructions and cache misses.
+"""The Kedro plugin's overhead counted, not timed: instructions and cache misses of the run.
 
-Wall-clock ratios on a shared two-CPU VM move by one to two percent from one run of
-``bench_plugin_overhead.py`` to the next, as much as most changes to the hooks. This
-script runs the same 1,000-node project once per mode under Valgrind's cachegrind
-(simulated L1 caches, one thread at a time) and prints what the pipeline's process
-executed: instructions, L1 data and instruction misses, and a cycle estimate
-(instructions / 2.4 + 14 per L1 miss, the figures that matched the wall-clock
-overhead on this VM). A count moves by 10 to 30 million instructions between two
-runs of the same code, so compare versions in the same invocation (``--baseline-src``)
-and trust differences of 50 million or more.
+Wall-clock ratios on a shared two-CPU VM move by one to five percent from one run of
+``bench_plugin_overhead.py`` to the next (the host's speed drifts by 10 to 20 % within
+seconds), more than most changes to the hooks. This script runs the same 1,000-node
+project once per mode under Valgrind's callgrind (simulated L1 caches) and counts only
+what ``session.run()`` executes, by thread:
+
+- **the run**: the pipeline's thread from the start to the end of ``session.run()``
+  (the driver calls it through ``operator.call``, a C function nothing else calls, and
+  callgrind collects only inside it: ``--toggle-collect``), so Kedro's and Waldo's
+  imports and the session's creation are left out;
+- **other threads**: the whole life of every other Python thread (``thread_run``):
+  Waldo's journal writer (it derives the node trails and hands batches to its helper
+  process), the git and spool-replay threads. They hold the GIL while they execute, so
+  on a CPU-bound pipeline their instructions add to the run's time as well.
+
+For each it prints instructions, L1 instruction and data misses, and what they add to
+*off* as a share of *off*'s run (instructions; and a cycle estimate of instructions /
+2.4 + 14 per L1 miss). A count moves by a few million instructions between two runs
+of the same code (the writer's timer), so compare versions in the same invocation
+(``--baseline-src``).
 
 One distortion: the run takes about 25 times longer under Valgrind, so the journal
-writer's half-second timer fires about 80 times instead of three, and each wake-up
-costs a little (a heartbeat check, the live rows of running nodes, a small batch).
-``on`` is counted somewhat higher than it runs.
+writer's half-second timer fires about 80 times instead of four, and each wake-up
+costs a little (a heartbeat check, the live row of the running node, a small batch):
+*other threads* is counted somewhat higher than it runs.
 
-What it does not see: anything outside the pipeline's process (the writer's helper and
-the database server run natively, untraced), and what their CPU costs the pipeline on
-a machine where both CPUs share a core. Use ``bench_plugin_overhead.py`` for that.
+What it does not see: the writer's helper process and the database server (they run
+natively, untraced, on the other CPU), and how caches shared between the two CPUs
+behave. Use ``bench_plugin_overhead.py`` for the wall-clock figure.
 
     python benchmarks/count_plugin_overhead.py [--nodes 1000] [--modes off,on]
                                                [--baseline-src DIR]
 
 ``OPENBLAS_NUM_THREADS=1`` is set in every mode: numpy's OpenBLAS otherwise starts a
-thread that spins for about 100 ms after import, and cachegrind counts its
-instructions with the pipeline's. Needs ``valgrind`` (about three minutes a mode).
+thread that spins for about 100 ms after import. Needs ``valgrind`` (about four minutes
+a mode, two modes at a time).
 """
 
 from __future__ import annotations
@@ -43,43 +54,74 @@ from typing import Any
 from _common import table, write_results
 from bench_plugin_overhead import make_project, mode_env
 
-COUNTERS = {"instructions": "I   refs", "d1_misses": "D1  misses", "i1_misses": "I1  misses"}
+# The driver of bench_plugin_overhead.py, with session.run() called through
+# operator.call: callgrind collects the pipeline thread's instructions only in there.
+RUN_ENTRY = "_operator_call"
+THREAD_ENTRY = "thread_run"  # every Python thread but the main one, start to end
+EVENTS = ("Ir", "I1mr", "D1mr", "D1mw")
+Counts = dict[str, dict[str, int]]  # "run" and "threads" -> event -> count
 
 
-def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) -> dict[str, int]:
+def write_driver(root: Path) -> Path:
+    """bench_plugin_overhead's driver, calling ``session.run`` through operator.call."""
+    text = (root / "driver.py").read_text()
+    text = text.replace("    session.run()", "    operator.call(session.run)")
+    text = text.replace("import json,", "import operator, json,", 1)
+    if "operator.call(session.run)" not in text or "import operator" not in text:
+        raise SystemExit("the driver of bench_plugin_overhead.py changed: update write_driver")
+    driver = root / "driver_counted.py"
+    driver.write_text(text)
+    return driver
+
+
+def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) -> Counts:
     env = {**mode_env(mode, store_url, baseline_src), "OPENBLAS_NUM_THREADS": "1"}
-    log = root.parent / f"cachegrind-{mode}.log"
+    out = root.parent / f"callgrind-{mode}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
     proc = subprocess.run(
         [
             "valgrind",
-            "--tool=cachegrind",
+            "--tool=callgrind",
             "--cache-sim=yes",
-            f"--log-file={log}",
-            "--cachegrind-out-file=/dev/null",
+            "--separate-threads=yes",
+            "--collect-atstart=no",
+            f"--toggle-collect={RUN_ENTRY}",
+            f"--toggle-collect={THREAD_ENTRY}",
+            f"--callgrind-out-file={out}/callgrind.out",
             sys.executable,
-            str(root / "driver.py"),
+            str(root / "driver_counted.py"),
             str(root),
         ],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=3600,
     )
     if proc.returncode != 0:
         raise SystemExit(f"driver failed under valgrind ({mode}):\n{proc.stderr[-2000:]}")
-    text = log.read_text()
-    counts: dict[str, int] = {}
-    for key, label in COUNTERS.items():
-        found = re.search(rf"{re.escape(label)}:\s+([\d,]+)", text)
-        if found is None:
-            raise SystemExit(f"no '{label}' in {log}")
-        counts[key] = int(found.group(1).replace(",", ""))
+    counts: Counts = {"run": dict.fromkeys(EVENTS, 0), "threads": dict.fromkeys(EVENTS, 0)}
+    for part in sorted(out.glob("callgrind.out-*")):
+        text = part.read_text()
+        events = re.search(r"^events:\s*(.+)$", text, re.M)
+        summary = re.search(r"^(?:summary|totals):\s*(.+)$", text, re.M)
+        if events is None or summary is None:
+            raise SystemExit(f"no events or summary in {part}")
+        # Trailing zero counts are left out of a callgrind summary line.
+        names, numbers = events.group(1).split(), map(int, summary.group(1).split())
+        values = dict(zip(names, numbers, strict=False))
+        where = "run" if part.name.endswith("-01") else "threads"  # thread 1: main
+        for event in EVENTS:
+            counts[where][event] += values.get(event, 0)
+    if counts["run"]["Ir"] == 0:
+        raise SystemExit(f"nothing counted inside {RUN_ENTRY} ({mode}): is it still a C function?")
     return counts
 
 
-def cycles(counts: dict[str, int]) -> float:
-    return counts["instructions"] / 2.4 + 14 * (counts["d1_misses"] + counts["i1_misses"])
+def cycles(c: dict[str, int]) -> float:
+    """A rough cycle estimate, the one that matched wall-clock overheads on this VM."""
+    return c["Ir"] / 2.4 + 14 * (c["I1mr"] + c["D1mr"] + c["D1mw"])
 
 
 def main() -> None:
@@ -100,6 +142,7 @@ def main() -> None:
     try:
         root = make_project(work / "project", args.nodes)
         url = f"sqlite:///{work / 'journal.db'}"
+        write_driver(root)
         # A first recording run creates the tables, so that no mode counts a migration.
         subprocess.run(
             [sys.executable, str(root / "driver.py"), str(root)],
@@ -115,23 +158,28 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     off = counts["off"]
+    off_run, off_cycles = off["run"]["Ir"], cycles(off["run"])
     rows = []
+    labels = {"run": "the run", "threads": "other threads", "total": "both"}
+    for c in counts.values():
+        c["total"] = {e: c["run"][e] + c["threads"][e] for e in EVENTS}
     for mode, c in counts.items():
-        rows.append(
-            (
-                mode,
-                f"{c['instructions'] / 1e6:,.0f}",
-                f"{(c['instructions'] - off['instructions']) / 1e6:+,.0f}",
-                f"{(c['d1_misses'] - off['d1_misses']) / 1e6:+.2f}",
-                f"{(c['i1_misses'] - off['i1_misses']) / 1e6:+.2f}",
-                f"{(cycles(c) - cycles(off)) / 2.6e6:+.1f}",
-                f"{cycles(c) / cycles(off):.4f}",
+        for where, label in labels.items():
+            mine, base = c[where], off[where]
+            rows.append(
+                (
+                    f"{mode}: {label}",
+                    f"{mine['Ir'] / 1e6:,.0f}",
+                    f"{(mine['Ir'] - base['Ir']) / 1e6:+,.1f}",
+                    f"{(mine['I1mr'] - base['I1mr']) / 1e6:+.2f}",
+                    f"{(mine['D1mr'] + mine['D1mw'] - base['D1mr'] - base['D1mw']) / 1e6:+.2f}",
+                    f"{(mine['Ir'] - base['Ir']) / off_run:+.2%}",
+                    f"{(cycles(mine) - cycles(base)) / off_cycles:+.2%}",
+                )
             )
-        )
-    print(f"\n{args.nodes} nodes, whole driver process under cachegrind (millions)")
-    headers = ("mode", "instructions", "vs off", "D1 misses vs off", "I1 misses vs off")
-    print(table((*headers, "est. ms vs off at 2.6 GHz", "est. cycles / off"), rows))
-    print("(the cycle ratio is of the whole process, start-up included: not the run's ratio)")
+    print(f"\n{args.nodes} nodes, session.run() under callgrind (millions; shares of off's run)")
+    headers = ("mode: what", "instructions", "vs off", "I1 misses", "D1 misses")
+    print(table((*headers, "instr. / off run", "est. cycles / off run"), rows))
     results: dict[str, Any] = {"args": vars(args), "counts": counts}
     print(f"results: {write_results('count_plugin_overhead', results)}")
 
