@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 
 from waldo.journal import History
 from waldo.store import Store, schema
+from waldo.store._driver import configure_sqlite
 
 PG_ONLY_INDEXES = {("events", "ix_events_run_id")}
 JOURNAL_TABLES = {
@@ -240,3 +243,22 @@ def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Pat
         errors = [p.communicate(timeout=120)[1] for p in procs]
         assert all(p.returncode == 0 for p in procs), "\n".join(errors)
         assert Store(url).current_revision() == Store.head_revision()
+
+
+def test_sqlite_settings_wait_for_a_lock_that_sqlite_does_not_wait_for(tmp_path: Path) -> None:
+    """Switching a new journal to WAL while another process holds its lock: SQLite may
+    answer "database is locked" at once, whatever the busy timeout (here none at all);
+    the store's connections retry until the lock is gone instead of failing."""
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    waiter = sqlite3.connect(path, timeout=0)
+    try:
+        configure_sqlite(waiter)
+        assert waiter.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        release.join()
+        waiter.close()
+        holder.close()

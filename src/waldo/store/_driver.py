@@ -12,6 +12,7 @@ of Waldo writes (:func:`head_revision`), for the helper to compare.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,9 +35,32 @@ class DriverTarget(NamedTuple):
 def configure_sqlite(connection: Any) -> None:
     """WAL (readers never block the writer), fsync at checkpoints, foreign keys on."""
     cursor = connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            _execute_when_unlocked(cursor, pragma)
+    finally:
+        cursor.close()
+
+
+def _execute_when_unlocked(cursor: Any, statement: str) -> None:
+    """Run a statement, retrying while SQLite says "database is locked".
+
+    Switching a new file to WAL takes an exclusive lock; when several processes open a
+    new journal at once (a run and its writer's helper), SQLite answers the losers
+    "database is locked" at once, without waiting for the busy timeout (it does not
+    wait where waiting could deadlock). They retry, up to the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute(statement)
+            return
+        except Exception as exc:  # sqlite3.OperationalError; sqlite3 is imported lazily
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def make_sqlite_folder(path: Path) -> None:
