@@ -59,19 +59,18 @@ from bench_plugin_overhead import make_project, mode_env
 RUN_ENTRY = "_operator_call"
 THREAD_ENTRY = "thread_run"  # every Python thread but the main one, start to end
 EVENTS = ("Ir", "I1mr", "D1mr", "D1mw")
+COUNTED_DRIVER = "driver_counted.py"  # written into the project by write_driver
 Counts = dict[str, dict[str, int]]  # "run" and "threads" -> event -> count
 
 
-def write_driver(root: Path) -> Path:
+def write_driver(root: Path) -> None:
     """bench_plugin_overhead's driver, calling ``session.run`` through operator.call."""
     text = (root / "driver.py").read_text()
     text = text.replace("    session.run()", "    operator.call(session.run)")
     text = text.replace("import json,", "import operator, json,", 1)
     if "operator.call(session.run)" not in text or "import operator" not in text:
         raise SystemExit("the driver of bench_plugin_overhead.py changed: update write_driver")
-    driver = root / "driver_counted.py"
-    driver.write_text(text)
-    return driver
+    (root / COUNTED_DRIVER).write_text(text)
 
 
 def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) -> Counts:
@@ -90,7 +89,7 @@ def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) 
             f"--toggle-collect={THREAD_ENTRY}",
             f"--callgrind-out-file={out}/callgrind.out",
             sys.executable,
-            str(root / "driver_counted.py"),
+            str(root / COUNTED_DRIVER),
             str(root),
         ],
         cwd=root,
