@@ -237,11 +237,15 @@ def test_a_missing_driver_comes_back_as_the_store_says_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without psycopg installed the child answers with the store's own advice (the
-    batch is then spooled with that one warning), not an unexpected error."""
-    fake = tmp_path / "no_driver" / "psycopg"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ImportError('No module named psycopg')\n")
-    monkeypatch.setenv("PYTHONPATH", str(fake.parent))  # the child's path, not ours
+    batch is then spooled with that one warning), not an unexpected error, even though
+    it would reach the server through libpq alone: the store itself needs psycopg."""
+    hide = tmp_path / "no_driver"
+    hide.mkdir()
+    # The child's interpreter starts without site-packages, where psycopg is installed.
+    (hide / "sitecustomize.py").write_text(
+        "import sys\nsys.path[:] = [p for p in sys.path if 'site-packages' not in p]\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(hide))  # the child's path, not ours
     url = "postgresql://postgres@127.0.0.1:1/x"
     process = WriterProcess(url, Store(url).write)
     process.start()

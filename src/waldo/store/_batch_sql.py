@@ -10,11 +10,16 @@ A batch is written in the caller's transaction together with its marker row in
 ``write_batches``; a batch whose marker is already there was committed before (its
 acknowledgement was lost, or the spool is being replayed twice) and is skipped whole.
 
-The append tables (``events``, ``dataset_versions``) take tuples in column order and go
-through a binary ``COPY`` into a temporary table on PostgreSQL and ``executemany`` on
-SQLite; timestamps travel as epoch seconds. ``runs`` and ``node_runs`` rows are partial
-dicts merged into one row per key, with a status that only moves forward (running ->
-interrupted -> success/failed), so an old row replayed late cannot undo a newer one.
+The append tables (``events``, ``dataset_versions``) take tuples in column order;
+``runs`` and ``node_runs`` rows are partial dicts merged into one row per key, with a
+status that only moves forward (running -> interrupted -> success/failed), so an old
+row replayed late cannot undo a newer one. Timestamps travel as epoch seconds.
+
+On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
+through a text ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an
+upsert for merged rows): set-based, and made of nothing but statements with text
+parameters and COPY data, which both psycopg (the store in process) and the helper's
+bare libpq client (:mod:`waldo.store._libpq`) send.
 
 What a table looks like comes in as plain data, :class:`BatchPlans`, built from the
 schema by ``waldo.store._bulk.batch_plans`` (and sent to the helper process).
@@ -34,6 +39,7 @@ Record = tuple[str, Row]
 # Column kinds of a plan: how a value travels to the driver.
 TIME, JSON, BOOL, FLOAT, INT, TEXT = "time", "json", "bool", "float", "int", "text"
 MARKER_TABLE = "write_batches"
+_GROUP = "_waldo_column_set"  # the stage column that tells merged column sets apart
 
 
 class TablePlan(NamedTuple):
@@ -102,15 +108,19 @@ def write_rows(
         if not rows:
             continue
         plan = plans.tables[table]
-        if plan.mode == "merge":
-            merged = coalesce_rows(plans, plan, [_as_dict(plan, row) for row in rows])
-            _upsert(connection, dialect, plans, plan, merged, update=True)
-        elif plan.mode == "ignore":
-            _upsert(connection, dialect, plans, plan, [_as_dict(plan, r) for r in rows], False)
-        elif dialect == "postgresql":
-            _pg_append(connection, plans, plan, rows)
+        if plan.mode == "append":
+            if dialect == "postgresql":
+                _pg_append(connection, plans, plan, rows)
+            else:
+                _sqlite_append(connection, plan, rows)
+            continue
+        update = plan.mode == "merge"
+        keyed = [_as_dict(plan, row) for row in rows]
+        column_sets = _by_column_set(plan, coalesce_rows(plans, plan, keyed) if update else keyed)
+        if dialect == "postgresql":
+            _pg_merge(connection, plans, plan, column_sets, update)
         else:
-            _sqlite_append(connection, plan, rows)
+            _sqlite_merge(connection, plans, plan, column_sets, update)
     return True
 
 
@@ -172,29 +182,125 @@ def _sqlite_append(connection: Any, plan: TablePlan, rows: list[Row]) -> None:
         cursor.close()
 
 
-def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
-    cols = ", ".join(f'"{c}"' for c in plan.columns)
-    stage = f"_waldo_stage_{plan.name}"
-    pg_types = [_PG_TYPES.get(kind, "text") for kind in plan.kinds]
-    stage_cols = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, pg_types, strict=True))
-    select = ", ".join(
-        f'to_timestamp("{c}")' if kind == TIME else f'"{c}"::jsonb' if kind == JSON else f'"{c}"'
-        for c, kind in zip(plan.columns, plan.kinds, strict=True)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    """One value as a field of COPY's text format: ``\\N`` for NULL, backslash escapes.
+    A bool's ``True``/``False`` and a float's ``repr`` are valid PostgreSQL input."""
+    if value is None:
+        return "\\N"
+    return (value if type(value) is str else str(value)).translate(_COPY_ESCAPES)
+
+
+def copy_data(width: int, rows: Sequence[tuple[Any, ...]]) -> bytes:
+    """Rows of wire-ready values (timestamps as epoch seconds, JSON as text) as
+    ``COPY ... FROM STDIN`` text data.
+
+    Rows are formatted whole (``%s`` each value, ``\\N`` for NULL) and the batch is
+    checked once: if it holds more backslashes than NULLs, a carriage return, or more
+    tabs or line breaks than it separates, some value needs escaping (a traceback),
+    and the batch is formatted again value by value. A third of the cost of escaping
+    every value."""
+    template = "\t".join(["%s"] * width)
+    lines = []
+    nulls = 0
+    for row in rows:
+        if None in row:
+            nulls += row.count(None)
+            row = tuple(["\\N" if value is None else value for value in row])
+        lines.append(template % row)
+    text = "\n".join(lines)
+    if (
+        text.count("\\") != nulls
+        or text.count("\t") != (width - 1) * len(lines)
+        or text.count("\n") != len(lines) - 1
+        or "\r" in text
+    ):
+        text = "\n".join("\t".join([_copy_field(value) for value in row]) for row in rows)
+    return (text + "\n").encode() if rows else b""
+
+
+def _pg_stage(cursor: Any, plan: TablePlan) -> str:
+    """The session's staging table for ``plan``: every column typed as it travels
+    (timestamps as float8, JSON as text), plus the column set a merged row belongs to.
+    Emptied when the batch's transaction ends."""
+    stage = f"_waldo_copy_{plan.name}"
+    columns = ", ".join(
+        f'"{name}" {_PG_TYPES.get(kind, "text")}'
+        for name, kind in zip(plan.columns, plan.kinds, strict=True)
     )
+    cursor.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({columns}, "{_GROUP}" int) '
+        "ON COMMIT DELETE ROWS"
+    )
+    return stage
+
+
+def _stage_select(plan: TablePlan, columns: Sequence[str]) -> str:
+    """The staged columns as the table's types."""
+    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
+    return ", ".join(
+        f'to_timestamp("{c}")'
+        if kinds[c] == TIME
+        else f'"{c}"::jsonb'
+        if kinds[c] == JSON
+        else f'"{c}"'
+        for c in columns
+    )
+
+
+def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
+    """COPY (text) into the stage, then one INSERT ... SELECT into the table."""
+    cols = ", ".join(f'"{c}"' for c in plan.columns)
     cursor = connection.cursor()
     try:
+        stage = _pg_stage(cursor, plan)
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
+            copy.write(copy_data(len(plan.columns), _append_values(plan, rows)))
         cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({stage_cols}) ON COMMIT DELETE ROWS'
+            f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) '
+            f'SELECT {_stage_select(plan, plan.columns)} FROM "{stage}"'
         )
-        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
-            copy.set_types(pg_types)
-            for values in _append_values(plan, rows):
-                copy.write_row(values)
-        # No TRUNCATE afterwards: ON COMMIT DELETE ROWS empties the stage when this
-        # batch's transaction ends, and a transaction writes one batch, each table once.
-        cursor.execute(
-            f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) SELECT {select} FROM "{stage}"'
-        )
+    finally:
+        cursor.close()
+
+
+def _pg_merge(
+    connection: Any,
+    plans: BatchPlans,
+    plan: TablePlan,
+    column_sets: dict[tuple[str, ...], list[dict[str, Any]]],
+    update: bool,
+) -> None:
+    """Each column set COPYed into the stage, then upserted (or inserted if new) with
+    one ``INSERT ... SELECT``: set-based on the server, where one statement per row
+    costs it, and the client, several times more."""
+    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
+    cursor = connection.cursor()
+    try:
+        stage = _pg_stage(cursor, plan)
+        for group, (columns, rows) in enumerate(column_sets.items()):
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            convert = [_CONVERTERS.get(kinds[c]) for c in columns]
+            values = [
+                (
+                    *[
+                        row[c] if f is None or row[c] is None else f(row[c])
+                        for c, f in zip(columns, convert, strict=True)
+                    ],
+                    group,
+                )
+                for row in rows
+            ]
+            with cursor.copy(f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN') as copy:
+                copy.write(copy_data(len(columns) + 1, values))
+            target = f'"{plans.pg_schema}"."{plan.name}"'
+            cursor.execute(
+                f"INSERT INTO {target} ({quoted}) SELECT {_stage_select(plan, columns)} "
+                f'FROM "{stage}" WHERE "{_GROUP}" = {group} '
+                + _conflict_action(plans, plan, columns, target, update)
+            )
     finally:
         cursor.close()
 
@@ -224,31 +330,37 @@ def coalesce_rows(
     return list(merged.values())
 
 
-def _upsert(
-    connection: Any,
-    dialect: str,
-    plans: BatchPlans,
-    plan: TablePlan,
-    rows: list[dict[str, Any]],
-    update: bool,
-) -> None:
-    """Upsert (or insert-if-new) partial rows: one executemany per set of columns,
-    with SQL built once per column set."""
+def _by_column_set(
+    plan: TablePlan, rows: list[dict[str, Any]]
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Partial rows grouped by the columns they set (each set is written with its own
+    statement, which leaves the other columns of an existing row alone)."""
     known = set(plan.columns)
-    has_status = "status" in known
+    has_status = "status" in known and plan.mode == "merge"
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         values = {k: v for k, v in row.items() if k in known}
-        if update and has_status and values.get("status") is None:
+        if has_status and values.get("status") is None:
             # A partial row with no status (``update_run``) still has to pass the NOT
             # NULL check of the INSERT half of the upsert; "pending" ranks lowest, so it
             # never replaces the status of an existing row.
             values["status"] = "pending"
         groups.setdefault(tuple(sorted(values)), []).append(values)
+    return groups
+
+
+def _sqlite_merge(
+    connection: Any,
+    plans: BatchPlans,
+    plan: TablePlan,
+    column_sets: dict[tuple[str, ...], list[dict[str, Any]]],
+    update: bool,
+) -> None:
+    """Upsert (or insert-if-new) each column set with one executemany."""
     cursor = connection.cursor()
     try:
-        for columns, group in groups.items():
-            sql, converters = _merge_sql(plans, plan, columns, dialect, update)
+        for columns, group in column_sets.items():
+            sql, converters = _merge_sql(plans, plan, columns, "sqlite", update)
             cursor.executemany(
                 sql,
                 [
@@ -299,6 +411,18 @@ def _merge_sql(
             marks.append("%s" if postgres else "?")
             converters.append(None)
     quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {target} ({quoted}) VALUES ({', '.join(marks)}) " + _conflict_action(
+        plans, plan, columns, target, update
+    )
+    _MERGE_SQL[cache_key] = (sql, converters)
+    return sql, converters
+
+
+def _conflict_action(
+    plans: BatchPlans, plan: TablePlan, columns: Sequence[str], target: str, update: bool
+) -> str:
+    """``ON CONFLICT`` of an upsert: the given columns replace the stored ones, except
+    that a status never moves back in rank; without ``update``, insert-if-new."""
     updates = [f'"{c}" = excluded."{c}"' for c in columns if c not in plan.keys and c != "status"]
     if not update:
         updates = []
@@ -310,9 +434,4 @@ def _merge_sql(
         )
     conflict = ", ".join(f'"{k}"' for k in plan.keys)
     action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-    sql = (
-        f"INSERT INTO {target} ({quoted}) VALUES ({', '.join(marks)}) "
-        f"ON CONFLICT ({conflict}) {action}"
-    )
-    _MERGE_SQL[cache_key] = (sql, converters)
-    return sql, converters
+    return f"ON CONFLICT ({conflict}) {action}"

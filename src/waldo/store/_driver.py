@@ -12,6 +12,8 @@ of Waldo writes (:func:`head_revision`), for the helper to compare.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +23,7 @@ from waldo._errors import ConfigError, StoreUnavailable
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 5
+LIBPQ_SWITCH = "WALDO_LIBPQ"
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
 
 
@@ -77,7 +80,13 @@ def make_sqlite_folder(path: Path) -> None:
 
 
 def connect(target: DriverTarget) -> Any:
-    """A DB-API connection in which :func:`begin` starts each transaction."""
+    """A DB-API connection in which :func:`begin` starts each transaction.
+
+    PostgreSQL is reached through libpq directly (:mod:`waldo.store._libpq`) when the
+    library loads, and psycopg is installed (the store itself needs it): importing
+    psycopg would cost the writer's helper process, which calls this, several times
+    the rest of its start-up. ``WALDO_LIBPQ=0`` uses psycopg here too.
+    """
     if target.dialect == "sqlite":
         import sqlite3
 
@@ -85,9 +94,16 @@ def connect(target: DriverTarget) -> Any:
         connection = sqlite3.connect(**target.params, isolation_level=None, check_same_thread=False)
         configure_sqlite(connection)
         return connection
+    if importlib.util.find_spec("psycopg") is None:  # as the store's engine says
+        raise ConfigError(no_driver_message(target.where))
+    if os.environ.get(LIBPQ_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off"):
+        from waldo.store import _libpq
+
+        if _libpq.load() is not None:
+            return _libpq.Connection(target.params)
     try:
         import psycopg
-    except ImportError as exc:  # the store's engine says the same (create_store_engine)
+    except ImportError as exc:
         raise ConfigError(no_driver_message(target.where)) from exc
     return psycopg.connect(**target.params)
 
