@@ -7,8 +7,9 @@ small driver that does ``bootstrap_project`` + ``KedroSession.create(...)`` and 
 only ``session.run()`` (so interpreter start-up and imports are not counted; the run's
 own hook work is, including Waldo's final flush of the journal at ``after_pipeline_run``).
 
-Modes, alternated round by round (ON, OFF, DISABLE, ON, OFF, ...), after one warm-up of
-each (the first ON run creates the tables):
+Modes, alternated within each round, each round starting with the next mode (ON, OFF,
+DISABLE; OFF, DISABLE, ON; ...), after one warm-up of each (the first ON run creates
+the tables):
 
 - ``on``: the plugin as installed, recording into the backend;
 - ``off``: ``DISABLE_HOOKS_FOR_PLUGINS = ("waldo",)`` in ``settings.py``: Kedro does not
@@ -115,7 +116,15 @@ def make_project(root: Path, nodes: int) -> Path:
 def mode_env(mode: str, store_url: str, baseline_src: str | None = None) -> dict[str, str]:
     """The driver's environment for one mode (see the module docstring)."""
     env = kedro_env()
-    for name in ("BENCH_WALDO_OFF", "WALDO_DISABLE", "WALDO_RUN_CONTEXT"):
+    # PYTHONDONTWRITEBYTECODE (set on some CI machines) would make every run, and every
+    # writer helper, compile Waldo's and the project's sources again: an installed
+    # package has its bytecode cached, which the warm-up runs write here.
+    for name in (
+        "BENCH_WALDO_OFF",
+        "WALDO_DISABLE",
+        "WALDO_RUN_CONTEXT",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
         env.pop(name, None)
     env["WALDO_DB_URL"] = store_url
     if mode == "on_baseline":
@@ -177,7 +186,9 @@ def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[
     for mode in modes:  # warm-up: tables, page cache, .pyc files
         run_once(root, mode, store_url, args.baseline_src)
     for round_ in range(args.repeat):
-        for mode in modes:
+        # Each round starts with the next mode: no mode always runs first (after the
+        # pause between rounds) or always right after a recording run's writes.
+        for mode in modes[round_ % len(modes) :] + modes[: round_ % len(modes)]:
             times[mode].append(run_once(root, mode, store_url, args.baseline_src)["seconds"])
         print(
             f"  round {round_ + 1}: "
