@@ -85,7 +85,8 @@ def _library_files() -> Iterator[str]:
         spec = importlib.util.find_spec("psycopg_binary")
     except (ImportError, ValueError):
         spec = None
-    for folder in spec.submodule_search_locations or () if spec else ():
+    folders = (spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
         package = Path(folder)
         for libs in (package.parent / "psycopg_binary.libs", package / ".dylibs"):
             for pattern in ("libpq*.so*", "libpq*.dylib", "libpq*.dll"):
