@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 
 Row = dict[str, Any] | tuple[Any, ...]
 Record = tuple[str, Row]
+# Partial rows grouped by the columns they set, each group written with one statement.
+ColumnSets = dict[tuple[str, ...], list[dict[str, Any]]]
 
 # Column kinds of a plan: how a value travels to the driver.
 TIME, JSON, BOOL, FLOAT, INT, TEXT = "time", "json", "bool", "float", "int", "text"
@@ -270,7 +272,7 @@ def _pg_merge(
     connection: Any,
     plans: BatchPlans,
     plan: TablePlan,
-    column_sets: dict[tuple[str, ...], list[dict[str, Any]]],
+    column_sets: ColumnSets,
     update: bool,
 ) -> None:
     """Each column set COPYed into the stage, then upserted (or inserted if new) with
@@ -330,9 +332,7 @@ def coalesce_rows(
     return list(merged.values())
 
 
-def _by_column_set(
-    plan: TablePlan, rows: list[dict[str, Any]]
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+def _by_column_set(plan: TablePlan, rows: list[dict[str, Any]]) -> ColumnSets:
     """Partial rows grouped by the columns they set (each set is written with its own
     statement, which leaves the other columns of an existing row alone)."""
     known = set(plan.columns)
@@ -353,7 +353,7 @@ def _sqlite_merge(
     connection: Any,
     plans: BatchPlans,
     plan: TablePlan,
-    column_sets: dict[tuple[str, ...], list[dict[str, Any]]],
+    column_sets: ColumnSets,
     update: bool,
 ) -> None:
     """Upsert (or insert-if-new) each column set with one executemany."""
