@@ -134,3 +134,15 @@ def test_pipeline_snapshots_keep_their_hash_and_content(store_url: str, tmp_path
     assert recorder.flush().error is None
     [row] = _rows(Store(store_url), schema.pipelines)
     assert row["content"] == content
+
+
+def test_node_run_ids_of_one_run_share_a_prefix_and_stay_distinct() -> None:
+    """A run's node rows sit next to each other in the primary key's index (their ids
+    share the run's prefix), yet every node of every run has its own id, the same in
+    every process."""
+    ids = {(run, n): node_run_id(run, f"node{n}") for run in ("r1", "r2") for n in range(500)}
+    assert len(set(ids.values())) == len(ids)
+    assert all(len(value) == 32 for value in ids.values())
+    assert {ids["r1", n][:8] for n in range(500)} == {ids["r1", 0][:8]}
+    assert ids["r1", 0][:8] != ids["r2", 0][:8]
+    assert node_run_id("r1", "node7") == ids["r1", 7]
