@@ -16,10 +16,10 @@ status that only moves forward (running -> interrupted -> success/failed), so an
 row replayed late cannot undo a newer one. Timestamps travel as epoch seconds.
 
 On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
-through a text ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an
-upsert for merged rows): set-based, and made of nothing but statements with text
-parameters and COPY data, which both psycopg (the store in process) and the helper's
-bare libpq client (:mod:`waldo.store._libpq`) send.
+through a ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an upsert for
+merged rows): set-based, and made of nothing but statements with text parameters and
+COPY data, which both psycopg (the store in process) and the helper's bare libpq
+client (:mod:`waldo.store._libpq`) send; appends go in binary through psycopg.
 
 What a table looks like comes in as plain data, :class:`BatchPlans`, built from the
 schema by ``waldo.store._bulk.batch_plans`` (and sent to the helper process).
@@ -253,13 +253,22 @@ def _stage_select(plan: TablePlan, columns: Sequence[str]) -> str:
 
 
 def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
-    """COPY (text) into the stage, then one INSERT ... SELECT into the table."""
+    """COPY into the stage, then one INSERT ... SELECT into the table. psycopg sends
+    the rows in binary, encoded in C (a third faster for big batches); the helper's
+    libpq client, whose cursor says ``copy_format = "text"``, as text."""
     cols = ", ".join(f'"{c}"' for c in plan.columns)
     cursor = connection.cursor()
     try:
         stage = _pg_stage(cursor, plan)
-        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
-            copy.write(copy_data(len(plan.columns), _append_values(plan, rows)))
+        values = _append_values(plan, rows)
+        if getattr(cursor, "copy_format", "binary") == "binary":  # psycopg: its C encoder
+            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
+                copy.set_types([_PG_TYPES.get(kind, "text") for kind in plan.kinds])
+                for row in values:
+                    copy.write_row(row)
+        else:
+            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
+                copy.write(copy_data(len(plan.columns), values))
         cursor.execute(
             f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) '
             f'SELECT {_stage_select(plan, plan.columns)} FROM "{stage}"'

@@ -259,6 +259,8 @@ class Connection:
 class Cursor:
     """psycopg's cursor, as far as the batch SQL uses it."""
 
+    copy_format = "text"  # COPY data must be text (psycopg's cursors also encode binary)
+
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._rows: list[tuple[str | None, ...]] = []
