@@ -189,13 +189,8 @@ def _mapped_files(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
-def test_the_child_reaches_postgresql_without_importing_psycopg(store: Store) -> None:
-    """psycopg's import is most of a helper's start-up CPU on PostgreSQL: the child
-    writes through libpq and never loads psycopg's compiled modules."""
-    import psycopg
-
-    assert psycopg.connect  # the check below looks for this package's files
+def _child_maps_after_one_batch(store: Store, run_id: str) -> str:
+    """Start a helper, have it write one event of ``run_id``; its mapped files."""
     process = WriterProcess(store.url, store.write)
     process.start()
     try:
@@ -203,15 +198,35 @@ def test_the_child_reaches_postgresql_without_importing_psycopg(store: Store) ->
         while process._usable_child() is None:
             assert time.monotonic() < deadline, "the writer process never became ready"
             time.sleep(0.05)
-        record: Record = ("events", ("child-run", "before_node_run", None, "x", time.time(), None))
-        assert process([record], "batch-child") is True
+        record: Record = ("events", (run_id, "before_node_run", None, "x", time.time(), None))
+        assert process([record], f"batch-{run_id}") is True
         child = process._child
         assert child is not None
-        assert "libpq" in _mapped_files(child.pid)
-        assert "_psycopg" not in _mapped_files(child.pid)
-        assert "_psycopg" in _mapped_files(os.getpid())
+        maps = _mapped_files(child.pid)
     finally:
         process.close()
     with store.connect() as conn:
-        query = sa.text("SELECT count(*) FROM waldo.events WHERE run_id = 'child-run'")
-        assert conn.execute(query).scalar_one() == 1
+        query = sa.text("SELECT count(*) FROM waldo.events WHERE run_id = :r")
+        assert conn.execute(query, {"r": run_id}).scalar_one() == 1
+    return maps
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_the_child_reaches_postgresql_without_importing_psycopg(store: Store) -> None:
+    """psycopg's import is most of a helper's start-up CPU on PostgreSQL: the child
+    writes through libpq and never loads psycopg's compiled modules."""
+    import psycopg
+
+    assert psycopg.connect  # the check below looks for this package's files
+    assert "_psycopg" in _mapped_files(os.getpid())
+    maps = _child_maps_after_one_batch(store, "child-libpq")
+    assert "libpq" in maps
+    assert "_psycopg" not in maps
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_waldo_libpq_0_makes_the_child_use_psycopg(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WALDO_LIBPQ", "0")
+    assert "_psycopg" in _child_maps_after_one_batch(store, "child-psycopg")

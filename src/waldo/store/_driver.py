@@ -66,6 +66,11 @@ def _execute_when_unlocked(cursor: Any, statement: str) -> None:
         pause = min(pause * 2, 0.1)
 
 
+def switched_off(variable: str) -> bool:
+    """True when an on-by-default environment switch says 0, false, no or off."""
+    return os.environ.get(variable, "1").strip().lower() in ("0", "false", "no", "off")
+
+
 def make_sqlite_folder(path: Path) -> None:
     """Create the folder of a SQLite journal file, which ``sqlite3`` cannot open in a
     folder that does not exist: whichever opens a new journal first (the run, or its
@@ -96,7 +101,7 @@ def connect(target: DriverTarget) -> Any:
         return connection
     if importlib.util.find_spec("psycopg") is None:  # as the store's engine says
         raise ConfigError(no_driver_message(target.where))
-    if os.environ.get(LIBPQ_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off"):
+    if not switched_off(LIBPQ_SWITCH):
         from waldo.store import _libpq
 
         if _libpq.load() is not None:

@@ -43,6 +43,7 @@ from typing import Any
 from waldo._errors import ConfigError, StoreError, StoreUnavailable
 from waldo.store._batch_sql import Record
 from waldo.store._bulk import batch_plans
+from waldo.store._driver import switched_off
 from waldo.store._engine import driver_target
 from waldo.store._writer_child import READY, Setup, receive, send
 
@@ -76,7 +77,7 @@ def _cpus() -> int:
 def enabled_by_env() -> bool:
     """Use a helper process unless switched off, or when there is no second CPU for it
     (on one CPU the child would only take time from the pipeline)."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     return _cpus() > 1
 
