@@ -141,7 +141,7 @@ def _batch(run_id: str, now: float) -> list[Record]:
                     "duration_s": i / 3,
                     "inputs": {text: None, "n": [1, 2.5, "x\ty"]},
                     "traceback": f"Traceback:\n\t{text}\r\n" if i % 2 else None,
-                    "pid": 1234,
+                    "pid": 1234.0 if i % 2 else 1234,  # a float in an integer column
                 },
             )
         )

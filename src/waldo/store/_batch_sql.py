@@ -83,7 +83,8 @@ def _epoch(value: Any) -> float:
     return value if type(value) is float else to_epoch(value)
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {TIME: _epoch, JSON: json_text}
+# INT: a float in an integer column is fine as a parameter, not as COPY text.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {TIME: _epoch, JSON: json_text, INT: int}
 _PG_TYPES = {TIME: "float8", JSON: "text", BOOL: "bool", FLOAT: "float8", INT: "int8"}
 
 
