@@ -295,16 +295,7 @@ def _pg_merge(
         for group, (columns, rows) in enumerate(column_sets.items()):
             quoted = ", ".join(f'"{c}"' for c in columns)
             convert = [_CONVERTERS.get(kinds[c]) for c in columns]
-            values = [
-                (
-                    *[
-                        row[c] if f is None or row[c] is None else f(row[c])
-                        for c, f in zip(columns, convert, strict=True)
-                    ],
-                    group,
-                )
-                for row in rows
-            ]
+            values = [(*_row_values(row, columns, convert), group) for row in rows]
             with cursor.copy(f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN') as copy:
                 copy.write(copy_data(len(columns) + 1, values))
             target = f'"{plans.pg_schema}"."{plan.name}"'
@@ -359,6 +350,17 @@ def _by_column_set(plan: TablePlan, rows: list[dict[str, Any]]) -> ColumnSets:
     return groups
 
 
+def _row_values(
+    row: dict[str, Any], columns: Sequence[str], converters: Sequence[Callable[[Any], Any] | None]
+) -> tuple[Any, ...]:
+    """A partial row's values for one column set, each through its converter (None:
+    as it is; NULL stays NULL)."""
+    return tuple(
+        row[name] if convert is None or row[name] is None else convert(row[name])
+        for name, convert in zip(columns, converters, strict=True)
+    )
+
+
 def _sqlite_merge(
     connection: Any,
     plans: BatchPlans,
@@ -371,16 +373,7 @@ def _sqlite_merge(
     try:
         for columns, group in column_sets.items():
             sql, converters = _merge_sql(plans, plan, columns, "sqlite", update)
-            cursor.executemany(
-                sql,
-                [
-                    tuple(
-                        row[name] if convert is None or row[name] is None else convert(row[name])
-                        for name, convert in zip(columns, converters, strict=True)
-                    )
-                    for row in group
-                ],
-            )
+            cursor.executemany(sql, [_row_values(row, columns, converters) for row in group])
     finally:
         cursor.close()
 
