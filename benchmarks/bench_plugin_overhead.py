@@ -190,8 +190,9 @@ def paired_interval(
     mode_times: list[float], off_times: list[float], draws: int = 2000
 ) -> tuple[float, float]:
     """A 90 % bootstrap interval of the paired ratio: the rounds resampled with
-    replacement ``draws`` times (fixed seed). On a VM whose speed drifts by 10-20 %
-    within seconds, a single median says little without the spread it could have."""
+    replacement ``draws`` times (fixed seed). On a VM whose speed drifts by up to a
+    factor of two within seconds (``probe_machine.py``), a median says little
+    without the spread it could have."""
     ratios = [a / b for a, b in zip(mode_times, off_times, strict=True)]
     rng = random.Random(0)
     medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
@@ -229,15 +230,14 @@ def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[
     expected = recording * (args.repeat + 1)
     assert runs == expected, f"{runs} runs recorded, expected {expected}"
     medians = {mode: median(values) for mode, values in times.items()}
+    measured = [mode for mode in modes if mode != "off"]
     return {
         "times": times,
         "medians": medians,
-        **{f"ratio_{mode}_off": medians[mode] / medians["off"] for mode in modes},
-        **{f"min_ratio_{mode}_off": min(times[mode]) / min(times["off"]) for mode in modes},
+        **{f"ratio_{mode}_off": medians[mode] / medians["off"] for mode in measured},
+        **{f"min_ratio_{mode}_off": min(times[mode]) / min(times["off"]) for mode in measured},
         "paired": {mode: _paired(times[mode], times["off"]) for mode in modes},
-        "paired_interval": {
-            mode: paired_interval(times[mode], times["off"]) for mode in modes if mode != "off"
-        },
+        "paired_interval": {mode: paired_interval(times[mode], times["off"]) for mode in measured},
     }
 
 
