@@ -192,7 +192,9 @@ def paired_interval(
     """A 90 % bootstrap interval of the paired ratio: the rounds resampled with
     replacement ``draws`` times (fixed seed). On a VM whose speed drifts by up to a
     factor of two within seconds (``probe_machine.py``), a median says little
-    without the spread it could have."""
+    without the spread it could have. The resampling takes rounds as independent;
+    when the drift makes neighbouring rounds alike the true spread is wider (two
+    runs of 61 and 101 rounds gave SQLite intervals that did not overlap)."""
     ratios = [a / b for a, b in zip(mode_times, off_times, strict=True)]
     rng = random.Random(0)
     medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
