@@ -180,10 +180,15 @@ def recorded_runs(store_url: str) -> int:
         store.dispose()
 
 
+def _round_ratios(mode_times: list[float], off_times: list[float]) -> list[float]:
+    """Each round's time of a mode over its time of *off* (run back to back)."""
+    return [a / b for a, b in zip(mode_times, off_times, strict=True)]
+
+
 def _paired(mode_times: list[float], off_times: list[float]) -> float:
     """Median of the per-round ratios: each round's modes run back to back, so this
     follows the machine's drift from round to round better than a ratio of medians."""
-    return median([a / b for a, b in zip(mode_times, off_times, strict=True)])
+    return median(_round_ratios(mode_times, off_times))
 
 
 def paired_interval(
@@ -195,7 +200,7 @@ def paired_interval(
     without the spread it could have. The resampling takes rounds as independent;
     when the drift makes neighbouring rounds alike the true spread is wider (two
     runs of 61 and 101 rounds gave SQLite intervals that did not overlap)."""
-    ratios = [a / b for a, b in zip(mode_times, off_times, strict=True)]
+    ratios = _round_ratios(mode_times, off_times)
     rng = random.Random(0)
     medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
     return medians[int(0.05 * draws)], medians[int(0.95 * draws) - 1]
@@ -212,8 +217,22 @@ def verdict(interval: tuple[float, float]) -> str:
     return "undecided: more rounds"
 
 
+def parse_modes(parser: argparse.ArgumentParser, text: str, baseline_src: str | None) -> list[str]:
+    """The modes named in ``--modes`` (comma-separated), ``off`` first if left out
+    (every ratio is to it), ``on_baseline`` added with ``--baseline-src``; an unknown
+    name is a usage error rather than a run measured under a typo."""
+    modes = [mode for mode in text.split(",") if mode]
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"unknown mode(s) {', '.join(sorted(unknown))}: choose from {MODES}")
+    if "off" not in modes:
+        modes.insert(0, "off")
+    if baseline_src:
+        modes.append("on_baseline")
+    return modes
+
+
 def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    modes = tuple(args.modes) + (("on_baseline",) if args.baseline_src else ())
+    modes = args.modes
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     for mode in modes:  # warm-up: tables, page cache, .pyc files
         run_once(root, mode, store_url, args.baseline_src)
@@ -259,11 +278,7 @@ def main() -> None:
         help="a folder holding another version's waldo package, measured as on_baseline",
     )
     args = parser.parse_args()
-    args.modes = [m for m in args.modes.split(",") if m]
-    if unknown := set(args.modes) - set(MODES):
-        parser.error(f"unknown mode(s) {', '.join(sorted(unknown))}: choose from {MODES}")
-    if "off" not in args.modes:
-        args.modes.insert(0, "off")
+    args.modes = parse_modes(parser, args.modes, args.baseline_src)
 
     results: dict[str, Any] = {}
     work = Path(tempfile.mkdtemp(prefix="waldo-bench-overhead-"))

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import table, write_results
-from bench_plugin_overhead import make_project, mode_env
+from bench_plugin_overhead import make_project, mode_env, parse_modes
 
 # The driver of bench_plugin_overhead.py, with session.run() called through
 # operator.call: callgrind collects the pipeline thread's instructions only in there.
@@ -131,11 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    modes = [m for m in args.modes.split(",") if m]
-    if args.baseline_src:
-        modes.append("on_baseline")
-    if "off" not in modes:
-        modes.insert(0, "off")
+    modes = parse_modes(parser, args.modes, args.baseline_src)
 
     work = Path(tempfile.mkdtemp(prefix="waldo-count-overhead-"))
     try:
