@@ -20,7 +20,9 @@ the tables):
 - ``on_baseline`` (with ``--baseline-src DIR``): the plugin on, but the ``waldo`` package
   imported from ``DIR`` (put first on ``PYTHONPATH``), e.g. ``git archive main src |
   tar -x -C /tmp/base`` then ``--baseline-src /tmp/base/src``: an A/B of two versions
-  of Waldo in the same rounds.
+  of Waldo in the same rounds. ``on`` is then imported the same way, from a copy of
+  this checkout's ``src`` (:func:`import_sources`), so both pay the same for the extra
+  folder on the path: compare ``on`` with ``on_baseline``, not with the target.
 
 Backends: a SQLite file in the project, and a fresh PostgreSQL database created on the
 server (``WALDO_BENCH_PG_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``)
@@ -57,6 +59,7 @@ from _common import fresh_pg_database, median, table, write_results
 from waldo.kedro._project import kedro_env, write_project
 
 TARGET = 1.03
+REPO_SRC = Path(__file__).resolve().parents[1] / "src"
 MODES = ("on", "off", "waldo_disable")
 
 NODES_PY = """
@@ -119,8 +122,9 @@ def make_project(root: Path, nodes: int) -> Path:
     return root
 
 
-def mode_env(mode: str, store_url: str, baseline_src: str | None = None) -> dict[str, str]:
-    """The driver's environment for one mode (see the module docstring)."""
+def mode_env(mode: str, store_url: str, src: str | None = None) -> dict[str, str]:
+    """The driver's environment for one mode (see the module docstring); ``src``, a
+    folder to import ``waldo`` from first (:func:`import_sources`)."""
     env = kedro_env()
     # PYTHONDONTWRITEBYTECODE (set on some CI machines) would make every run, and every
     # writer helper, compile Waldo's and the project's sources again: an installed
@@ -133,9 +137,8 @@ def mode_env(mode: str, store_url: str, baseline_src: str | None = None) -> dict
     ):
         env.pop(name, None)
     env["WALDO_DB_URL"] = store_url
-    if mode == "on_baseline":
-        assert baseline_src is not None
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline_src, env.get("PYTHONPATH")]))
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     if mode == "off":
         env["BENCH_WALDO_OFF"] = "1"
     elif mode == "waldo_disable":
@@ -143,10 +146,21 @@ def mode_env(mode: str, store_url: str, baseline_src: str | None = None) -> dict
     return env
 
 
-def run_once(
-    root: Path, mode: str, store_url: str, baseline_src: str | None = None
-) -> dict[str, Any]:
-    env = mode_env(mode, store_url, baseline_src)
+def import_sources(baseline_src: str | None, work: Path) -> dict[str, str]:
+    """Where each recording mode imports ``waldo`` from: nothing to change without
+    ``--baseline-src``; with it, both versions from a folder first on ``PYTHONPATH``
+    (ON from a copy of this checkout's ``src``), so the two differ only in their code.
+    When only the baseline came through ``PYTHONPATH``, an A/A run of two identical
+    copies measured it 1 % slower (paired 1.011, interval 1.002-1.015, 31 rounds)."""
+    if not baseline_src:
+        return {}
+    candidate = work / "candidate_src"
+    shutil.copytree(REPO_SRC, candidate, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return {"on": str(candidate), "on_baseline": baseline_src}
+
+
+def run_once(root: Path, mode: str, store_url: str, src: str | None = None) -> dict[str, Any]:
+    env = mode_env(mode, store_url, src)
     proc = subprocess.run(
         [sys.executable, str(root / "driver.py"), str(root)],
         cwd=root,
@@ -235,12 +249,12 @@ def bench_backend(root: Path, store_url: str, args: argparse.Namespace) -> dict[
     modes = args.modes
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     for mode in modes:  # warm-up: tables, page cache, .pyc files
-        run_once(root, mode, store_url, args.baseline_src)
+        run_once(root, mode, store_url, args.sources.get(mode))
     for round_ in range(args.repeat):
         # Each round starts with the next mode: no mode always runs first (after the
         # pause between rounds) or always right after a recording run's writes.
         for mode in modes[round_ % len(modes) :] + modes[: round_ % len(modes)]:
-            times[mode].append(run_once(root, mode, store_url, args.baseline_src)["seconds"])
+            times[mode].append(run_once(root, mode, store_url, args.sources.get(mode))["seconds"])
         print(
             f"  round {round_ + 1}: "
             + ", ".join(f"{mode} {times[mode][-1]:.3f} s" for mode in modes),
@@ -284,6 +298,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="waldo-bench-overhead-"))
     try:
         root = make_project(work / "project", args.nodes)
+        args.sources = import_sources(args.baseline_src, work)
         for backend in args.backends.split(","):
             print(f"{backend}: {args.nodes} nodes, {args.repeat} rounds", flush=True)
             if backend == "sqlite":

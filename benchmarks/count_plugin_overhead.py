@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import table, write_results
-from bench_plugin_overhead import make_project, mode_env, parse_modes
+from bench_plugin_overhead import import_sources, make_project, mode_env, parse_modes
 
 # The driver of bench_plugin_overhead.py, with session.run() called through
 # operator.call: callgrind collects the pipeline thread's instructions only in there.
@@ -73,8 +73,8 @@ def write_driver(root: Path) -> None:
     (root / COUNTED_DRIVER).write_text(text)
 
 
-def count_once(root: Path, mode: str, store_url: str, baseline_src: str | None) -> Counts:
-    env = {**mode_env(mode, store_url, baseline_src), "OPENBLAS_NUM_THREADS": "1"}
+def count_once(root: Path, mode: str, store_url: str, src: str | None) -> Counts:
+    env = {**mode_env(mode, store_url, src), "OPENBLAS_NUM_THREADS": "1"}
     out = root.parent / f"callgrind-{mode}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
@@ -136,18 +136,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="waldo-count-overhead-"))
     try:
         root = make_project(work / "project", args.nodes)
+        sources = import_sources(args.baseline_src, work)
         url = f"sqlite:///{work / 'journal.db'}"
         write_driver(root)
-        # A first recording run creates the tables, so that no mode counts a migration.
-        subprocess.run(
-            [sys.executable, str(root / "driver.py"), str(root)],
-            cwd=root,
-            env=mode_env("on", url),
-            capture_output=True,
-            check=True,
-        )
+        # A first recording run per version creates the tables and compiles the
+        # version's bytecode, so that no mode counts a migration or the compiling of
+        # a module the hooks import during the run (a fresh copy has no .pyc yet).
+        for src in {None, *sources.values()}:
+            subprocess.run(
+                [sys.executable, str(root / "driver.py"), str(root)],
+                cwd=root,
+                env=mode_env("on", url, src),
+                capture_output=True,
+                check=True,
+            )
         with ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1))) as pool:
-            futures = {m: pool.submit(count_once, root, m, url, args.baseline_src) for m in modes}
+            futures = {m: pool.submit(count_once, root, m, url, sources.get(m)) for m in modes}
             counts = {mode: future.result() for mode, future in futures.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
