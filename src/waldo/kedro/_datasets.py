@@ -14,18 +14,7 @@ def is_parameter(name: str) -> bool:
 
 
 def dataset_of(catalog: Any, name: str) -> Any | None:
-    """The dataset object for ``name``, materialising catalog patterns; None if absent.
-
-    One the catalog already holds is taken from Kedro's dictionary of them first
-    (``_datasets`` in Kedro 1.x, where ``catalog.get`` returns it from too): the
-    hooks ask once per dataset saved, and the public lookup tries the catalog's
-    patterns before it, a few microseconds per node of a run.
-    """
-    held = getattr(catalog, "_datasets", None)
-    if type(held) is dict:
-        found = held.get(name)
-        if found is not None:
-            return found
+    """The dataset object for ``name``, materialising catalog patterns; None if absent."""
     try:
         if name not in catalog:
             return catalog.get(name, fallback_to_runtime_pattern=False)
@@ -34,20 +23,12 @@ def dataset_of(catalog: Any, name: str) -> Any | None:
         return None
 
 
-def persisted_dataset(catalog: Any, name: str) -> Any | None:
-    """The dataset object for ``name`` if it outlives a run (files, tables), else None
-    (memory, parameters, absent)."""
-    if is_parameter(name):
-        return None
-    dataset = dataset_of(catalog, name)
-    if dataset is None or type(dataset).__name__ in _EPHEMERAL:
-        return None
-    return dataset
-
-
 def is_persisted(catalog: Any, name: str) -> bool:
     """True for datasets that outlive a run (files, tables): not memory, not params."""
-    return persisted_dataset(catalog, name) is not None
+    if is_parameter(name):
+        return False
+    dataset = dataset_of(catalog, name)
+    return dataset is not None and type(dataset).__name__ not in _EPHEMERAL
 
 
 def local_path(dataset: Any) -> Path | None:

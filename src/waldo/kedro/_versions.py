@@ -27,12 +27,7 @@ from waldo.fingerprint import (
     tree_digest,
 )
 from waldo.journal import MISSING
-from waldo.kedro._datasets import (
-    is_parameter,
-    is_persisted,
-    local_path,
-    persisted_dataset,
-)
+from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
 
 log = logging.getLogger("waldo")
 
@@ -128,8 +123,8 @@ class Fingerprints:
             self._where_catalog = catalog
         found = self._where.get(name)
         if found is None:
-            dataset = persisted_dataset(catalog, name)
-            persisted = dataset is not None
+            persisted = is_persisted(catalog, name)
+            dataset = dataset_of(catalog, name) if persisted else None
             versioned = getattr(dataset, "_version", None) is not None
             found = (persisted, local_path(dataset) if persisted else None)
             if not versioned:  # a versioned path moves with every save: never cache it

@@ -44,8 +44,10 @@ from waldo.journal import (
     Recorder,
     RunInfo,
     Settings,
+    dataset_step,
     get_recorder,
     mask_secrets,
+    node_step,
     stats_text,
 )
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
@@ -693,15 +695,11 @@ class WaldoHooks:
             lock.release()
 
     def _apply(self, entries: list[Any]) -> None:
-        """Fold entries into their nodes' steps: nine values each, the layout of
-        ``waldo.journal.node_step`` (no version: five Nones) and ``dataset_step``,
-        written out here because this loop runs six times per node."""
         nodes = self._nodes
         fingerprints = self._fingerprints
         # A node's entries mostly come one after another: its state is looked up once.
         last: Any = None
         state: Any = None
-        steps: list[Any] = []
         each = iter(entries)
         for code, node, dataset, ts, payload in zip(each, each, each, each, each, strict=True):
             try:
@@ -710,28 +708,27 @@ class WaldoHooks:
                     if state is None:  # a node starts with its first load, or as it runs
                         state = nodes[id(node)] = _NodeState(node, ts)
                     last = node
-                    steps = state.steps
+                steps = state.steps
                 if code in (_LOAD_START, _SAVE_START):
-                    steps += (_EVENT_TYPES[code], dataset, ts, False, None, None, None, None, None)
+                    node_step(steps, _EVENT_TYPES[code], dataset, ts)
                 elif code == _LOADED:
                     if payload is None:
-                        steps += (_LOADED_EVENT, dataset, ts, False, None, None, None, None, None)
+                        node_step(steps, _LOADED_EVENT, dataset, ts)
                     else:
                         if payload is _AS_SAVED:
                             payload = self._version_as_saved(dataset)
-                        steps += (_LOADED_EVENT, dataset, ts, True, *payload, None)
+                        dataset_step(steps, _LOADED_EVENT, dataset, ts, payload)
                 elif code in (_SAVED, _SAVED_VALUE):
                     if code == _SAVED_VALUE:  # a plain value in memory: no statistics
                         payload = (
                             None
                             if fingerprints is None
-                            else (fingerprints.memory_value(dataset, payload), None)
+                            else (fingerprints.memory_value(dataset, payload),)
                         )
                     if payload is None:
-                        steps += (_SAVED_EVENT, dataset, ts, False, None, None, None, None, None)
+                        node_step(steps, _SAVED_EVENT, dataset, ts)
                     else:
-                        version, stats = payload
-                        steps += (_SAVED_EVENT, dataset, ts, True, *version, stats)
+                        dataset_step(steps, _SAVED_EVENT, dataset, ts, *payload)
                     pending = state.pending_saves
                     if pending is not None:
                         pending.discard(dataset)
@@ -742,21 +739,11 @@ class WaldoHooks:
                     if fingerprints is not None:
                         state.code_hash = fingerprints.code(node.func)
                     state.params_hashes = payload
-                    steps += (
-                        "before_node_run",
-                        state.name,
-                        ts,
-                        False,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
+                    node_step(steps, "before_node_run", state.name, ts)
                     state.live_steps = len(steps)
                     state.func = func_name(node)
                 elif code == _RAN:
-                    steps += ("after_node_run", state.name, ts, False, None, None, None, None, None)
+                    node_step(steps, "after_node_run", state.name, ts)
                     outputs = node.outputs
                     if outputs:
                         state.pending_saves = set(outputs)
@@ -764,7 +751,7 @@ class WaldoHooks:
                         self._complete_node(state, "success", None)
                         last = None
                 else:  # _ERROR
-                    steps += ("on_node_error", state.name, ts, False, None, None, None, None, None)
+                    node_step(steps, "on_node_error", state.name, ts)
                     self._complete_node(state, "failed", payload)
                     last = None
             except Exception as exc:
