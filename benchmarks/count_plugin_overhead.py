@@ -17,9 +17,12 @@ what ``session.run()`` executes, by thread:
 
 For each it prints instructions, L1 instruction and data misses, and what they add to
 *off* as a share of *off*'s run (instructions; and a cycle estimate of instructions /
-2.4 + 14 per L1 miss). A count moves by a few million instructions between two runs
-of the same code (the writer's timer), so compare versions in the same invocation
-(``--baseline-src``).
+2.4 + 14 per L1 miss). Counts move between two runs of the same code, because the
+writer's timer decides how much of the deriving the pipeline's thread does itself (in
+its last nodes and at the end): an A/A of two identical copies counted the run's
+thread 179 and 203 M instructions above *off*, the other threads 123 and 126 M. So
+compare versions in the same invocation (``--baseline-src``, counted side by side) and
+read a difference under ~25 M on the run's thread as noise.
 
 One distortion: the run takes about 25 times longer under Valgrind, so the journal
 writer's half-second timer fires about 80 times instead of four, and each wake-up
