@@ -3,8 +3,8 @@
 Every journal batch ends here, whoever writes it: the store in process (through
 SQLAlchemy's connection, ``waldo.store._bulk``) or the writer's helper process, which
 talks to the driver directly and never imports SQLAlchemy. That import, with the
-store's modules, is a third of a second of CPU in a helper that starts with every run;
-on a machine with two CPUs, work on the second one slows the pipeline on the first.
+store's modules, is a third of a second of CPU in a helper that starts with every run,
+and until the helper is ready a run's batches are written in its own process.
 
 A batch is written in the caller's transaction together with its marker row in
 ``write_batches``; a batch whose marker is already there was committed before (its

@@ -10,8 +10,10 @@ The contract is exactly :meth:`waldo.store.Store.write`'s: the child runs the sa
 SQL (:mod:`waldo.store._batch_sql`) through the driver, so a batch is written in one
 transaction with its exactly-once marker, and the child's errors come back as the same
 :class:`~waldo.StoreUnavailable` / :class:`~waldo.StoreError` (the batch writer then
-spools the batch, as before). The child starts lean, because it starts with every run:
-on a two-CPU machine the CPU it spends slows the pipeline on the other CPU.
+spools the batch, as before). The child starts lean, because it starts with every run
+and, until it is ready, batches are written in the pipeline's process. (What it spends
+once running, on the other CPU, did not show: a child that wrote nothing left a
+1,000-node run as fast, see benchmarks/README.md.)
 
 If the child cannot be started, is not ready yet, dies, or the caller is a forked copy
 of the process that started it, the batch is written in this process instead, with the
