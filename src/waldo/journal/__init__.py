@@ -8,6 +8,14 @@ collectors) record runs through :class:`Recorder` and read them back through
 from __future__ import annotations
 
 from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
+from waldo.journal._derive import (
+    AS_SAVED,
+    NO_PARAMS,
+    TRAIL_ENTRIES,
+    Entry,
+    TrailDeriver,
+    error_payload,
+)
 from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
     NO_EXECUTION,
@@ -44,13 +52,17 @@ from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, de
 from waldo.journal._trail import TRAIL, NodeTrail, dataset_step, expand_trails, node_step
 
 __all__ = [
+    "AS_SAVED",
     "MISSING",
     "NO_EXECUTION",
+    "NO_PARAMS",
     "RUN_STATUSES",
     "TRAIL",
+    "TRAIL_ENTRIES",
     "CollectorJournal",
     "Comparison",
     "Decision",
+    "Entry",
     "Executions",
     "History",
     "Journal",
@@ -76,9 +88,11 @@ __all__ = [
     "Settings",
     "StateKey",
     "Step",
+    "TrailDeriver",
     "dataset_step",
     "decide",
     "describe_error",
+    "error_payload",
     "expand_trails",
     "find_project_root",
     "get_recorder",

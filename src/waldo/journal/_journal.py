@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
+from waldo.journal._derive import write_batch
 from waldo.journal._history import History
 from waldo.journal._recorder import Recorder, get_recorder
 from waldo.journal._settings import Settings
-from waldo.journal._trail import write_batch
 from waldo.store import ReplayReport, Spool, Store, store_key
 
 

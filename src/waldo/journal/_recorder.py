@@ -2,7 +2,9 @@
 
 A :class:`Recorder` turns "a run started", "a node finished", "a dataset was loaded"
 into journal rows and hands them to the store's background writer (a node's datasets
-travel in its trail, :meth:`Recorder.node_trail`, expanded by the writer). Nothing here waits
+travel in its trail, :meth:`Recorder.node_trail`, expanded by the writer; or, from the
+Kedro hooks, as raw entries that the writer's helper derives trails from,
+:meth:`Recorder.node_entries`). Nothing here waits
 for the database except :meth:`Recorder.flush` and :meth:`Recorder.check_store`, which
 integrations call at run boundaries. Recording problems never raise unless the settings
 are strict; they are logged once, clearly.
@@ -27,12 +29,13 @@ from typing import Any
 from waldo._errors import StoreError, WaldoError
 from waldo._version import __version__
 from waldo.fingerprint import canonical_json, named_content_json, text_digest
+from waldo.journal._derive import LocalTrails, entry_batch_row
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
 from waldo.journal._rows import describe_error, json_map, node_run_id
 from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._settings import Settings
-from waldo.journal._trail import TRAIL, write_batch
+from waldo.journal._trail import TRAIL, expand_trails
 from waldo.store import (
     BatchWriter,
     FlushResult,
@@ -47,7 +50,7 @@ from waldo.store import (
 log = logging.getLogger("waldo")
 
 # What the writer's helper process applies to each batch before writing it.
-EXPAND_TRAILS = "waldo.journal._trail:expand_trails"
+PREPARE_IN_HELPER = "waldo.journal._derive:prepare_in_helper"
 # Records per batch once a run is about to end (``ending_soon``): a node sends one
 # when it ends (and one more only if the writer wakes while it runs).
 TAIL_BATCH = 32
@@ -65,12 +68,18 @@ class Recorder:
         self.store = Store(settings.store_url)
         self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
         # Batches go through a helper process once it is started (prepare_store), so
-        # the SQL work does not compete with the pipeline for the GIL.
+        # the SQL work, and deriving node trails from raw entries, does not compete
+        # with the pipeline for the GIL; entries it cannot take are derived here.
+        self._local_trails = LocalTrails(self._warn)
         self._writer_process = WriterProcess(
-            settings.store_url, self._write_rows, prepare=EXPAND_TRAILS
+            settings.store_url, self._write_rows, prepare=PREPARE_IN_HELPER
         )
         self.writer = BatchWriter(
-            self._writer_process, self.spool, on_problem=self._warn, on_wake=self._writer_woke
+            self._write,
+            self.spool,
+            on_problem=self._warn,
+            on_wake=self._writer_woke,
+            spool_form=self._local_trails.derived,
         )
         self._wake_callbacks: set[Callable[[], None]] = set()
         self._active: dict[str, float] = {}  # run id -> start time, in this process
@@ -81,9 +90,27 @@ class Recorder:
         self._pid = os.getpid()
         self._preparing: threading.Thread | None = None
 
+    @property
+    def pid(self) -> int:
+        """The id of the process recording (kept current in a forked worker)."""
+        return self._pid
+
+    def _write(self, records: Sequence[Record], batch_id: str) -> object:
+        """The writer's ``write``: through the helper process when it can take the
+        batch (entry batches of a run derived here are derived first), else here."""
+        trails = self._local_trails
+        if not trails.has_entries(records):
+            return self._writer_process(records, batch_id)
+        records = trails.for_helper(records, batch_id)
+        written = self._writer_process(records, batch_id)
+        trails.acknowledged(records)
+        return written
+
     def _write_rows(self, records: Sequence[Record], batch_id: str) -> object:
-        """Write a batch in this process, node trails expanded into their rows."""
-        return write_batch(self.store, records, batch_id)
+        """Write a batch in this process: raw entries derived into node trails, and
+        trails expanded into their rows."""
+        rows = expand_trails(self._local_trails.derived(records, batch_id))
+        return self.store.write(rows, batch_id)
 
     # -- problems -------------------------------------------------------------------
     def _warn(self, message: str) -> None:
@@ -281,6 +308,31 @@ class Recorder:
                 *steps,
             )
         )
+
+    def node_entries(
+        self,
+        run_id: str,
+        entries: list[Any],
+        facts: Sequence[Any] = (),
+        announce: bool = False,
+        final: bool = False,
+        error: BaseException | None = None,
+    ) -> None:
+        """Queue a batch of raw node and dataset entries (:mod:`waldo.journal._derive`,
+        nodes named, payloads plain) and the facts of nodes not sent before; the
+        writer's helper derives their trails. ``announce``: send the live row of every
+        node running at the batch's end; ``final``: the run ended (``error`` why it
+        failed), send every node still unfinished."""
+        fields = describe_error(error) if error is not None else None
+        self.writer.put_record(
+            entry_batch_row(run_id, self._pid, entries, facts, announce, final, fields)
+        )
+
+    def trail_records(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Queue node trails derived in this process (``TrailDeriver.feed``)."""
+        put = self.writer.put_record
+        for record in records:
+            put(record)
 
     def node_skipped(
         self,

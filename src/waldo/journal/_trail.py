@@ -41,15 +41,12 @@ of milliseconds) into the run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 # The writer's helper process imports this module without the packages' __init__
 # (waldo.store._writer_process): import from modules, not from packages.
 from waldo.journal._rows import json_map, node_run_id, target_id
 from waldo.store._batch_sql import Record
-
-if TYPE_CHECKING:
-    from waldo.store import Store
 
 TRAIL = "node_trail"
 """The table name trail records travel under; no table of that name is ever written."""
@@ -107,11 +104,6 @@ def expand_trails(records: Sequence[Record]) -> list[Record]:
         else:
             out.append((table, row))
     return out
-
-
-def write_batch(store: Store, records: Sequence[Record], batch_id: str) -> bool:
-    """``Store.write`` for journal batches, which may hold trails (spool replays too)."""
-    return store.write(expand_trails(records), batch_id)
 
 
 def _expand_one(trail: NodeTrail, steps: Sequence[Any]) -> Iterable[Record]:

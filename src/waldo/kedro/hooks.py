@@ -9,8 +9,9 @@ The hooks never break a pipeline: every hook body runs under :func:`_guarded`, w
 logs a recording problem once and carries on, unless ``strict: true`` is set in
 ``waldo.yml`` (the node and dataset hooks, which fire several times per node, catch
 the same way themselves through ``_failed``: one Python call less each). The node and
-dataset hooks only note what happened in a list; each node's trail is derived from it
-in batches, on the journal writer's thread when it wakes, and that thread does the I/O.
+dataset hooks only note what happened in a list; each time the journal writer's thread
+wakes, it names the nodes in what was noted and ships it, and the writer's helper
+process derives each node's trail from it (``waldo.journal._derive``).
 
 With ``ParallelRunner`` node and dataset hooks run in worker processes. The parent
 publishes the run id and store settings in the ``WALDO_RUN_CONTEXT`` environment
@@ -28,10 +29,9 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from kedro.framework.hooks import hook_impl
@@ -39,15 +39,18 @@ from kedro.framework.hooks import hook_impl
 from waldo._errors import ConfigError
 from waldo.fingerprint import DEFAULT_MAX_ROWS, data_stats
 from waldo.journal import (
+    AS_SAVED,
+    NO_PARAMS,
     Decision,
+    Entry,
     History,
     Recorder,
     RunInfo,
     Settings,
-    dataset_step,
+    TrailDeriver,
+    describe_error,
     get_recorder,
     mask_secrets,
-    node_step,
     stats_text,
 )
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
@@ -57,7 +60,7 @@ from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._paths import path_rules, rewrite_catalog
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
-from waldo.kedro._versions import Fingerprints, Version
+from waldo.kedro._versions import Fingerprints
 
 log = logging.getLogger("waldo")
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-prepare")
@@ -80,7 +83,6 @@ RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
 # When this many nodes are left, the writer switches to small batches (see
 # Recorder.ending_soon): the full batch under way by then is written before the end.
 TAIL_NODES = 32
-_NO_PARAMS: Mapping[str, str] = MappingProxyType({})  # a node that reads no parameter
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -103,53 +105,16 @@ def _guarded(method: F) -> F:
 
 
 # The hot path's entries (see "nodes and datasets" in WaldoHooks), by what happened.
-_LOAD_START, _LOADED, _RUN, _RAN, _SAVE_START, _SAVED, _SAVED_VALUE, _ERROR = range(8)
-_LOADED_EVENT, _SAVED_EVENT = "after_dataset_loaded", "after_dataset_saved"
-_EVENT_TYPES = {
-    _LOAD_START: "before_dataset_loaded",
-    _LOADED: _LOADED_EVENT,
-    _RUN: "before_node_run",
-    _RAN: "after_node_run",
-    _SAVE_START: "before_dataset_saved",
-    _SAVED: _SAVED_EVENT,
-    _SAVED_VALUE: _SAVED_EVENT,
-    _ERROR: "on_node_error",
-}
-_AS_SAVED = object()  # a load's payload: the version its save in this run recorded
+_LOAD_START, _LOADED, _RUN, _RAN = Entry.LOAD_START, Entry.LOADED, Entry.RUN, Entry.RAN
+_SAVE_START, _SAVED, _SAVED_VALUE, _ERROR = (
+    Entry.SAVE_START,
+    Entry.SAVED,
+    Entry.SAVED_VALUE,
+    Entry.ERROR,
+)
 # Saved values that cannot change after the save: fingerprinted when derived, not in
 # the hook (a trivial node's output is often one of these).
 _IMMUTABLE = frozenset({int, float, complex, bool, str, bytes, type(None)})
-
-
-class _NodeState:
-    """One node's trail while it is derived from the hot path's entries: its steps
-    (``waldo.journal.node_step``), sent to the writer when the node ends, and before
-    that as its live row if it was still running when the writer woke."""
-
-    __slots__ = (
-        "announced",
-        "code_hash",
-        "func",
-        "live_steps",
-        "name",
-        "node",
-        "params_hashes",
-        "pending_saves",
-        "started",
-        "steps",
-    )
-
-    def __init__(self, node: Any, started: float) -> None:
-        self.node = node  # kept, so that its id (the state's key) stays its own
-        self.name: str = node.name
-        self.started = started
-        self.func: str | None = None  # set when it starts running (before_node_run)
-        self.code_hash: str | None = None
-        self.params_hashes: Mapping[str, str] | None = None
-        self.steps: list[Any] = []  # flat: see waldo.journal.node_step
-        self.live_steps = 0  # its loads and before_node_run: what a live row may send
-        self.announced = False  # its live row (steps[:live_steps]) went to the writer
-        self.pending_saves: set[str] | None = None  # its outputs, once it has run
 
 
 class WaldoHooks:
@@ -166,10 +131,14 @@ class WaldoHooks:
         self._pending_events: list[tuple[str, str | None, str | None, float]] = []
         self._catalog_hash: str | None = None
         self._project: str | None = None
-        # The hot path's entries, five values each (see "nodes and datasets" below),
-        # and the trails derived from them so far, by id(node): cheaper than its name.
+        # The hot path's entries, five values each (see "nodes and datasets" below);
+        # the name of each node they were shipped with, by id(node) (the nodes kept
+        # alive, so that no other takes their id); in a process that derives the
+        # trails itself, the deriver.
         self._raw: list[Any] = []
-        self._nodes: dict[int, _NodeState] = {}
+        self._node_names: dict[int, str] = {}
+        self._named_nodes: list[Any] = []
+        self._deriver: TrailDeriver | None = None
         self._derive_lock = threading.Lock()
         self._saved_in_memory: set[str] = set()  # datasets of this run kept in memory
         _instances.add(self)
@@ -501,8 +470,9 @@ class WaldoHooks:
     # flat list (one object for the garbage collector however long it grows); what
     # cannot wait is computed there and then and travels as the payload: the hashes of
     # the parameters a node reads, the version of a file just written or of data that
-    # could change. ``_derive`` turns the entries into node trails later, in a batch,
-    # on the writer's thread each time it wakes (see ``_derive``). The hooks skip
+    # could change (payloads are plain values: they travel to the writer's helper).
+    # ``_derive`` passes the entries on in a batch, on the writer's thread each time
+    # it wakes, to have their node trails derived (see ``_derive``). The hooks skip
     # ``_guarded`` (one Python call less each) and guard themselves the same way
     # through ``_failed``; ``_recording_here`` is only asked when this process is not
     # plainly the one recording a run (``_recording_pid``).
@@ -544,10 +514,12 @@ class WaldoHooks:
             if fingerprints is None or is_parameter(dataset_name):
                 payload: Any = None
             elif dataset_name in self._saved_in_memory:
-                payload = _AS_SAVED  # its version is the one its save recorded
+                payload = AS_SAVED  # its version is the one its save recorded
             else:  # the node may change what it was given: fingerprint it now
-                payload = fingerprints.dataset(
-                    self._catalog, dataset_name, data, has_data=True, loading=True
+                payload = tuple(
+                    fingerprints.dataset(
+                        self._catalog, dataset_name, data, has_data=True, loading=True
+                    )
                 )
             self._raw += (_LOADED, node, dataset_name, now, payload)
         except Exception as exc:
@@ -563,11 +535,11 @@ class WaldoHooks:
             now = time.time()
             if catalog is not None:
                 self._catalog = catalog
-            params_hashes: Mapping[str, str] | None = None
+            params_hashes: Any = None
             fingerprints = self._fingerprints or self.fingerprints
             if fingerprints is not None:
                 params = {k: v for k, v in inputs.items() if is_parameter(k)} if inputs else None
-                params_hashes = fingerprints.params(params) if params else _NO_PARAMS
+                params_hashes = fingerprints.params(params) if params else NO_PARAMS
             self._raw += (_RUN, node, None, now, params_hashes)
             if self._lineage is not None:  # building the lists costs more than the call
                 self._emit_lineage(
@@ -589,7 +561,7 @@ class WaldoHooks:
                 recorder = self._recorder
                 if recorder is not None:
                     recorder.ending_soon()
-            if self._derive_now():
+            if not outputs and self._derive_now():  # else its last save passes it on
                 self._derive()
         except Exception as exc:
             self._failed("after_node_run", exc)
@@ -633,17 +605,21 @@ class WaldoHooks:
 
     def _saved_version(
         self, fingerprints: Fingerprints, dataset_name: str, data: Any
-    ) -> tuple[Version, str | None]:
-        """The version of a dataset just saved, and its statistics as JSON text."""
+    ) -> tuple[tuple[str | None, ...], str | None]:
+        """The version of a dataset just saved (a plain tuple: it travels to the
+        writer's helper), and its statistics as JSON text."""
         version = fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
-        return version, None if self._stats_rows is None else self._stats(data, version)
+        stats = None if self._stats_rows is None else self._stats(data, version.path)
+        return tuple(version), stats
 
     # -- node trails: derived from the hot path's entries ---------------------------------
     def _start_capture(self) -> None:
-        """A run starts: no entry, trail or in-memory dataset of an earlier one."""
+        """A run starts: no entry, named node or in-memory dataset of an earlier one."""
         with self._derive_lock:
             del self._raw[:]
-            self._nodes = {}
+            self._node_names = {}
+            self._named_nodes = []
+            self._deriver = None
         self._saved_in_memory = set()
 
     def _after_fork(self) -> None:
@@ -651,14 +627,16 @@ class WaldoHooks:
         and the entries not derived yet are the parent's to send."""
         self._derive_lock = threading.Lock()
         self._raw = []
-        self._nodes = {}
+        self._node_names = {}
+        self._named_nodes = []
+        self._deriver = None
 
     def _on_writer_wake(self) -> None:
         """On the writer's thread, each time it wakes (at most every half second): the
-        trails of the nodes that ended since, and the live row of every node that
-        started since and is still running (``waldo show`` and the web page see it
-        run). Never waits: if a hook is deriving right now, the next wake-up will."""
-        if self._raw or self._nodes:
+        entries noted since go to the writer, with the live row of every node that
+        runs as they end (``waldo show`` and the web page see it run). Never waits:
+        if a hook is passing entries on right now, the next wake-up will."""
+        if self._raw:
             self._derive(announce=True, wait=False)
 
     def _derive(
@@ -668,165 +646,96 @@ class WaldoHooks:
         final: bool = False,
         error: BaseException | None = None,
     ) -> None:
-        """Turn the hot path's entries into node trails for the writer.
+        """Pass the hot path's entries on, to have their node trails derived.
 
-        Entries are taken in the order the hooks appended them, under a lock, so a
-        node's trail is built by one thread at a time whichever thread derives: the
-        writer's when it wakes, the pipeline's in a run's last nodes, in a worker and
-        at the run's end (``final``: every node still unfinished is sent as it is;
-        ``error`` is why the run failed). Taking an entry removes it, so none is
-        derived twice.
+        Entries are taken in the order the hooks appended them, under a lock, so they
+        go on in that order whichever thread takes them: the writer's when it wakes,
+        the pipeline's in a run's last nodes, in a worker and at the run's end
+        (``final``: every node still unfinished is sent as it is; ``error`` is why the
+        run failed). Taking an entry removes it, so none goes twice. They go to the
+        writer as they are, nodes named, and the writer's helper derives the trails;
+        a ParallelRunner worker (which must send each node's end at once) and a run
+        emitting OpenLineage events (which follow each node's end) derive them here.
         """
         lock = self._derive_lock
         if not lock.acquire(blocking=wait):
             return
         try:
+            recorder, run_id = self._recorder, self._run_id
+            if recorder is None or run_id is None:
+                return
             raw = self._raw
             taken = len(raw)
-            if taken:
-                entries = raw[:taken]
-                del raw[:taken]  # the hooks only ever append: what they add now stays
-                self._apply(entries)
-            if announce:
-                self._announce_running()
-            if final:
-                self._send_unfinished(error)
+            if not taken and not final:
+                return
+            entries = raw[:taken]
+            del raw[:taken]  # the hooks only ever append: what they add now stays
+            facts = self._name_nodes(entries)
+            if self._lineage is None and not self._in_worker():
+                recorder.node_entries(run_id, entries, facts, announce, final, error)
+                return
+            deriver = self._deriver
+            if deriver is None:
+                deriver = self._deriver = TrailDeriver(run_id, recorder.pid)
+            fields = describe_error(error) if error is not None else None
+            trails = deriver.feed(entries, facts, announce, final, fields)
         finally:
             lock.release()
+        for problem in deriver.problems:
+            self._failed("a node", RuntimeError(problem))
+        deriver.problems = []
+        self._send_derived(recorder, trails)
 
-    def _apply(self, entries: list[Any]) -> None:
-        nodes = self._nodes
+    def _name_nodes(self, entries: list[Any]) -> list[Any]:
+        """Put each node's name in place of the node in ``entries`` (a node cannot
+        travel to another process); return the facts of the nodes not named before.
+        Errors are described the same way (an exception may not travel either)."""
+        nodes = entries[1::5]
+        names = list(map(self._node_names.get, map(id, nodes)))
+        facts: list[Any] = []
+        if None in names:
+            for at, name in enumerate(names):
+                if name is None:
+                    names[at] = self._name_node(nodes[at], facts)
+        entries[1::5] = names
+        if _ERROR in entries[0::5]:
+            for at in range(0, len(entries), 5):
+                if entries[at] == _ERROR and isinstance(entries[at + 4], BaseException):
+                    entries[at + 4] = describe_error(entries[at + 4])
+        return facts
+
+    def _name_node(self, node: Any, facts: list[Any]) -> str:
+        """A node's name, and its facts (see ``waldo.journal._derive``) the first time."""
+        known = self._node_names.get(id(node))
+        if known is not None:  # a node seen earlier in the same batch
+            return known
+        name: str = node.name
         fingerprints = self._fingerprints
-        # A node's entries mostly come one after another: its state is looked up once.
-        last: Any = None
-        state: Any = None
-        each = iter(entries)
-        for code, node, dataset, ts, payload in zip(each, each, each, each, each, strict=True):
-            try:
-                if node is not last:
-                    state = nodes.get(id(node))
-                    if state is None:  # a node starts with its first load, or as it runs
-                        state = nodes[id(node)] = _NodeState(node, ts)
-                    last = node
-                steps = state.steps
-                if code in (_LOAD_START, _SAVE_START):
-                    node_step(steps, _EVENT_TYPES[code], dataset, ts)
-                elif code == _LOADED:
-                    if payload is None:
-                        node_step(steps, _LOADED_EVENT, dataset, ts)
-                    else:
-                        if payload is _AS_SAVED:
-                            payload = self._version_as_saved(dataset)
-                        dataset_step(steps, _LOADED_EVENT, dataset, ts, payload)
-                elif code in (_SAVED, _SAVED_VALUE):
-                    if code == _SAVED_VALUE:  # a plain value in memory: no statistics
-                        payload = (
-                            None
-                            if fingerprints is None
-                            else (fingerprints.memory_value(dataset, payload),)
-                        )
-                    if payload is None:
-                        node_step(steps, _SAVED_EVENT, dataset, ts)
-                    else:
-                        dataset_step(steps, _SAVED_EVENT, dataset, ts, *payload)
-                    pending = state.pending_saves
-                    if pending is not None:
-                        pending.discard(dataset)
-                        if not pending:  # its last output is saved: the trail is complete
-                            self._complete_node(state, "success", None)
-                            last = None
-                elif code == _RUN:
-                    if fingerprints is not None:
-                        state.code_hash = fingerprints.code(node.func)
-                    state.params_hashes = payload
-                    node_step(steps, "before_node_run", state.name, ts)
-                    state.live_steps = len(steps)
-                    state.func = func_name(node)
-                elif code == _RAN:
-                    node_step(steps, "after_node_run", state.name, ts)
-                    outputs = node.outputs
-                    if outputs:
-                        state.pending_saves = set(outputs)
-                    else:
-                        self._complete_node(state, "success", None)
-                        last = None
-                else:  # _ERROR
-                    node_step(steps, "on_node_error", state.name, ts)
-                    self._complete_node(state, "failed", payload)
-                    last = None
-            except Exception as exc:
-                last = None
-                self._failed(_EVENT_TYPES.get(code, "a node"), exc)
+        code_hash = fingerprints.code(node.func) if fingerprints is not None else None
+        facts += (name, func_name(node), code_hash, tuple(node.outputs), self._reasons.get(name))
+        self._node_names[id(node)] = name
+        self._named_nodes.append(node)
+        return name
 
-    def _version_as_saved(self, dataset: str) -> Version:
-        fingerprints = self._fingerprints
-        return Version(None) if fingerprints is None else fingerprints.saved_version(dataset)
-
-    def _send_unfinished(self, error: BaseException | None) -> None:
-        """At the run's end: nodes that ran but whose outputs were never all saved
-        failed with the run; the others still unfinished (stopped while loading or
-        running) keep their events, and a node that had started stays as last
-        recorded."""
-        for state in list(self._nodes.values()):
-            failed = error is not None and bool(state.pending_saves)
-            self._complete_node(state, "failed" if failed else None, error)
-
-    def _complete_node(
-        self, state: _NodeState, status: str | None, error: BaseException | None
-    ) -> None:
-        """Send a node's trail; ``status`` None for a node that never ran (its events)."""
-        self._nodes.pop(id(state.node), None)
-        recorder, run_id = self._recorder, self._run_id
-        if recorder is None or run_id is None:
+    def _send_derived(self, recorder: Recorder, trails: list[tuple[Any, ...]]) -> None:
+        """Trails derived in this process: to the writer; each ended node's OpenLineage
+        event; a ParallelRunner worker flushes when one of its nodes ended."""
+        if not trails:
             return
-        node_name = state.name
-        announced = state.announced
-        recorder.node_trail(
-            run_id,
-            node_name,
-            state.func,
-            state.started,
-            state.code_hash,
-            None if announced else state.params_hashes,  # else they went with its live row
-            status,
-            state.steps[state.live_steps :] if announced else state.steps,
-            self._reasons.get(node_name),
-            error if status == "failed" else None,
-        )
-        if status is not None and self._lineage is not None:
-            self._emit_lineage("node_finished", node_name, status, error, state.steps[-7])
-        if self._in_worker():  # a ParallelRunner worker flushes after each node
+        recorder.trail_records(trails)
+        ended = [trail for trail in trails if trail[8] not in (None, "running")]
+        if ended and self._lineage is not None:
+            for trail in ended:
+                last_step = trail[-7] if len(trail) > 11 else None
+                self._emit_lineage("node_finished", trail[2], trail[8], trail[10], last_step)
+        if ended and self._in_worker():  # a ParallelRunner worker flushes after each node
             if self._fingerprints is not None:
                 self._fingerprints.save()
             recorder.flush()
 
-    def _announce_running(self) -> None:
-        """The live row (``running``, with its loads) of every node that runs and was
-        not announced yet: exactly its steps up to ``before_node_run``
-        (``live_steps``), whatever was derived after them, so that its end record,
-        with ``after_node_run`` and the saves, completes the row. ``announced`` tells
-        ``_complete_node`` to send only the steps after those."""
-        recorder, run_id = self._recorder, self._run_id
-        if recorder is None or run_id is None:
-            return
-        for state in list(self._nodes.values()):
-            if state.announced or state.func is None:  # already, or not running yet
-                continue
-            state.announced = True
-            recorder.node_trail(
-                run_id,
-                state.name,
-                state.func,
-                state.started,
-                state.code_hash,
-                state.params_hashes,
-                steps=state.steps[: state.live_steps],
-            )
-
-    def _stats(self, data: Any, version: Version) -> str | None:
+    def _stats(self, data: Any, path: str | None) -> str | None:
         """Statistics of a saved dataset as JSON text (see :func:`_stats_rows`)."""
         stats = data_stats(data, self._stats_rows or 0)
-        path = version.path
         if path is not None:
             size = _size_on_disk(Path(path))
             if size is not None:

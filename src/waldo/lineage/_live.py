@@ -101,8 +101,14 @@ class LiveLineage:
         self._send(job.event(RunState.START, when))
 
     def node_finished(
-        self, node: str, status: str, error: BaseException | None = None, when: float | None = None
+        self,
+        node: str,
+        status: str,
+        error: BaseException | Mapping[str, Any] | None = None,
+        when: float | None = None,
     ) -> None:
+        """A node ended; ``error`` is why it failed: the exception, or its journal
+        columns (``waldo.journal.describe_error``) when the node's trail had them."""
         job = self._nodes.pop(node, None)
         state = END_STATES.get(status)
         if job is None or state is None:
@@ -121,9 +127,13 @@ class LiveLineage:
         wait(pending, timeout=timeout)
 
 
-def _error(error: BaseException | None) -> tuple[str, str | None] | None:
+def _error(error: BaseException | Mapping[str, Any] | None) -> tuple[str, str | None] | None:
     if error is None:
         return None
+    if not isinstance(error, BaseException):  # described already
+        if not error:
+            return None
+        return f"{error.get('error_type')}: {error.get('error_message')}", error.get("traceback")
     import traceback
 
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))

@@ -57,6 +57,7 @@ class BatchWriter:
         full_batch: int = 256,
         on_problem: Callable[[str], None] | None = None,
         on_wake: Callable[[], None] | None = None,
+        spool_form: Callable[[list[Record], str], Sequence[Record]] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
@@ -71,6 +72,9 @@ class BatchWriter:
         # Called on the writer's thread each time it wakes, before it drains: what it
         # queues goes out in the same batch (the recorder's heartbeats).
         self._on_wake = on_wake
+        # What a batch that could not be written is kept as in the spool: records that
+        # only this process can turn into rows (it holds their state) are turned now.
+        self._spool_form = spool_form
         self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
         self._flushing = threading.Event()  # set with _wake by flush(): do not wait
@@ -260,8 +264,14 @@ class BatchWriter:
         self._to_spool(batch, batch_id)
 
     def _to_spool(self, batch: list[Record], batch_id: str) -> None:
+        kept: Sequence[Record] = batch
+        if self._spool_form is not None:
+            try:
+                kept = self._spool_form(batch, batch_id)
+            except Exception as exc:  # spooled as it came: `waldo sync` does its best
+                self._problem(f"unexpected error preparing the journal for the spool ({exc!r})")
         try:
-            self._spool.append(batch, batch_id)
+            self._spool.append(kept, batch_id)
             self._totals.spooled += len(batch)
             self._last = FlushResult(spooled=len(batch), error=self._last.error)
         except SpoolError as exc:
