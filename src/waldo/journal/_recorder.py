@@ -198,11 +198,12 @@ class Recorder:
         self.writer.put("runs", row)
 
     def ending_soon(self) -> None:
-        """The integration expects its run to end within a few nodes: from now on the
-        writer sends small batches, so the run's final flush (which its end waits for)
-        finds a small batch to write instead of up to two full ones. Until the next
-        run starts."""
+        """The integration expects its run to end within a few nodes: the writer wakes
+        now and, from then on, sends small batches, so that the run's final flush
+        (which its end waits for) finds a small batch to write, not everything noted
+        since the writer last woke. Until the next run starts."""
         self.writer.wake_every(TAIL_BATCH)
+        self.writer.wake()
 
     def end_run(self, run_id: str, status: str, error: BaseException | None = None) -> None:
         now = time.time()

@@ -125,6 +125,12 @@ class BatchWriter:
         else:
             self._wake_at = self._enqueued + self.full_batch - waiting
 
+    def wake(self) -> None:
+        """Wake the thread now, without waiting for it: what is queued, and what its
+        wake-up callback adds, is written while the caller goes on."""
+        if self._thread is not None:
+            self._wake.set()
+
     @property
     def totals(self) -> FlushResult:
         """Counts over the writer's life: written, spooled and lost records."""
