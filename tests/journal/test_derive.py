@@ -10,6 +10,7 @@ helper process is a real child interpreter).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -102,17 +103,23 @@ def rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def recorder_for(
-    url: str, project: Path, helper: bool, monkeypatch: pytest.MonkeyPatch
-) -> Recorder:
+@contextlib.contextmanager
+def recording(
+    url: str, project: Path, monkeypatch: pytest.MonkeyPatch, helper: bool = True
+) -> Iterator[Recorder]:
+    """A recorder with (once it is ready) or without its helper; closed afterwards."""
     monkeypatch.setenv("WALDO_WRITER_PROCESS", "1" if helper else "0")
     recorder = Recorder(settings_for(url, project))
     recorder._pid = PID  # the rows name the recording process
     recorder.prepare_store()
     recorder.check_store()
-    if helper:
-        wait_for_helper(recorder)
-    return recorder
+    try:
+        if helper:
+            wait_for_helper(recorder)
+        yield recorder
+    finally:
+        recorder.writer.close()
+        recorder._writer_process.close()
 
 
 def wait_for_helper(recorder: Recorder, timeout: float = 60) -> None:
@@ -127,10 +134,9 @@ def wait_for_helper(recorder: Recorder, timeout: float = 60) -> None:
 def reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The rows of the three batches derived in this process, without a helper."""
     url = f"sqlite:///{tmp_path / 'reference.db'}"
-    recorder = recorder_for(url, tmp_path / "ref", helper=False, monkeypatch=monkeypatch)
-    for batch in BATCHES:
-        send(recorder, batch)
-    recorder.writer.close()
+    with recording(url, tmp_path / "ref", monkeypatch, helper=False) as recorder:
+        for batch in BATCHES:
+            send(recorder, batch)
     store = Store(url)
     yield rows(store)
     store.dispose()
@@ -161,14 +167,10 @@ def test_the_helper_derives_the_same_rows(
     reference: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'helper.db'}"
-    recorder = recorder_for(url, tmp_path / "helper", helper=True, monkeypatch=monkeypatch)
-    try:
+    with recording(url, tmp_path / "helper", monkeypatch) as recorder:
         for batch in BATCHES:
             send(recorder, batch)
         assert recorder._local_trails._here == {}  # nothing was derived in this process
-    finally:
-        recorder.writer.close()
-        recorder._writer_process.close()
     assert rows(Store(url)) == reference
 
 
@@ -176,8 +178,7 @@ def test_a_run_is_taken_over_when_the_helper_dies(
     reference: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'takeover.db'}"
-    recorder = recorder_for(url, tmp_path / "takeover", helper=True, monkeypatch=monkeypatch)
-    try:
+    with recording(url, tmp_path / "takeover", monkeypatch) as recorder:
         send(recorder, BATCHES[0])  # derived by the helper, which keeps ``second``
         child = recorder._writer_process._child
         assert child is not None
@@ -187,8 +188,6 @@ def test_a_run_is_taken_over_when_the_helper_dies(
         assert list(recorder._local_trails._here) == [(RUN, PID)]  # derived here now
         send(recorder, BATCHES[2])
         assert recorder._local_trails._here == {}  # the run ended: forgotten
-    finally:
-        recorder.writer.close()
     assert rows(Store(url)) == reference
 
 
@@ -196,14 +195,12 @@ def test_a_batch_that_cannot_be_written_is_spooled_as_trails(
     reference: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     project = tmp_path / "down"
-    recorder = recorder_for(UNREACHABLE, project, helper=True, monkeypatch=monkeypatch)
-    try:
-        with caplog.at_level(logging.WARNING, logger="waldo"):
-            for batch in BATCHES:
-                send(recorder, batch)
-    finally:
-        recorder.writer.close()
-        recorder._writer_process.close()
+    with (
+        recording(UNREACHABLE, project, monkeypatch) as recorder,
+        caplog.at_level(logging.WARNING, logger="waldo"),
+    ):
+        for batch in BATCHES:
+            send(recorder, batch)
     assert "keeping events in the local spool" in caplog.text
     spooled: list[tuple[str, Any]] = []
     url = f"sqlite:///{tmp_path / 'later.db'}"

@@ -57,15 +57,10 @@ class Entry:
     """What happened: the first value of an entry (plain ints, compared on each one)."""
 
     LOAD_START, LOADED, RUN, RAN, SAVE_START, SAVED, SAVED_VALUE, ERROR = range(8)
+    CODES = (LOAD_START, LOADED, RUN, RAN, SAVE_START, SAVED, SAVED_VALUE, ERROR)
 
 
-LOAD_START, LOADED_DATA, RUN, RAN = Entry.LOAD_START, Entry.LOADED, Entry.RUN, Entry.RAN
-SAVE_START, SAVED_DATA, SAVED_VALUE, ERROR = (
-    Entry.SAVE_START,
-    Entry.SAVED,
-    Entry.SAVED_VALUE,
-    Entry.ERROR,
-)
+LOAD_START, LOADED_DATA, RUN, RAN, SAVE_START, SAVED_DATA, SAVED_VALUE, ERROR = Entry.CODES
 ENTRY_WIDTH = 5
 FACT_WIDTH = 5  # name, function's dotted name, code hash, outputs (tuple), reason
 AS_SAVED = "as-saved"

@@ -104,14 +104,10 @@ def _guarded(method: F) -> F:
     return cast(F, wrapper)
 
 
-# The hot path's entries (see "nodes and datasets" in WaldoHooks), by what happened.
-_LOAD_START, _LOADED, _RUN, _RAN = Entry.LOAD_START, Entry.LOADED, Entry.RUN, Entry.RAN
-_SAVE_START, _SAVED, _SAVED_VALUE, _ERROR = (
-    Entry.SAVE_START,
-    Entry.SAVED,
-    Entry.SAVED_VALUE,
-    Entry.ERROR,
-)
+# The hot path's entries (see "nodes and datasets" in WaldoHooks), by what happened:
+# module globals, one lookup each in the hooks.
+_LOAD_START, _LOADED, _RUN, _RAN = Entry.CODES[:4]
+_SAVE_START, _SAVED, _SAVED_VALUE, _ERROR = Entry.CODES[4:]
 # Saved values that cannot change after the save: fingerprinted when derived, not in
 # the hook (a trivial node's output is often one of these).
 _IMMUTABLE = frozenset({int, float, complex, bool, str, bytes, type(None)})
