@@ -58,10 +58,11 @@ class Entry:
 
     LOAD_START, LOADED, RUN, RAN, SAVE_START, SAVED, SAVED_VALUE, ERROR = range(8)
     CODES = (LOAD_START, LOADED, RUN, RAN, SAVE_START, SAVED, SAVED_VALUE, ERROR)
+    WIDTH = 5  # values per entry: code, node (its name once shipped), dataset, time, payload
 
 
 LOAD_START, LOADED_DATA, RUN, RAN, SAVE_START, SAVED_DATA, SAVED_VALUE, ERROR = Entry.CODES
-ENTRY_WIDTH = 5
+ENTRY_WIDTH = Entry.WIDTH
 FACT_WIDTH = 5  # name, function's dotted name, code hash, outputs (tuple), reason
 AS_SAVED = "as-saved"
 """A load's payload: the version its save in this run recorded (an in-memory dataset)."""
@@ -238,21 +239,34 @@ class TrailDeriver:
         announced = state.announced
         facts = self._facts.get(name)
         params = None if announced else state.params  # else they went with its live row
-        self._out.append(
-            (
-                TRAIL,
-                self.run_id,
-                name,
-                state.func,
-                state.started,
-                self.pid,
-                state.code_hash,
-                None if params is None else json_map(params),
-                status,
-                None if facts is None else facts[3],
-                error if status == "failed" and error else None,
-                *(state.steps[state.live_steps :] if announced else state.steps),
-            )
+        reason = None if facts is None else facts[3]
+        steps = state.steps[state.live_steps :] if announced else state.steps
+        failed = error if status == "failed" and error else None
+        self._out.append(self._record(state, params, status, reason, failed, steps))
+
+    def _record(
+        self,
+        state: _NodeState,
+        params: Any,
+        status: str | None,
+        reason: str | None,
+        error: dict[str, Any] | None,
+        steps: Sequence[Any],
+    ) -> tuple[Any, ...]:
+        """A trail record of ``state`` (layout: :mod:`waldo.journal._trail`)."""
+        return (
+            TRAIL,
+            self.run_id,
+            state.name,
+            state.func,
+            state.started,
+            self.pid,
+            state.code_hash,
+            None if params is None else json_map(params),
+            status,
+            reason,
+            error,
+            *steps,
         )
 
     def _announce_running(self) -> None:
@@ -263,23 +277,8 @@ class TrailDeriver:
             if state.announced or state.func is None:  # already, or not running yet
                 continue
             state.announced = True
-            params = state.params
-            self._out.append(
-                (
-                    TRAIL,
-                    self.run_id,
-                    state.name,
-                    state.func,
-                    state.started,
-                    self.pid,
-                    state.code_hash,
-                    None if params is None else json_map(params),
-                    "running",
-                    None,
-                    None,
-                    *state.steps[: state.live_steps],
-                )
-            )
+            live = state.steps[: state.live_steps]
+            self._out.append(self._record(state, state.params, "running", None, None, live))
 
 
 class EntryBatch:

@@ -686,16 +686,17 @@ class WaldoHooks:
         """Put each node's name in place of the node in ``entries`` (a node cannot
         travel to another process); return the facts of the nodes not named before.
         Errors are described the same way (an exception may not travel either)."""
-        nodes = entries[1::5]
+        width = Entry.WIDTH
+        nodes = entries[1::width]
         names = list(map(self._node_names.get, map(id, nodes)))
         facts: list[Any] = []
         if None in names:
             for at, name in enumerate(names):
                 if name is None:
                     names[at] = self._name_node(nodes[at], facts)
-        entries[1::5] = names
-        if _ERROR in entries[0::5]:
-            for at in range(0, len(entries), 5):
+        entries[1::width] = names
+        if _ERROR in entries[0::width]:
+            for at in range(0, len(entries), width):
                 if entries[at] == _ERROR and isinstance(entries[at + 4], BaseException):
                     entries[at + 4] = describe_error(entries[at + 4])
         return facts
