@@ -246,3 +246,13 @@ def test_forked_child_starts_empty_and_parent_writes_its_rows_once(
         assert conn.execute(sa.select(schema.runs.c.status)).scalars().all() == ["success"]
     assert not Spool(tmp_path / ".waldo" / "spool").has_pending()
     store.dispose()
+
+
+def test_every_batch_gets_its_own_marker(store: Store, tmp_path: Path) -> None:
+    """Batch ids are a random prefix per writer and a counter: unique, 32 characters
+    (the marker column), and a second writer never repeats the first's."""
+    first = BatchWriter(store.write, Spool(tmp_path / "spool"), interval=600)
+    second = BatchWriter(store.write, Spool(tmp_path / "spool"), interval=600)
+    ids = [first._next_batch_id() for _ in range(3)] + [second._next_batch_id()]
+    assert len(set(ids)) == 4
+    assert {len(batch_id) for batch_id in ids} == {32}

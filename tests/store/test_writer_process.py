@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from waldo import StoreError, StoreUnavailable
 from waldo.store import Record, Store, WriterProcess, schema
+from waldo.store._writer_child import HEADER, MessageReader
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
 
@@ -282,3 +284,21 @@ def test_the_child_creates_a_new_sqlite_journal_and_its_folder(tmp_path: Path) -
         assert event_names(store) == ["a"]
     finally:
         store.dispose()
+
+
+def test_answers_are_read_whole_however_the_pipe_splits_them() -> None:
+    """The parent reads the child's answers in as few reads as it can: two messages in
+    one read come out one at a time, a message split over reads comes out whole."""
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb", buffering=0) as inp:
+        reader = MessageReader(inp)
+        first, second = pickle.dumps(("ok", True)), pickle.dumps(("ok", False))
+        os.write(write_end, HEADER.pack(len(first)) + first + HEADER.pack(len(second)))
+        assert reader.receive() == first
+        assert reader.buffered  # the second's header came with the first
+        os.write(write_end, second[:3])
+        os.write(write_end, second[3:])
+        assert reader.receive() == second
+        assert not reader.buffered
+        os.close(write_end)
+        assert reader.receive() is None  # end of input

@@ -111,6 +111,10 @@ class Spool:
         self._token = uuid.uuid4().hex[:8]
         self._pid = os.getpid()
         self._own: Path | None = None
+        # The process that last appended to its own file: only then can that file
+        # exist (its name has a random token), so the writer, which asks before every
+        # batch, makes no system call to learn that it does not.
+        self._appended_in: int | None = None
 
     @property
     def own_file(self) -> Path:
@@ -142,6 +146,7 @@ class Spool:
                         continue  # claimed by a replay while we waited: use a new file
                     os.write(fd, payload)
                     os.fsync(fd)
+                    self._appended_in = self._pid
                     return
                 finally:
                     os.close(fd)
@@ -164,7 +169,7 @@ class Spool:
 
     def has_pending(self, own_only: bool = False) -> bool:
         if own_only:
-            return self.own_file.exists()
+            return self._appended_in == os.getpid() and self.own_file.exists()
         return bool(self.pending_files())
 
     def count_pending_records(self) -> int:

@@ -89,6 +89,7 @@ class BatchWriter:
         self.retry_after = 2.0
         self._reported: set[str] = set()
         self._pid = os.getpid()
+        self._new_batch_ids()
         _live_writers.add(self)
 
     # -- hot path -------------------------------------------------------------------
@@ -189,9 +190,21 @@ class BatchWriter:
         self._thread = thread
         thread.start()
 
+    def _new_batch_ids(self) -> None:
+        """Batch ids (each a batch's exactly-once marker) are a random prefix, new in
+        every process, and a counter: one ``uuid4`` per batch was a system call on the
+        writer's thread, which gives the GIL away at each one."""
+        self._batch_prefix = uuid.uuid4().hex[:20]
+        self._batches = 0
+
+    def _next_batch_id(self) -> str:
+        self._batches += 1
+        return f"{self._batch_prefix}{self._batches:012x}"
+
     def _reset_after_fork(self) -> None:
         # The parent owns whatever it had queued; the child starts clean.
         self._pid = os.getpid()
+        self._new_batch_ids()
         self._queue = deque()
         self._enqueued = 0
         self._handled = 0
@@ -251,7 +264,7 @@ class BatchWriter:
                 self._done.notify_all()
 
     def _deliver(self, batch: list[Record]) -> None:
-        batch_id = uuid.uuid4().hex
+        batch_id = self._next_batch_id()
         if not self.store_down and self._spool.has_pending(own_only=True):
             self._replay_own()
         if not self.store_down:

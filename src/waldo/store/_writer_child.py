@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import pickle
 import struct
 import sys
@@ -79,6 +80,37 @@ def receive(stream: IO[bytes]) -> bytes | None:
         return None
     (size,) = HEADER.unpack(header)
     return _read_exactly(stream, size)
+
+
+class MessageReader:
+    """Reads length-prefixed messages from a pipe in as few reads as it can: one for a
+    small answer, where :func:`receive` makes two. The parent's writer thread gives
+    the GIL away at every read, and the pipeline's thread then waits to take it back."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._fd = stream.fileno()
+        self._buffer = b""
+
+    @property
+    def buffered(self) -> bool:
+        """A message (or part of one) was read already: ``select`` would not see it."""
+        return bool(self._buffer)
+
+    def receive(self) -> bytes | None:
+        """The next message; None at end of input."""
+        buffer = self._buffer
+        while True:
+            if len(buffer) >= HEADER.size:
+                (size,) = HEADER.unpack_from(buffer)
+                end = HEADER.size + size
+                if len(buffer) >= end:
+                    self._buffer = buffer[end:]
+                    return buffer[HEADER.size : end]
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                self._buffer = buffer
+                return None
+            buffer += chunk
 
 
 def _load_prepare(spec: str) -> Prepare | None:

@@ -47,7 +47,7 @@ from waldo.store._batch_sql import Record
 from waldo.store._bulk import batch_plans
 from waldo.store._driver import switched_off
 from waldo.store._engine import driver_target
-from waldo.store._writer_child import READY, Setup, receive, send
+from waldo.store._writer_child import READY, MessageReader, Setup, send
 
 ENV_SWITCH = "WALDO_WRITER_PROCESS"
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding waldo/
@@ -99,6 +99,7 @@ class WriterProcess:
         self._lock = threading.Lock()
         self._io = threading.Lock()  # one batch on the pipe at a time
         self._child: subprocess.Popen[bytes] | None = None
+        self._answers: MessageReader | None = None  # the child's stdout
         self._pid = os.getpid()
         self._ready = False
         self._broken = not enabled_by_env()
@@ -128,7 +129,8 @@ class WriterProcess:
                     start_new_session=True,  # Ctrl-C is for the parent, which flushes
                 )
                 # The setup goes through the pipe, not argv: the URL may hold a password.
-                assert self._child.stdin is not None
+                assert self._child.stdin is not None and self._child.stdout is not None
+                self._answers = MessageReader(self._child.stdout)
                 send(self._child.stdin, pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
             except OSError:
                 self._broken = True
@@ -153,7 +155,7 @@ class WriterProcess:
         assert child.stdin is not None and child.stdout is not None
         try:
             send(child.stdin, pickle.dumps((records, batch_id), pickle.HIGHEST_PROTOCOL))
-            answer = receive(child.stdout)
+            answer = self._answers.receive() if self._answers is not None else None
         except (OSError, ValueError, pickle.PicklingError):
             answer = None
         if answer is None:  # the child died: this batch (and the rest) in process
@@ -170,8 +172,11 @@ class WriterProcess:
             # Not ready yet (still importing): write this batch here rather than wait.
             assert child.stdout is not None
             try:
-                readable, _, _ = select.select([child.stdout], [], [], 0)
-                if not readable or receive(child.stdout) != READY:
+                answers = self._answers
+                if answers is None:
+                    return None
+                readable = answers.buffered or select.select([child.stdout], [], [], 0)[0]
+                if not readable or answers.receive() != READY:
                     if readable:
                         self._give_up()
                     return None
