@@ -22,7 +22,15 @@ import sqlalchemy as sa
 
 from tests.helpers.journal import settings_for
 from waldo.fingerprint import data_fingerprint
-from waldo.journal import AS_SAVED, NO_PARAMS, TRAIL, TRAIL_ENTRIES, Entry, Recorder
+from waldo.journal import (
+    AS_SAVED,
+    NO_PARAMS,
+    TRAIL,
+    TRAIL_ENTRIES,
+    Entry,
+    Recorder,
+    TrailDeriver,
+)
 from waldo.journal._derive import write_batch
 from waldo.store import Store, schema
 
@@ -241,3 +249,13 @@ def test_entries_spooled_as_they_came_are_written_as_far_as_they_go(tmp_path: Pa
     assert write_batch(store, [(TRAIL_ENTRIES, ended)], "b2") is True
     assert [r["node_name"] for r in rows(store)["node_runs"]] == ["second"]
     assert write_batch(store, [(TRAIL_ENTRIES, ended)], "b2") is False  # once
+
+
+def test_an_entry_that_cannot_be_derived_is_reported_and_the_rest_kept() -> None:
+    """A node whose facts never came (a bug upstream): its start is reported, not
+    raised, and the other node's trail is complete."""
+    deriver = TrailDeriver(RUN, PID)
+    entries = start("ghost", "seed", T0) + start("first", "seed", T0) + finish("first", "a", 2, T0)
+    trails = deriver.feed(entries, facts("first", "a"))
+    assert deriver.problems == ["could not record before_node_run: 'ghost'"]
+    assert [(t[2], t[8]) for t in trails] == [("first", "success")]

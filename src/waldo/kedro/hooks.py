@@ -677,9 +677,11 @@ class WaldoHooks:
             trails = deriver.feed(entries, facts, announce, final, fields)
         finally:
             lock.release()
-        for problem in deriver.problems:
-            self._failed("a node", RuntimeError(problem))
-        deriver.problems = []
+        problems, deriver.problems = deriver.problems, []
+        for problem in problems:  # "could not record <hook>: <why>", as _failed says it
+            if self._strict:
+                raise RuntimeError(problem)
+            self._warn_once(problem)
         self._send_derived(recorder, trails)
 
     def _name_nodes(self, entries: list[Any]) -> list[Any]:
