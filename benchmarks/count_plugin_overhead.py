@@ -11,8 +11,9 @@ what ``session.run()`` executes, by thread:
   callgrind collects only inside it: ``--toggle-collect``), so Kedro's and Waldo's
   imports and the session's creation are left out;
 - **other threads**: the whole life of every other Python thread (``thread_run``):
-  Waldo's journal writer (it derives the node trails and hands batches to its helper
-  process), the git and spool-replay threads. They hold the GIL while they execute, so
+  Waldo's journal writer (it names the nodes in the hooks' entries and hands batches
+  to its helper process, which derives the node trails), the git and spool-replay
+  threads. They hold the GIL while they execute, so
   on a CPU-bound pipeline their instructions add to the run's time as well.
 
 For each it prints instructions, L1 instruction and data misses, and what they add to
