@@ -19,9 +19,10 @@ what ``session.run()`` executes, by thread:
 For each it prints instructions, L1 instruction and data misses, and what they add to
 *off* as a share of *off*'s run (instructions; and a cycle estimate of instructions /
 2.4 + 14 per L1 miss). Counts move between two runs of the same code, because the
-writer's timer decides how much of the deriving the pipeline's thread does itself (in
-its last nodes and at the end): an A/A of two identical copies counted the run's
-thread 179 and 203 M instructions above *off*, the other threads 123 and 126 M. So
+writer's timer decides how much of the handing on the pipeline's thread does itself
+(in its last nodes and at the end): an A/A of two identical copies (before the trails
+were derived in the helper) counted the run's thread 179 and 203 M instructions above
+*off*, the other threads 123 and 126 M. So
 compare versions in the same invocation (``--baseline-src``, counted side by side) and
 read a difference under ~25 M on the run's thread as noise.
 
