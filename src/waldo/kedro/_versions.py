@@ -57,10 +57,6 @@ class Fingerprints:
         # catalog does not change its datasets during a run.
         self._where: dict[str, tuple[bool, Path | None]] = {}
         self._where_catalog: Any = None
-        # Kept for the whole run, one per in-memory dataset, as plain tuples: the garbage
-        # collector stops tracking a tuple of strings, but never a named tuple, and every
-        # collection of the older generations would walk them.
-        self._memory_versions: dict[str, tuple[str | None, ...]] = {}
 
     def _stat_cache(self) -> StatCache:
         # One cache connection per process: a forked worker must not share its parent's.
@@ -119,7 +115,6 @@ class Fingerprints:
         is written to (None when it is not on this machine's disk)."""
         if catalog is not self._where_catalog:
             self._where = {}
-            self._memory_versions = {}
             self._where_catalog = catalog
         found = self._where.get(name)
         if found is None:
@@ -137,28 +132,18 @@ class Fingerprints:
         name: str,
         data: Any = None,
         has_data: bool = False,
-        loading: bool = False,
     ) -> Version:
         """The version of dataset ``name`` now (after a save, or at a load).
 
-        A save to a dataset that lives only in memory is remembered for the loads of it
-        that follow in the run (see :meth:`saved_version`).
+        The loads of an in-memory dataset saved earlier in the run take the version its
+        save recorded, from the node trails (``waldo.journal.AS_SAVED``), not from here.
         """
-        persisted, path = self.location(catalog, name)
+        _, path = self.location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
             return Version(None)
-        if persisted or loading:
-            return self._of_data(name, data)
-        return self.memory_value(name, data)
-
-    def memory_value(self, name: str, data: Any) -> Version:
-        """The version of ``data`` just saved to in-memory dataset ``name``, kept for
-        the loads of it that follow in the run."""
-        version = self._of_data(name, data)
-        self._memory_versions[name] = tuple(version)
-        return version
+        return self._of_data(name, data)
 
     def _of_data(self, name: str, data: Any) -> Version:
         fingerprint = data_fingerprint(data)
@@ -168,13 +153,6 @@ class Fingerprints:
                 f"({fingerprint.reason}); it counts as changed"
             )
         return Version(fingerprint.digest, fingerprint.digest, fingerprint.kind)
-
-    def saved_version(self, name: str) -> Version:
-        """The version recorded when in-memory dataset ``name`` was saved in this run:
-        a load of it reads a copy of what was saved, so it takes that version instead of
-        hashing the data again. Unknown if it was not saved."""
-        saved = self._memory_versions.get(name)
-        return Version(None) if saved is None else Version._make(saved)
 
     def persisted(self, catalog: Any, name: str) -> bool:
         return not is_parameter(name) and is_persisted(catalog, name)

@@ -513,9 +513,7 @@ class WaldoHooks:
                 payload = AS_SAVED  # its version is the one its save recorded
             else:  # the node may change what it was given: fingerprint it now
                 payload = tuple(
-                    fingerprints.dataset(
-                        self._catalog, dataset_name, data, has_data=True, loading=True
-                    )
+                    fingerprints.dataset(self._catalog, dataset_name, data, has_data=True)
                 )
             self._raw += (_LOADED, node, dataset_name, now, payload)
         except Exception as exc:
