@@ -62,34 +62,15 @@ def send(stream: IO[bytes], payload: bytes) -> None:
         data = data[written:]
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while size:
-        chunk = stream.read(size)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def receive(stream: IO[bytes]) -> bytes | None:
-    """Read one message; None at end of input."""
-    header = _read_exactly(stream, HEADER.size)
-    if header is None:
-        return None
-    (size,) = HEADER.unpack(header)
-    return _read_exactly(stream, size)
-
-
 class MessageReader:
-    """Reads length-prefixed messages from a pipe in as few reads as it can: one for a
-    small answer, where :func:`receive` makes two. The parent's writer thread gives
-    the GIL away at every read, and the pipeline's thread then waits to take it back."""
+    """Reads length-prefixed messages (:func:`send`) from a pipe in as few reads as it
+    can: one for a small message, whose header and body arrive together. The parent's
+    writer thread gives the GIL away at every read, and the pipeline's thread then
+    waits to take it back. (A pipe hands over at most its buffer, 64 KiB, per read.)"""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._fd = stream.fileno()
-        self._buffer = b""
+        self._buffer = bytearray()
 
     @property
     def buffered(self) -> bool:
@@ -104,11 +85,11 @@ class MessageReader:
                 (size,) = HEADER.unpack_from(buffer)
                 end = HEADER.size + size
                 if len(buffer) >= end:
-                    self._buffer = buffer[end:]
-                    return buffer[HEADER.size : end]
+                    message = bytes(buffer[HEADER.size : end])
+                    del buffer[:end]
+                    return message
             chunk = os.read(self._fd, 65536)
             if not chunk:
-                self._buffer = buffer
                 return None
             buffer += chunk
 
@@ -216,7 +197,8 @@ def main(argv: list[str]) -> int:
     inp = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115
     out = open(sys.stdout.fileno(), "wb", buffering=0, closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr  # nothing else may write to the answer channel
-    payload = receive(inp)
+    batches = MessageReader(inp)
+    payload = batches.receive()
     if payload is None:
         return 0
     setup: Setup = pickle.loads(payload)
@@ -225,7 +207,7 @@ def main(argv: list[str]) -> int:
     writer.prepare()
     send(out, READY)
     while True:
-        payload = receive(inp)
+        payload = batches.receive()
         if payload is None:
             break
         records, batch_id = pickle.loads(payload)
