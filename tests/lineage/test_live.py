@@ -12,7 +12,8 @@ import pytest
 from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo_warnings
 from tests.lineage._schema import validate
-from waldo.lineage import run_events, run_uuid
+from waldo.journal import describe_error
+from waldo.lineage import LiveLineage, run_events, run_uuid
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +76,25 @@ def test_a_dead_lineage_server_does_not_fail_the_run(project: Path) -> None:
     warnings = waldo_warnings(output_of(result))
     assert any("could not emit OpenLineage events" in w for w in warnings), warnings
     assert journal_at(project).history.run_detail("latest").summary.status == "success"
+
+
+def test_a_node_failure_described_in_its_trail_reaches_the_fail_event(tmp_path: Path) -> None:
+    """The hooks derive a failed node's trail before its lineage event, so the error
+    arrives as the journal's columns, not as the exception; the event carries both."""
+    config = {"transport": "file", "path": "events.jsonl", "namespace": "team"}
+    lineage = LiveLineage.from_config(config, tmp_path, {})
+    lineage.run_started("run-1", "proj", ["__default__"], ["seed"], ["d0"])
+    lineage.node_started("step_0", ["seed"], ["d0"])
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        error = describe_error(exc)
+    lineage.node_finished("step_0", "failed", error, 1_700_000_000.0)
+    lineage.run_finished("failed")
+
+    events = read_events(tmp_path / "events.jsonl")
+    [fail] = [e for e in events if e["eventType"] == "FAIL" and e["job"]["name"].endswith("step_0")]
+    validate(fail)
+    facet = fail["run"]["facets"]["errorMessage"]
+    assert facet["message"] == "ValueError: boom"
+    assert "raise ValueError" in facet["stackTrace"]

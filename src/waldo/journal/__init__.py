@@ -14,7 +14,6 @@ from waldo.journal._derive import (
     TRAIL_ENTRIES,
     Entry,
     TrailDeriver,
-    error_payload,
 )
 from waldo.journal._diff import NodeDiff, RunDiff
 from waldo.journal._executions import (
@@ -49,7 +48,15 @@ from waldo.journal._settings import (
     resolve_settings,
 )
 from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
-from waldo.journal._trail import TRAIL, NodeTrail, dataset_step, expand_trails, node_step
+from waldo.journal._trail import (
+    TRAIL,
+    NodeTrail,
+    dataset_step,
+    expand_trails,
+    last_timestamp,
+    node_step,
+    split_trail,
+)
 
 __all__ = [
     "AS_SAVED",
@@ -92,12 +99,12 @@ __all__ = [
     "dataset_step",
     "decide",
     "describe_error",
-    "error_payload",
     "expand_trails",
     "find_project_root",
     "get_recorder",
     "is_no_execution",
     "json_safe",
+    "last_timestamp",
     "mask_secrets",
     "needs_credentials",
     "node_run_id",
@@ -105,5 +112,6 @@ __all__ = [
     "raw_params",
     "resolve_settings",
     "spearman",
+    "split_trail",
     "stats_text",
 ]

@@ -95,12 +95,23 @@ def dataset_step(
     steps += (event_type, dataset, timestamp, True, *version, stats)
 
 
+def split_trail(row: Sequence[Any]) -> tuple[NodeTrail, Sequence[Any]]:
+    """A trail record's row (the record without its table name): its fixed fields, named,
+    and its steps."""
+    return NodeTrail._make(row[:_FIXED]), row[_FIXED:]
+
+
+def last_timestamp(steps: Sequence[Any]) -> float | None:
+    """When the last of a trail's steps happened (None without steps)."""
+    return steps[-STEP_WIDTH + 2] if steps else None
+
+
 def expand_trails(records: Sequence[Record]) -> list[Record]:
     """The journal rows of a batch: trail records expanded in place, others as they are."""
     out: list[Record] = []
     for table, row in records:
         if table == TRAIL and isinstance(row, (tuple, list)):
-            out.extend(_expand_one(NodeTrail._make(row[:_FIXED]), row[_FIXED:]))
+            out.extend(_expand_one(*split_trail(row)))
         else:
             out.append((table, row))
     return out

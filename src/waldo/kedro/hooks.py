@@ -50,7 +50,9 @@ from waldo.journal import (
     TrailDeriver,
     describe_error,
     get_recorder,
+    last_timestamp,
     mask_secrets,
+    split_trail,
     stats_text,
 )
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
@@ -720,11 +722,12 @@ class WaldoHooks:
         if not trails:
             return
         recorder.trail_records(trails)
-        ended = [trail for trail in trails if trail[8] not in (None, "running")]
+        split = (split_trail(record[1:]) for record in trails)  # record[0]: its table
+        ended = [(t, steps) for t, steps in split if t.status not in (None, "running")]
         if ended and self._lineage is not None:
-            for trail in ended:
-                last_step = trail[-7] if len(trail) > 11 else None
-                self._emit_lineage("node_finished", trail[2], trail[8], trail[10], last_step)
+            for t, steps in ended:
+                when = last_timestamp(steps)
+                self._emit_lineage("node_finished", t.node_name, t.status, t.error, when)
         if ended and self._in_worker():  # a ParallelRunner worker flushes after each node
             if self._fingerprints is not None:
                 self._fingerprints.save()
