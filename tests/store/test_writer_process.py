@@ -302,3 +302,33 @@ def test_answers_are_read_whole_however_the_pipe_splits_them() -> None:
         assert not reader.buffered
         os.close(write_end)
         assert reader.receive() is None  # end of input
+
+
+def test_closing_does_not_wait_for_the_child_to_exit(store: Store) -> None:
+    """The end of a run does not sit through the helper's exit (closing its connection,
+    a SQLite checkpoint, its interpreter's shutdown): a helper that hangs there leaves
+    ``close`` free at once, and one that does not exits by itself with its batches
+    written."""
+    import signal
+
+    stuck = WriterProcess(store.url, store.write)
+    stuck.start()
+    hung = child_after_first_batch(stuck)
+    os.kill(hung.pid, signal.SIGSTOP)  # it will not read its end of input
+    try:
+        started = time.monotonic()
+        stuck.close()
+        assert time.monotonic() - started < 2  # waiting (up to 5 s) was the old way
+    finally:
+        hung.kill()
+        hung.wait(timeout=10)
+
+    process = WriterProcess(store.url, store.write)
+    process.start()
+    ready(process)
+    assert process(events("r1", "b"), "batch-2") is True
+    child = process._child
+    assert child is not None
+    process.close()
+    assert child.wait(timeout=30) == 0
+    assert event_names(store) == ["a", "b"]
