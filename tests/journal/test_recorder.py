@@ -155,3 +155,32 @@ def test_a_long_run_keeps_its_heartbeat_fresh_through_the_writer(tmp_path: Path)
     if enabled_by_env():  # the helper process wrote every row, heartbeats included
         assert recorder.store._engine is None
     reader.dispose()
+
+
+def test_an_early_batch_waits_for_the_helper_rather_than_writing_here(tmp_path: Path) -> None:
+    """A short run wakes the writer within milliseconds of its start (its last nodes
+    are near), before the helper process has started: the batch waits for the helper
+    instead of being written in the pipeline's process, which would first import the
+    driver and connect (over 100 ms on PostgreSQL)."""
+    import time
+
+    from waldo.store._writer_process import enabled_by_env
+
+    if not enabled_by_env():
+        pytest.skip("no helper process on one CPU")
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    recorder = get_recorder(settings_for(url, tmp_path))
+    recorder.prepare_store()
+    recorder.writer.interval = 60  # only the wake-up below starts a batch
+    recorder.start_run(RunInfo(run_id="short", project="p"))
+    recorder.writer.wake()  # what ending_soon does in a run of a few nodes
+    reader = Store(url)
+    deadline = time.monotonic() + 60
+    while not rows(reader, schema.runs):
+        assert time.monotonic() < deadline, "the run row was never written"
+        time.sleep(0.05)
+    recorder.end_run("short", "success")
+    recorder.flush()
+    assert [r["status"] for r in rows(reader, schema.runs)] == ["success"]
+    assert recorder.store._engine is None  # the helper wrote it all
+    reader.dispose()

@@ -82,6 +82,7 @@ class Recorder:
             on_problem=self._warn,
             on_wake=self._writer_woke,
             spool_form=self._local_trails.derived,
+            wait_ready=self._writer_process.wait_ready,
         )
         self._wake_callbacks: set[Callable[[], None]] = set()
         self._active: dict[str, float] = {}  # run id -> start time, in this process

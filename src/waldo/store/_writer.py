@@ -58,6 +58,7 @@ class BatchWriter:
         on_problem: Callable[[str], None] | None = None,
         on_wake: Callable[[], None] | None = None,
         spool_form: Callable[[list[Record], str], Sequence[Record]] | None = None,
+        wait_ready: Callable[[float, threading.Event], None] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
@@ -75,6 +76,10 @@ class BatchWriter:
         # What a batch that could not be written is kept as in the spool: records that
         # only this process can turn into rows (it holds their state) are turned now.
         self._spool_form = spool_form
+        # How a write that goes through a helper process waits (without the GIL) until
+        # the helper can take batches (WriterProcess.wait_ready): a background tick
+        # would rather wait than write in the pipeline's process; a flush does not.
+        self._wait_ready = wait_ready
         self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
         self._flushing = threading.Event()  # set with _wake by flush(): do not wait
@@ -218,7 +223,7 @@ class BatchWriter:
         # A writer that hands batches to a helper process may not have it ready yet:
         # on a timer tick or a full batch, wait for it (up to one more interval)
         # instead of writing in the pipeline's process; a flush does not wait.
-        wait_ready = getattr(self._write, "wait_ready", None)
+        wait_ready = self._wait_ready
         while not self._stopping:
             self._wake.wait(self.interval)
             if not self._flushing.is_set() and wait_ready is not None:
