@@ -157,11 +157,14 @@ def test_a_long_run_keeps_its_heartbeat_fresh_through_the_writer(tmp_path: Path)
     reader.dispose()
 
 
-def test_an_early_batch_waits_for_the_helper_rather_than_writing_here(tmp_path: Path) -> None:
-    """A short run wakes the writer within milliseconds of its start (its last nodes
-    are near), before the helper process has started: the batch waits for the helper
-    instead of being written in the pipeline's process, which would first import the
-    driver and connect (over 100 ms on PostgreSQL)."""
+@pytest.mark.parametrize("ends", ["wake-up", "flush"])
+def test_an_early_batch_waits_for_the_helper_rather_than_writing_here(
+    tmp_path: Path, ends: str
+) -> None:
+    """A short run wakes the writer (its last nodes are near), or even ends, within
+    milliseconds of its start, before the helper process is ready: the batch waits for
+    the helper instead of being written in the pipeline's process, which would first
+    import the driver and connect (over 100 ms on PostgreSQL)."""
     import time
 
     from waldo.store._writer_process import enabled_by_env
@@ -171,14 +174,15 @@ def test_an_early_batch_waits_for_the_helper_rather_than_writing_here(tmp_path: 
     url = f"sqlite:///{tmp_path / 'journal.db'}"
     recorder = get_recorder(settings_for(url, tmp_path))
     recorder.prepare_store()
-    recorder.writer.interval = 60  # only the wake-up below starts a batch
+    recorder.writer.interval = 60  # only the wake-up or the flush starts a batch
     recorder.start_run(RunInfo(run_id="short", project="p"))
-    recorder.writer.wake()  # what ending_soon does in a run of a few nodes
     reader = Store(url)
-    deadline = time.monotonic() + 60
-    while not rows(reader, schema.runs):
-        assert time.monotonic() < deadline, "the run row was never written"
-        time.sleep(0.05)
+    if ends == "wake-up":
+        recorder.writer.wake()  # what ending_soon does in a run of a few nodes
+        deadline = time.monotonic() + 60
+        while not rows(reader, schema.runs):
+            assert time.monotonic() < deadline, "the run row was never written"
+            time.sleep(0.05)
     recorder.end_run("short", "success")
     recorder.flush()
     assert [r["status"] for r in rows(reader, schema.runs)] == ["success"]

@@ -33,6 +33,10 @@ from waldo.store._spool import Spool
 
 log = logging.getLogger("waldo")
 
+# How long a flush waits for a writer helper that is still starting (it is normally
+# ready within 50 ms) before writing in this process instead.
+FLUSH_WAIT = 2.0
+
 
 @dataclass
 class FlushResult:
@@ -220,14 +224,21 @@ class BatchWriter:
         self._done = threading.Condition()
 
     def _loop(self) -> None:
-        # A writer that hands batches to a helper process may not have it ready yet:
-        # on a timer tick or a full batch, wait for it (up to one more interval)
-        # instead of writing in the pipeline's process; a flush does not wait.
+        # A writer that hands batches to a helper process may not have it ready yet
+        # (a short run ends, or its last nodes wake the writer, within milliseconds of
+        # the helper's start). Writing here instead would first import the driver and
+        # connect (over 100 ms on PostgreSQL, on the pipeline's CPU), while the helper
+        # is ready within tens of milliseconds of its start: a timer tick or a full
+        # batch waits for it up to one more interval (and gives way to a flush), a
+        # flush up to FLUSH_WAIT.
         wait_ready = self._wait_ready
         while not self._stopping:
             self._wake.wait(self.interval)
-            if not self._flushing.is_set() and wait_ready is not None:
-                wait_ready(self.interval, self._flushing)
+            if wait_ready is not None:
+                if self._flushing.is_set():
+                    wait_ready(FLUSH_WAIT, None)
+                else:
+                    wait_ready(self.interval, self._flushing)
             self._wake.clear()
             self._flushing.clear()
             self._woke()
