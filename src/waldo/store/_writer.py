@@ -62,7 +62,7 @@ class BatchWriter:
         on_problem: Callable[[str], None] | None = None,
         on_wake: Callable[[], None] | None = None,
         spool_form: Callable[[list[Record], str], Sequence[Record]] | None = None,
-        wait_ready: Callable[[float, threading.Event], None] | None = None,
+        wait_ready: Callable[[float, threading.Event | None], None] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
