@@ -157,34 +157,42 @@ def test_a_long_run_keeps_its_heartbeat_fresh_through_the_writer(tmp_path: Path)
     reader.dispose()
 
 
-@pytest.mark.parametrize("ends", ["wake-up", "flush"])
+@pytest.mark.parametrize(("ends", "backend"), [("wake-up", "sqlite"), ("flush", "postgresql")])
 def test_an_early_batch_waits_for_the_helper_rather_than_writing_here(
-    tmp_path: Path, ends: str
+    request: pytest.FixtureRequest, tmp_path: Path, ends: str, backend: str
 ) -> None:
     """A short run wakes the writer (its last nodes are near), or even ends, within
     milliseconds of its start, before the helper process is ready: the batch waits for
     the helper instead of being written in the pipeline's process, which would first
-    import the driver and connect (over 100 ms on PostgreSQL)."""
+    import the driver and connect (over 100 ms on PostgreSQL; on SQLite a flush
+    writes here, which is quicker than the helper's start)."""
+    import contextlib
     import time
 
+    from tests.helpers.postgres import fresh_database
     from waldo.store._writer_process import enabled_by_env
 
     if not enabled_by_env():
         pytest.skip("no helper process on one CPU")
-    url = f"sqlite:///{tmp_path / 'journal.db'}"
-    recorder = get_recorder(settings_for(url, tmp_path))
-    recorder.prepare_store()
-    recorder.writer.interval = 60  # only the wake-up or the flush starts a batch
-    recorder.start_run(RunInfo(run_id="short", project="p"))
-    reader = Store(url)
-    if ends == "wake-up":
-        recorder.writer.wake()  # what ending_soon does in a run of a few nodes
-        deadline = time.monotonic() + 60
-        while not rows(reader, schema.runs):
-            assert time.monotonic() < deadline, "the run row was never written"
-            time.sleep(0.05)
-    recorder.end_run("short", "success")
-    recorder.flush()
-    assert [r["status"] for r in rows(reader, schema.runs)] == ["success"]
-    assert recorder.store._engine is None  # the helper wrote it all
-    reader.dispose()
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'journal.db'}"
+        else:
+            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_server")))
+        recorder = get_recorder(settings_for(url, tmp_path))
+        recorder.prepare_store()
+        recorder.writer.interval = 60  # only the wake-up or the flush starts a batch
+        recorder.start_run(RunInfo(run_id="short", project="p"))
+        reader = Store(url)
+        stack.callback(reader.dispose)
+        if ends == "wake-up":
+            recorder.writer.wake()  # what ending_soon does in a run of a few nodes
+            deadline = time.monotonic() + 60
+            while not rows(reader, schema.runs):
+                assert time.monotonic() < deadline, "the run row was never written"
+                time.sleep(0.05)
+        recorder.end_run("short", "success")
+        recorder.flush()
+        assert [r["status"] for r in rows(reader, schema.runs)] == ["success"]
+        assert recorder.store._engine is None  # the helper wrote it all
+        recorder.close()

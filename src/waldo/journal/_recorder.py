@@ -83,6 +83,7 @@ class Recorder:
             on_wake=self._writer_woke,
             spool_form=self._local_trails.derived,
             wait_ready=self._writer_process.wait_ready,
+            flush_wait=self._writer_process.flush_wait,
         )
         self._wake_callbacks: set[Callable[[], None]] = set()
         self._active: dict[str, float] = {}  # run id -> start time, in this process

@@ -33,10 +33,6 @@ from waldo.store._spool import Spool
 
 log = logging.getLogger("waldo")
 
-# How long a flush waits for a writer helper that is still starting (it is normally
-# ready within 50 ms) before writing in this process instead.
-FLUSH_WAIT = 2.0
-
 
 @dataclass
 class FlushResult:
@@ -63,6 +59,7 @@ class BatchWriter:
         on_wake: Callable[[], None] | None = None,
         spool_form: Callable[[list[Record], str], Sequence[Record]] | None = None,
         wait_ready: Callable[[float, threading.Event | None], None] | None = None,
+        flush_wait: float = 0.0,
     ) -> None:
         self._write = write
         self._spool = spool
@@ -81,9 +78,10 @@ class BatchWriter:
         # only this process can turn into rows (it holds their state) are turned now.
         self._spool_form = spool_form
         # How a write that goes through a helper process waits (without the GIL) until
-        # the helper can take batches (WriterProcess.wait_ready): a background tick
-        # would rather wait than write in the pipeline's process; a flush does not.
+        # the helper can take batches (WriterProcess.wait_ready), and how long a flush
+        # waits for it (see _loop).
         self._wait_ready = wait_ready
+        self._flush_wait = flush_wait
         self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
         self._wake = threading.Event()
         self._flushing = threading.Event()  # set with _wake by flush(): do not wait
@@ -226,19 +224,18 @@ class BatchWriter:
     def _loop(self) -> None:
         # A writer that hands batches to a helper process may not have it ready yet
         # (a short run ends, or its last nodes wake the writer, within milliseconds of
-        # the helper's start). Writing here instead would first import the driver and
-        # connect (over 100 ms on PostgreSQL, on the pipeline's CPU), while the helper
-        # is ready within tens of milliseconds of its start: a timer tick or a full
-        # batch waits for it up to one more interval (and gives way to a flush), a
-        # flush up to FLUSH_WAIT.
+        # the helper's start). A timer tick or a full batch waits for it, up to one
+        # more interval, rather than write in the pipeline's process (and gives way to
+        # a flush); a flush waits up to flush_wait (the helper's WriterProcess.flush_wait:
+        # whether writing here would take longer than the helper's start).
         wait_ready = self._wait_ready
         while not self._stopping:
             self._wake.wait(self.interval)
             if wait_ready is not None:
-                if self._flushing.is_set():
-                    wait_ready(FLUSH_WAIT, None)
-                else:
+                if not self._flushing.is_set():
                     wait_ready(self.interval, self._flushing)
+                elif self._flush_wait > 0:
+                    wait_ready(self._flush_wait, None)
             self._wake.clear()
             self._flushing.clear()
             self._woke()
