@@ -245,6 +245,41 @@ def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Pat
         assert Store(url).current_revision() == Store.head_revision()
 
 
+def _migrate_with_others(
+    store: Store, barrier: threading.Barrier, errors: list[BaseException]
+) -> None:
+    barrier.wait()
+    try:
+        store.ensure_schema()
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_threads_creating_a_new_store_at_once_all_succeed(store_url: str) -> None:
+    """Two Store objects of one process may find a new store empty at once (a run's
+    writer thread writing a batch itself while another thread reads the journal):
+    Alembic's module-level state must not let their migrations break each other."""
+    for attempt in range(3):
+        url = store_url.replace("waldo.db", f"new-{attempt}.db")
+        stores = [Store(url) for _ in range(3)]
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(len(stores))
+
+        threads = [
+            threading.Thread(target=_migrate_with_others, args=(s, barrier, errors)) for s in stores
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert Store(url).current_revision() == Store.head_revision()
+        for store in stores:
+            store.dispose()
+        if not url.startswith("sqlite"):
+            break  # one fresh PostgreSQL database per test
+
+
 def test_sqlite_settings_wait_for_a_lock_that_sqlite_does_not_wait_for(tmp_path: Path) -> None:
     """Switching a new journal to WAL while another process holds its lock: SQLite may
     answer "database is locked" at once, whatever the busy timeout (here none at all);

@@ -15,6 +15,7 @@ imported to migrate.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 __all__ = ["MIGRATIONS_DIR", "downgrade", "ensure_current", "head_revision", "upgrade"]
 
 _ADVISORY_LOCK_KEY = 0x57A1D0  # "waldo": serialises concurrent migrations
+# Alembic runs a command through module-level proxies (alembic.context, alembic.op):
+# two threads migrating at once, through two Store objects of the same file, broke
+# each other ("KeyError: 'script'", "table ... already exists"). One at a time here.
+_MIGRATING = threading.Lock()
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -50,7 +55,7 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:
-    with engine.begin() as conn:
+    with _MIGRATING, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
