@@ -40,9 +40,11 @@ from waldo.journal._trail import (
     LOADED,
     SAVED,
     TRAIL,
+    NodeTrail,
     dataset_step,
     expand_trails,
     node_step,
+    trail_record,
 )
 from waldo.store._batch_sql import Record
 
@@ -254,8 +256,7 @@ class TrailDeriver:
         steps: Sequence[Any],
     ) -> tuple[Any, ...]:
         """A trail record of ``state`` (layout: :mod:`waldo.journal._trail`)."""
-        return (
-            TRAIL,
+        trail = NodeTrail(
             self.run_id,
             state.name,
             state.func,
@@ -266,8 +267,8 @@ class TrailDeriver:
             status,
             reason,
             error,
-            *steps,
         )
+        return trail_record(trail, steps)
 
     def _announce_running(self) -> None:
         """The live row (``running``, with its loads) of every node that runs and was

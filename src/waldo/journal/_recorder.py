@@ -35,7 +35,7 @@ from waldo.journal._model import RunInfo
 from waldo.journal._rows import describe_error, json_map, node_run_id
 from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._settings import Settings
-from waldo.journal._trail import TRAIL, expand_trails
+from waldo.journal._trail import NodeTrail, expand_trails, trail_record
 from waldo.store import (
     BatchWriter,
     FlushResult,
@@ -297,22 +297,19 @@ class Recorder:
         last one (:func:`~waldo.journal.node_step`, :func:`~waldo.journal.dataset_step`).
         The writer builds its events, node-run row and dataset versions, off the
         pipeline's thread."""
-        self.writer.put_record(
-            (
-                TRAIL,
-                run_id,
-                node_name,
-                func_name,
-                started_at,
-                self._pid,
-                code_hash,
-                None if params_hashes is None else json_map(params_hashes),
-                status,
-                reason,
-                describe_error(error) if error is not None else None,
-                *steps,
-            )
+        trail = NodeTrail(
+            run_id,
+            node_name,
+            func_name,
+            started_at,
+            self._pid,
+            code_hash,
+            None if params_hashes is None else json_map(params_hashes),
+            status,
+            reason,
+            describe_error(error) if error is not None else None,
         )
+        self.writer.put_record(trail_record(trail, steps))
 
     def node_entries(
         self,

@@ -95,6 +95,12 @@ def dataset_step(
     steps += (event_type, dataset, timestamp, True, *version, stats)
 
 
+def trail_record(trail: NodeTrail, steps: Sequence[Any]) -> tuple[Any, ...]:
+    """A flat trail record for the writer's queue: its table name, then the layout above
+    (what :func:`split_trail` takes apart)."""
+    return (TRAIL, *trail, *steps)
+
+
 def split_trail(row: Sequence[Any]) -> tuple[NodeTrail, Sequence[Any]]:
     """A trail record's row (the record without its table name): its fixed fields, named,
     and its steps."""
