@@ -47,7 +47,7 @@ from waldo.journal._settings import (
     needs_credentials,
     resolve_settings,
 )
-from waldo.journal._staleness import MISSING, Decision, NodeRecord, NodeSpec, decide
+from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
 from waldo.journal._trail import (
     TRAIL,
     NodeTrail,
@@ -73,10 +73,10 @@ __all__ = [
     "Executions",
     "History",
     "Journal",
+    "LastRun",
     "ModelChanges",
     "ModelNaming",
     "NodeDiff",
-    "NodeRecord",
     "NodeRun",
     "NodeSpec",
     "NodeTrail",

@@ -23,7 +23,7 @@ from waldo.journal._model import (
     RunPage,
     RunSummary,
 )
-from waldo.journal._staleness import NodeRecord
+from waldo.journal._staleness import LastRun
 from waldo.store import Store, pid_alive, queries
 
 LATEST_ALIASES = ("latest", "last", "@")
@@ -189,11 +189,11 @@ class History:
 
     def last_successful_nodes(
         self, project: str | None, node_names: list[str] | None = None
-    ) -> dict[str, NodeRecord]:
+    ) -> dict[str, LastRun]:
         """What each node's most recent successful run saw (for staleness)."""
         rows = self.store.run(queries.last_successful_node_runs, project, node_names)
         return {
-            name: NodeRecord(
+            name: LastRun(
                 run_id=row["run_id"],
                 code_hash=row.get("code_hash"),
                 params_hashes=dict(row.get("params_hashes") or {}),

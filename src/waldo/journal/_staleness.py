@@ -40,7 +40,7 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
-class NodeRecord:
+class LastRun:
     """What the journal remembers of a node's last successful run."""
 
     run_id: str
@@ -58,7 +58,7 @@ class Decision:
     run: bool
     reasons: list[str] = field(default_factory=list)
     last_run_id: str | None = None
-    record: NodeRecord | None = None
+    record: LastRun | None = None
 
     @property
     def summary(self) -> str:
@@ -71,7 +71,7 @@ def param_label(name: str) -> str:
 
 def decide(
     nodes: Sequence[NodeSpec],
-    records: Mapping[str, NodeRecord],
+    records: Mapping[str, LastRun],
     is_persisted: Callable[[str], bool],
     current_version: Callable[[str], str | None],
 ) -> list[Decision]:
