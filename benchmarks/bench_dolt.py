@@ -1,20 +1,25 @@
-"""Saving a 1,000,000-row DataFrame: a Dolt table (doltlite) vs ``pandas.to_sql`` into SQLite.
+"""A Dolt table's save and load against ``pandas`` into plain SQLite, paired and interleaved.
 
 The frame has ROWS rows and four columns (int64 ``id`` primary key, two float64, one
-short string). Timed in the same run, each into a fresh database file, REPEAT rounds
-interleaved:
+short string). Each round, in this process and in this order:
 
-- baseline: ``frame.to_sql(..., if_exists="replace", index=False)`` on a plain
-  ``sqlite3`` connection (pandas' own path, no primary key);
-- ``DoltTableDataset.save``: what a Kedro node's save costs, end to end: Parquet
-  handoff to the Dolt worker process, ``CREATE TABLE`` with the primary key,
-  ``executemany`` inside one transaction;
-- ``dolt_commit``: the commit Waldo's hooks make after the run (worker process).
+- baseline save: ``sqlite3.connect`` a plain SQLite file, ``frame.to_sql(...,
+  if_exists="replace", index=False)``, commit, close (what ``pandas.SQLTableDataset``
+  does per save, minus SQLAlchemy);
+- ``DoltTableDataset.save(frame)`` into a Dolt database (doltlite) whose table exists
+  already, as in the second run of a pipeline (``if_exists: replace``);
+- baseline load: connect, ``pandas.read_sql("SELECT * FROM t", conn)``, close;
+- ``DoltTableDataset.load()``;
+- the commit Waldo's hooks make after a run (``dolt_commit``), after a save that
+  changed one value.
 
-    python benchmarks/bench_dolt.py [--rows 1000000] [--repeat 3]
+One warm-up round first (both sides' imports and first connections). Each Dolt
+operation's ratio is taken against the baseline of its own round; the table shows the
+median milliseconds and the median ratio.
 
-Prints medians and the ratio to the baseline as a table; writes
-``benchmarks/results/bench_dolt.json``. Not part of the tests.
+    python benchmarks/bench_dolt.py [--rows 1000 100000] [--repeat 21]
+
+Writes ``benchmarks/results/bench_dolt.json``. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -23,14 +28,18 @@ import argparse
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import machine, median, table, write_results
+from _common import median, table, write_results
 
 from waldo.kedro._dolt_client import call
 from waldo.kedro.dolt import DoltTableDataset
+
+TARGET_MS = 50.0
 
 
 def make_frame(rows: int) -> pd.DataFrame:
@@ -45,70 +54,105 @@ def make_frame(rows: int) -> pd.DataFrame:
     )
 
 
-def to_sql_seconds(frame: pd.DataFrame, folder: Path) -> float:
-    conn = sqlite3.connect(folder / "plain.db")
+def seconds(action: Callable[[], Any]) -> float:
     start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def plain_save(frame: pd.DataFrame, path: Path) -> None:
+    conn = sqlite3.connect(path)
     frame.to_sql("t", conn, if_exists="replace", index=False)
     conn.commit()
-    elapsed = time.perf_counter() - start
     conn.close()
-    return elapsed
 
 
-def dolt_seconds(frame: pd.DataFrame, folder: Path) -> tuple[float, float]:
-    database = str(folder / "warehouse.db")
+def plain_load(path: Path) -> pd.DataFrame:
+    conn = sqlite3.connect(path)
+    frame = pd.read_sql("SELECT * FROM t", conn)
+    conn.close()
+    return frame
+
+
+def one_round(frame: pd.DataFrame, folder: Path, n: int) -> dict[str, float]:
+    plain, database = folder / "plain.db", str(folder / "warehouse.db")
     data = DoltTableDataset(table_name="t", primary_key="id", database=database)
-    start = time.perf_counter()
-    data.save(frame)
-    saved = time.perf_counter() - start
-    start = time.perf_counter()
-    result = call("commit", database=database, message="bench")
-    committed = time.perf_counter() - start
-    assert result["commit"], result
-    return saved, committed
+    times = {
+        "base_save": seconds(lambda: plain_save(frame, plain)),
+        "save": seconds(lambda: data.save(frame)),
+        "base_load": seconds(lambda: plain_load(plain)),
+        "load": seconds(data.load),
+    }
+    changed = frame.copy()
+    changed.loc[0, "a"] = float(n)  # a commit needs a change
+    data.save(changed)
+    times["commit"] = seconds(lambda: call("commit", database=database, message=f"r{n}"))
+    return times
+
+
+def measure(rows: int, repeat: int) -> dict[str, list[float]]:
+    frame = make_frame(rows)
+    runs: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-dolt-") as tmp:
+        one_round(frame, Path(tmp), 0)  # warm-up
+        pd.testing.assert_frame_equal(
+            DoltTableDataset(table_name="t", primary_key="id", database=f"{tmp}/warehouse.db")
+            .load()
+            .sort_values("id", ignore_index=True),
+            frame.assign(a=frame["a"].where(frame["id"] != 0, 0.0)),
+        )
+        for n in range(1, repeat + 1):
+            for key, value in one_round(frame, Path(tmp), n).items():
+                runs.setdefault(key, []).append(value)
+    return runs
+
+
+def ratio(runs: dict[str, list[float]], key: str, base: str) -> float:
+    return median([a / b for a, b in zip(runs[key], runs[base], strict=True)])
+
+
+def rows_of_table(rows: int, runs: dict[str, list[float]]) -> list[list[str]]:
+    def ms(key: str) -> str:
+        return f"{1000 * median(runs[key]):.1f}"
+
+    return [
+        [f"{rows:,}", "`to_sql` -> SQLite (baseline)", ms("base_save"), "1.00x"],
+        [
+            f"{rows:,}",
+            "`DoltTableDataset.save`",
+            ms("save"),
+            f"{ratio(runs, 'save', 'base_save'):.2f}x",
+        ],
+        [f"{rows:,}", "`read_sql` <- SQLite (baseline)", ms("base_load"), "1.00x"],
+        [
+            f"{rows:,}",
+            "`DoltTableDataset.load`",
+            ms("load"),
+            f"{ratio(runs, 'load', 'base_load'):.2f}x",
+        ],
+        [
+            f"{rows:,}",
+            "`dolt_commit` after a save",
+            ms("commit"),
+            f"{ratio(runs, 'commit', 'base_save'):.2f}x",
+        ],
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1000])
+    parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    frame = make_frame(args.rows)
-    base: list[float] = []
-    save: list[float] = []
-    commit: list[float] = []
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory(prefix="bench-dolt-") as tmp:
-            base.append(to_sql_seconds(frame, Path(tmp)))
-            s, c = dolt_seconds(frame, Path(tmp))
-            save.append(s)
-            commit.append(c)
-    b = median(base)
-    rows = [
-        ["pandas.to_sql -> SQLite (baseline)", f"{b:.2f}", "1.00x"],
-        ["DoltTableDataset.save -> Dolt", f"{median(save):.2f}", f"{median(save) / b:.2f}x"],
-        ["dolt_commit after the save", f"{median(commit):.2f}", f"{median(commit) / b:.2f}x"],
-        [
-            "save + commit",
-            f"{median(save) + median(commit):.2f}",
-            f"{(median(save) + median(commit)) / b:.2f}x",
-        ],
-    ]
-    print(f"{args.rows:,} rows x 4 columns, median of {args.repeat}")
-    print(table(["operation", "seconds", "vs baseline"], rows))
-    write_results(
-        "bench_dolt",
-        {
-            "rows": args.rows,
-            "repeat": args.repeat,
-            "to_sql_s": base,
-            "dolt_save_s": save,
-            "dolt_commit_s": commit,
-            "ratio_save": median(save) / b,
-            "ratio_save_commit": (median(save) + median(commit)) / b,
-            "machine": machine(),
-        },
-    )
+    lines: list[list[str]] = []
+    results: dict[str, Any] = {"repeat": args.repeat, "target_ms": TARGET_MS, "sizes": {}}
+    for rows in args.rows:
+        runs = measure(rows, args.repeat)
+        lines += rows_of_table(rows, runs)
+        results["sizes"][str(rows)] = runs
+    print(f"median of {args.repeat} interleaved rounds (ratio: each round against its baseline)")
+    print(table(["rows", "operation", "ms", "vs baseline"], lines))
+    write_results("bench_dolt", results)
 
 
 if __name__ == "__main__":
