@@ -1,16 +1,20 @@
-"""The Dolt worker: every Dolt operation, run in a clean interpreter.
+"""The Dolt worker: every Dolt operation, in an interpreter whose first import is doltlite.
 
 ``doltlite`` must be imported before ``sqlite3`` is first imported, or it re-executes
 the whole interpreter (which would restart a ``kedro run`` halfway). A Kedro run or
 the ``waldo`` command line has imported ``sqlite3`` long before Dolt is needed, so
 Waldo runs this file as a script (``python _dolt_worker.py``) whose first import is
 ``doltlite``. It deliberately imports nothing from ``waldo``: importing the package
-could import ``sqlite3`` first.
+could import ``sqlite3`` first; and not pandas either, so that it starts in a tenth of
+a second.
 
-Protocol: one JSON request on stdin, one JSON reply on stdout
-(``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``). Frames travel
-as Parquet files named in the request. Branch names, commit messages and values are
-always bound parameters; table and column names are quoted identifiers.
+Protocol: requests and replies are pickled dicts, one after another on stdin and
+stdout (a pickle knows where it ends). The worker answers them one after another until stdin
+closes, so one worker serves every Dolt operation of its parent process. A reply is
+``{"ok": True, "result": ...}`` or ``{"ok": False, "error": "..."}``. Frames travel as
+plain Python values (a save sends its columns as lists; a load returns rows as tuples).
+Branch names, commit messages and values are always bound parameters; table and column
+names are quoted identifiers.
 """
 
 # ruff: noqa: I001  (doltlite must stay the first import, before sqlite3)
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import doltlite  # noqa: F401  # first import: makes sqlite3 talk to libdoltlite
 
-import json
+import os
+import pickle
+import signal
 import sqlite3
 import sys
 import uuid
@@ -69,23 +75,16 @@ def table_exists(conn: sqlite3.Connection, table: str) -> bool:
     return row is not None
 
 
-def sql_type(dtype: Any) -> str:
-    kind = getattr(dtype, "kind", "O")
-    return {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL"}.get(kind, "TEXT")
-
-
 def columns_of(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, int]]:
     rows = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
     return [(r[1], str(r[2]).upper(), int(r[5])) for r in rows]
 
 
 def save(req: dict[str, Any]) -> dict[str, Any]:
-    import pandas as pd
-
-    frame = pd.read_parquet(req["frame"])
+    """Write ``values`` (one list per column) into ``table``; see ``DoltTableDataset``."""
     table, keys, mode = req["table"], list(req["primary_key"]), req.get("if_exists", "replace")
-    cols = [str(c) for c in frame.columns]
-    wanted = [(c, sql_type(frame[c].dtype)) for c in cols]
+    cols, values = list(req["columns"]), list(req["values"])
+    wanted = list(zip(cols, req["types"], strict=True))
     conn = connect(req["database"], req.get("branch"))
     try:
         conn.execute("BEGIN")
@@ -104,29 +103,36 @@ def save(req: dict[str, Any]) -> dict[str, Any]:
         marks = ", ".join("?" for _ in cols)
         names = ", ".join(quote(c) for c in cols)
         verb = "INSERT OR REPLACE" if mode == "upsert" else "INSERT"
-        rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-        conn.executemany(f"{verb} INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+        conn.executemany(
+            f"{verb} INTO {quote(table)} ({names}) VALUES ({marks})", zip(*values, strict=True)
+        )
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
         raise
     finally:
         conn.close()
-    return {"rows": len(frame)}
+    return {"rows": len(values[0]) if values else 0}
 
 
 def load(req: dict[str, Any]) -> dict[str, Any]:
-    import pandas as pd
-
+    """The whole table as ``columns`` (names) and ``rows`` (tuples), in one query."""
     conn = connect(req["database"], req.get("branch"))
     try:
         if not table_exists(conn, req["table"]):
             raise DoltRequestError(f"no table {req['table']!r} on this branch")
-        frame = pd.read_sql_query(f"SELECT * FROM {quote(req['table'])}", conn)
+        cur = conn.execute(f"SELECT * FROM {quote(req['table'])}")
+        return {"columns": [d[0] for d in cur.description], "rows": cur.fetchall()}
     finally:
         conn.close()
-    frame.to_parquet(req["frame"], index=False)
-    return {"rows": len(frame)}
+
+
+def exists(req: dict[str, Any]) -> bool:
+    conn = connect(req["database"], req.get("branch"))
+    try:
+        return table_exists(conn, req["table"])
+    finally:
+        conn.close()
 
 
 def commit(req: dict[str, Any]) -> dict[str, Any]:
@@ -297,6 +303,7 @@ def ensure_branch(req: dict[str, Any]) -> dict[str, Any]:
 OPS = {
     "save": save,
     "load": load,
+    "exists": exists,
     "commit": commit,
     "log": log,
     "diff": diff,
@@ -309,13 +316,30 @@ def handle(req: dict[str, Any]) -> Any:
     return OPS[req["op"]](req)
 
 
-def main() -> None:
-    req = json.loads(sys.stdin.read())
+def reply(req: dict[str, Any]) -> dict[str, Any]:
+    """Run one request; a refusal becomes an error reply, in the database's words."""
     try:
-        reply = {"ok": True, "result": handle(req)}
-    except (DoltRequestError, sqlite3.Error, ValueError, KeyError, OSError) as exc:
-        reply = {"ok": False, "error": str(exc)}
-    sys.stdout.write(json.dumps(reply, default=str))
+        return {"ok": True, "result": handle(req)}
+    except (DoltRequestError, sqlite3.Error) as exc:
+        return {"ok": False, "error": str(exc)}
+    except Exception as exc:
+        return {"ok": False, "error": f"Dolt {req.get('op')} failed: {exc}"}
+
+
+def main() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when this worker stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The replies own file descriptor 1: a stray print (or C library) goes to stderr.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            req = pickle.load(requests)
+        except EOFError:  # the parent closed our input: its process is ending
+            return
+        pickle.dump(reply(req), replies, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.flush()
 
 
 if __name__ == "__main__":

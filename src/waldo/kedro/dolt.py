@@ -21,7 +21,8 @@
     the branch, uncommitted, as after a failed ``git commit -a``; the next successful
     run commits it together with its own changes.
 
-All Dolt work runs in a worker process (see :mod:`waldo.kedro._dolt_client`), so the
+Dolt work runs in one worker process per Kedro process, started on first use (or in
+process when doltlite was loaded first; see :mod:`waldo.kedro._dolt_client`), so the
 ``doltlite`` import-order trap cannot bite inside a ``kedro run``.
 """
 
@@ -31,7 +32,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,23 @@ log = logging.getLogger("waldo")
 BRANCH_PARAM = "waldo_branch"
 COMMIT_EVENT = "dolt_commit"
 _MODES = ("replace", "append", "upsert")
+
+
+def _sql_type(dtype: Any) -> str:
+    """The column type a Dolt table gets for a pandas dtype."""
+    kind = getattr(dtype, "kind", "O")
+    return {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL"}.get(kind, "TEXT")
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """A column as plain Python values for the database: None for every missing value,
+    datetimes as ISO text (as Python's sqlite3 writes them)."""
+    if column.dtype.kind == "M":
+        column = column.map(lambda v: v.isoformat(" "), na_action="ignore")
+    if column.hasnans:
+        column = column.astype(object).where(column.notna(), None)
+    values: list[Any] = column.tolist()
+    return values
 
 
 class DoltTableDataset(AbstractDataset["pd.DataFrame", "pd.DataFrame"]):
@@ -127,47 +144,44 @@ class DoltTableDataset(AbstractDataset["pd.DataFrame", "pd.DataFrame"]):
         if self._con:
             self._server_save(data)
             return
-        with tempfile.TemporaryDirectory(prefix="waldo-dolt-") as tmp:
-            frame = Path(tmp) / "frame.parquet"
-            data.to_parquet(frame, index=False)
-            try:
-                call(
-                    "save",
-                    database=self._db(),
-                    table=self._table,
-                    primary_key=self._keys,
-                    if_exists=self._mode,
-                    frame=str(frame),
-                    branch=os.environ.get(BRANCH_ENV),
-                )
-            except DoltError as exc:
-                raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
+        self._call(
+            "save",
+            primary_key=self._keys,
+            if_exists=self._mode,
+            columns=[str(c) for c in data.columns],
+            types=[_sql_type(dtype) for dtype in data.dtypes],
+            values=[_column_values(data.iloc[:, i]) for i in range(data.shape[1])],
+        )
 
     def load(self) -> pd.DataFrame:
         if self._con:
             return self._server_load()
-        with tempfile.TemporaryDirectory(prefix="waldo-dolt-") as tmp:
-            frame = Path(tmp) / "frame.parquet"
-            try:
-                call(
-                    "load",
-                    database=self._db(),
-                    table=self._table,
-                    frame=str(frame),
-                    branch=os.environ.get(BRANCH_ENV),
-                )
-            except DoltError as exc:
-                raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
-            import pandas as pd
+        import pandas as pd
 
-            return pd.read_parquet(frame)
+        table = self._call("load")
+        # as pandas.read_sql builds its frame from the rows of a query
+        return pd.DataFrame.from_records(table["rows"], columns=table["columns"], coerce_float=True)
 
     def _exists(self) -> bool:
         try:
-            self.load()
-        except DatasetError:
+            if self._con:
+                self._server_load()
+                return True
+            return bool(self._call("exists"))
+        except (DatasetError, DoltError):
             return False
-        return True
+
+    def _call(self, op: str, **request: Any) -> Any:
+        try:
+            return call(
+                op,
+                database=self._db(),
+                table=self._table,
+                branch=os.environ.get(BRANCH_ENV),
+                **request,
+            )
+        except DoltError as exc:
+            raise DatasetError(f"DoltTableDataset {self._table!r}: {exc}") from exc
 
     # -- dolt sql-server (MySQL protocol); not tested here: no server on CI ------------
     def _server_engine(self) -> Any:
