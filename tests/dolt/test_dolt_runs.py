@@ -20,6 +20,8 @@ from waldo.kedro._project import kedro_env, kedro_run, write_project
 if importlib.util.find_spec("doltlite") is None:
     pytest.skip("needs waldo[dolt] (doltlite)", allow_module_level=True)
 
+pytestmark = pytest.mark.slow
+
 NODES_PY = """
 import pandas as pd
 
