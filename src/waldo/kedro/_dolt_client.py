@@ -19,6 +19,7 @@ doltlite, :class:`DoltImportOrderError` says what to do instead of a re-exec or 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import importlib.util
 import os
@@ -126,23 +127,26 @@ class _WorkerProcess:
 
     def exchange(self, request: dict[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
-        pickle.dump(request, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True  # no memo: a frame's values are many and seldom shared
+        pickler.dump(request)
         self.process.stdin.flush()
         reply: dict[str, Any] = pickle.load(self.process.stdout)
         return reply
 
     def stop(self) -> str:
-        """Close its input (the worker ends at end of input), kill it if it lingers;
-        return the last line it wrote to stderr (a crash's last traceback line)."""
+        """Close both pipes (the worker ends at the end of its input, or on a reply it
+        can no longer write), kill it if it lingers; return the last line it wrote to
+        stderr (a crash's last traceback line)."""
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         try:
-            if self.process.stdin is not None:
-                self.process.stdin.close()
             self.process.wait(timeout=_STOP_TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
         with self.stderr:
             self.stderr.seek(0)
             lines = self.stderr.read().decode(errors="replace").strip().splitlines()

@@ -5,12 +5,12 @@ the whole interpreter (which would restart a ``kedro run`` halfway). A Kedro run
 the ``waldo`` command line has imported ``sqlite3`` long before Dolt is needed, so
 Waldo runs this file as a script (``python _dolt_worker.py``) whose first import is
 ``doltlite``. It deliberately imports nothing from ``waldo``: importing the package
-could import ``sqlite3`` first; and not pandas either, so that it starts in a tenth of
-a second.
+could import ``sqlite3`` first; nor pandas, whose import would cost more than the
+work it serves.
 
-Protocol: requests and replies are pickled dicts, one after another on stdin and
-stdout (a pickle knows where it ends). The worker answers them one after another until stdin
-closes, so one worker serves every Dolt operation of its parent process. A reply is
+Protocol: requests and replies are pickled dicts, one after the other on stdin and
+stdout (a pickle knows where it ends). The worker answers until its stdin closes, so
+one worker serves every Dolt operation of its parent process. A reply is
 ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": "..."}``. Frames travel as
 plain Python values (a save sends its columns as lists; a load returns rows as tuples).
 Branch names, commit messages and values are always bound parameters; table and column
@@ -30,7 +30,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 
 class DoltRequestError(Exception):
@@ -326,6 +326,15 @@ def reply(req: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": f"Dolt {req.get('op')} failed: {exc}"}
 
 
+def send(value: Any, stream: IO[bytes]) -> None:
+    """Pickle ``value`` onto ``stream`` without a memo: a table's rows are a million
+    small tuples, none seen twice, and memoizing each costs more than writing it."""
+    pickler = pickle.Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(value)
+    stream.flush()
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group; the parent decides when this worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -338,8 +347,7 @@ def main() -> None:
             req = pickle.load(requests)
         except EOFError:  # the parent closed our input: its process is ending
             return
-        pickle.dump(reply(req), replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
+        send(reply(req), replies)
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ class DoltTableDataset(AbstractDataset["pd.DataFrame", "pd.DataFrame"]):
                 self._server_load()
                 return True
             return bool(self._call("exists"))
-        except (DatasetError, DoltError):
+        except DatasetError:
             return False
 
     def _call(self, op: str, **request: Any) -> Any:
