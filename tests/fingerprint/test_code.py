@@ -356,6 +356,33 @@ def test_arguments_closures_and_lambdas_count(
     assert changes(tmp_path, ARGUMENTS, ("utils", *edit), node)
 
 
+def test_a_closure_cell_without_a_value_counts_by_the_source_of_its_maker(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "model": OPAQUE["model"],
+        "nodes": """
+            from .model import Model
+
+
+            def make(k):
+                model = Model(k)
+
+                def node(x):
+                    return model.predict(x)
+
+                return node
+
+
+            node = make(3)
+        """,
+    }
+    [note] = manifest_of(tmp_path / "a", files).notes
+    assert note.startswith("closure variable model of pkg.nodes.make.<locals>.node")
+    assert "the source of the function that made it" in note
+    assert changes(tmp_path, files, ("nodes", "model = Model(k)", "model = Model(k + 1)"))
+
+
 def test_partials_include_their_bound_arguments(tmp_path: Path) -> None:
     one = fingerprint(tmp_path / "a", {"nodes": BASE}, "functools.partial(node, factor=1)")
     two = fingerprint(tmp_path / "b", {"nodes": BASE}, "functools.partial(node, factor=2)")

@@ -278,21 +278,20 @@ class CodeFingerprinter:
         content: list[Any] = [function_text(func, self.cache)]
         notes: list[str] = []
         libraries: list[str] = []
+        opaque_cell = False
         for what, value in _arguments_and_cells(func):
+            default = what.startswith("default")
             instead = (
                 "the function's source counts instead"
-                if what.startswith("default")
-                else "its type and the source of the code that made it count instead"
+                if default
+                else "its type and the source of the function that made it count instead"
             )
             encoded, note, used = self._encode(encoder, value, f"{what} of {name}", instead)
             content.append([what, encoded])
             notes += [note] if note else []
             libraries += used
-        refs = [
-            *encoder.refs,
-            *self._function_refs(func, tops),
-            *_owners(func),
-        ]
+            opaque_cell = opaque_cell or (note is not None and not default)
+        refs = [*encoder.refs, *self._function_refs(func, tops), *_owner(func, opaque_cell)]
         wrapped = _wrapped(func)
         refs += [wrapped] if wrapped is not None else []
         note = "; ".join(notes) or None
@@ -532,15 +531,17 @@ def _arguments_and_cells(func: types.FunctionType) -> Iterator[tuple[str, Any]]:
         yield f"closure variable {name}", value
 
 
-def _owners(func: types.FunctionType) -> list[Any]:
-    """The class a method belongs to, or the function that made a closure: their
-    source says what the function was made with."""
+def _owner(func: types.FunctionType, made_with_opaque_cells: bool) -> list[Any]:
+    """The class a method belongs to (a method may call its others through ``self``),
+    or, for a closure with cells that have no value fingerprint, the function that
+    made it (its source says what they were made of)."""
     qualname = func.__qualname__
-    owner_path = qualname.rpartition(".<locals>.")[0] or qualname.rpartition(".")[0]
-    if not owner_path or "<locals>" in owner_path:
+    maker, _, _ = qualname.rpartition(".<locals>.")
+    path = (maker if made_with_opaque_cells else "") if maker else qualname.rpartition(".")[0]
+    if not path or "<locals>" in path:
         return []
     owner: Any = sys.modules.get(func.__module__)
-    for part in owner_path.split("."):
+    for part in path.split("."):
         owner = getattr(owner, part, None)
         if owner is None:
             return []
