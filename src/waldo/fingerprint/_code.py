@@ -32,10 +32,10 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import itertools
 import json
 import sys
 import types
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,10 +53,16 @@ from waldo.fingerprint._code_source import (
     Binding,
     SourceCache,
     class_source,
+    function_key,
     function_text,
     module_binding,
 )
-from waldo.fingerprint._code_uses import LocalImport, uses
+from waldo.fingerprint._code_uses import (
+    LocalImport,
+    attribute_chains,
+    code_names,
+    local_imports,
+)
 from waldo.fingerprint._code_values import ValueEncoder, dotted_name, is_code
 
 _MISSING = object()
@@ -96,7 +102,7 @@ class _Library:
     top: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Piece:
     """What one reached object contributes: a part (``kind`` ``name`` -> ``digest``,
     none for code outside the project), the objects it refers to, the top-level
@@ -109,9 +115,20 @@ class _Piece:
     libraries: tuple[str, ...] = ()
     note: str | None = None
 
+    @functools.cached_property
+    def part(self) -> str:
+        """The part's name when reached from another node function's code."""
+        return f"{'helper' if self.kind == 'function' else self.kind} {self.name}"
+
 
 def _digest(content: Any) -> str:
     text = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
+    return xxhash.xxh3_128_hexdigest(text.encode())
+
+
+def _manifest_digest(parts: Mapping[str, str], versions: Mapping[str, str]) -> str:
+    text = "".join(f"{name}\0{digest}\0" for name, digest in sorted(parts.items()))
+    text += "\1" + "".join(f"{name}\0{version}\0" for name, version in sorted(versions.items()))
     return xxhash.xxh3_128_hexdigest(text.encode())
 
 
@@ -160,44 +177,64 @@ class CodeFingerprinter:
         self.libraries = libraries
         self.cache = cache
         self._pieces: dict[tuple[Any, frozenset[str]], tuple[Any, _Piece | None]] = {}
+        self._child_lists: dict[int, list[_Piece]] = {}
+        self._reaches: dict[int, list[_Piece]] = {}
         self._distributions = Distributions()
 
     def manifest(self, func: Any) -> CodeManifest:
         own = _own_function(func)
         tops = project_tops(self.packages, _module_name(own))
+        reached = self._reached(func, tops)
+        if reached and reached[0].digest is None:  # a library's function as the node's
+            name = reached[0].name
+            digest = _digest(["outside", name])
+            reached[0] = _Piece("function", name, digest, (), reached[0].libraries)
         own_name = dotted_name(own)
         parts: dict[str, str] = {}
-        libraries: set[str] = set()
-        notes: list[str] = []
-        for at, piece in enumerate(self._reached(func, tops)):
-            libraries.update(piece.libraries)
-            if piece.note is not None:
-                notes.append(piece.note)
-            digest = piece.digest
-            kind = piece.kind
-            if at == 0 and digest is None:  # a library's function as the node's function
-                kind, digest = "function", _digest(["outside", piece.name])
-            if digest is not None:
-                kind = "helper" if kind == "function" and piece.name != own_name else kind
-                _add_part(parts, f"{kind} {piece.name}", digest)
-        versions = self._versions(libraries)
-        content = [sorted(parts.items()), sorted(versions.items())]
-        return CodeManifest(_digest(content), parts, versions, tuple(notes))
-
-    def _reached(self, root: Any, tops: frozenset[str]) -> Iterator[_Piece]:
-        """Every piece reachable from ``root``, breadth first, each once."""
-        queue: deque[Any] = deque([root])
-        seen: set[Any] = set()
-        while queue:
-            target = queue.popleft()
-            key = _key(target)
-            if key in seen:
+        for piece in reached:
+            if piece.digest is None:
                 continue
-            seen.add(key)
-            piece = self._piece(target, tops)
-            if piece is not None:
-                queue.extend(piece.refs)
-                yield piece
+            is_own = piece.kind == "function" and piece.name == own_name
+            key = f"function {own_name}" if is_own else piece.part
+            if key in parts:
+                _add_part(parts, key, piece.digest)
+            else:
+                parts[key] = piece.digest
+        libraries = {top for piece in reached for top in piece.libraries}
+        versions = self._versions(libraries)
+        notes = tuple(piece.note for piece in reached if piece.note is not None)
+        return CodeManifest(_manifest_digest(parts, versions), parts, versions, notes)
+
+    def _reached(self, root: Any, tops: frozenset[str]) -> list[_Piece]:
+        """Every piece reachable from ``root``, each once: the root first, then what
+        each of its references reaches (remembered per piece, as nodes share them)."""
+        first = self._piece(root, tops)
+        if first is None:
+            return []
+        reached = (self._reach(child, tops) for child in self._children(first, tops))
+        return list(dict.fromkeys(itertools.chain([first], *reached)))
+
+    def _reach(self, start: _Piece, tops: frozenset[str]) -> list[_Piece]:
+        """Every piece reachable from ``start``, breadth first, each once."""
+        known = self._reaches.get(id(start))
+        if known is not None:
+            return known
+        order, seen = [start], {id(start)}
+        for piece in order:  # the list grows as it is walked
+            for child in self._children(piece, tops):
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    order.append(child)
+        self._reaches[id(start)] = order
+        return order
+
+    def _children(self, piece: _Piece, tops: frozenset[str]) -> list[_Piece]:
+        """The pieces a piece refers to, resolved once (pieces are kept, so ids hold)."""
+        known = self._child_lists.get(id(piece))
+        if known is None:
+            pieces = (self._piece(ref, tops) for ref in piece.refs)
+            known = self._child_lists[id(piece)] = [p for p in pieces if p is not None]
+        return known
 
     def _versions(self, tops: set[str]) -> dict[str, str]:
         versions: dict[str, str] = {}
@@ -378,23 +415,30 @@ class CodeFingerprinter:
     # -- what names refer to ---------------------------------------------------------
     def _function_refs(self, func: types.FunctionType, tops: frozenset[str]) -> list[Any]:
         """What the module-level names and the local imports of ``func`` refer to."""
-        used = uses(func.__code__)
+        code = func.__code__
+        names = code_names(code)
         namespace = func.__globals__
         module = str(namespace.get("__name__", ""))
         refs: list[Any] = []
-        for name in used.names:
+        for name in names:
             if name not in namespace:
                 continue
             value = namespace[name]
-            chains = used.chains.get(name, ())
-            if self._is_project_module(value, tops) and chains and all(chains):
+            chains = (
+                self._chains(func).get(name, ()) if self._is_project_module(value, tops) else ()
+            )
+            if chains and all(chains):
                 for chain in chains:  # read only through attributes: config.LABEL
-                    refs += self._through(value, chain, used.names, tops)
+                    refs += self._through(value, chain, names, tops)
             else:
-                refs += self._named(module, name, value, used.names, tops)
-        for local in used.imports:
-            refs += self._local_import(local, namespace, used.names, tops)
+                refs += self._named(module, name, value, names, tops)
+        for local in local_imports(code):
+            refs += self._local_import(local, namespace, names, tops)
         return refs
+
+    def _chains(self, func: types.FunctionType) -> dict[str, tuple[tuple[str, ...], ...]]:
+        key = function_key(func) if self.cache is not None else None
+        return attribute_chains(func.__code__, self.cache, key)
 
     def _named(
         self, module: str, name: str, value: Any, names: Iterable[str], tops: frozenset[str]

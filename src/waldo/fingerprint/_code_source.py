@@ -115,6 +115,17 @@ def _bytecode(code: types.CodeType) -> list[Any]:
     return [code.co_code.hex(), consts, list(code.co_names)]
 
 
+def function_key(func: types.FunctionType) -> str | None:
+    """The key under which what is learnt of a function's code is kept across
+    processes; None for a lambda (its line may hold several), without a file, or
+    when its file is racy."""
+    if func.__name__ == "<lambda>":
+        return None
+    code = func.__code__
+    file_key = _file_key(code.co_filename)
+    return f"{file_key}|{code.co_firstlineno}|{func.__qualname__}" if file_key else None
+
+
 def function_text(func: types.FunctionType, cache: SourceCache | None = None) -> str:
     """The normalised source of a function (cached per code object, and in ``cache``)."""
     code = func.__code__
@@ -122,8 +133,7 @@ def function_text(func: types.FunctionType, cache: SourceCache | None = None) ->
     if cached is not None:
         return cached
     is_lambda = func.__name__ == "<lambda>"
-    file_key = None if cache is None or is_lambda else _file_key(code.co_filename)
-    key = f"{file_key}|{code.co_firstlineno}|{func.__qualname__}" if file_key else None
+    key = None if cache is None else function_key(func)
     remembered = cache.code_text(key) if cache is not None and key is not None else None
     if remembered is not None:
         _FUNCTION_TEXTS[code] = remembered
