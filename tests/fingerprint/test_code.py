@@ -21,31 +21,18 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.packages import forget, load_package
 from waldo.fingerprint import CodeManifest, StatCache, _code_source, code_fingerprint, code_manifest
 from waldo.journal._staleness import code_reasons
 
 PACKAGE = "pkg"
 
 
-def _forget(package: str) -> None:
-    for name in [m for m in sys.modules if m.split(".")[0] == package]:
-        del sys.modules[name]
-
-
 def load(root: Path, files: Mapping[str, str], module: str = "nodes") -> ModuleType:
     """Write package ``pkg`` (files by module name, ``a/b`` for subpackages) under
     ``root``, forget any earlier ``pkg`` and import ``pkg.<module>``."""
-    for name, text in {"__init__": "", **files}.items():
-        path = root / PACKAGE / f"{name}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        (path.parent / "__init__.py").touch()
-        path.write_text(textwrap.dedent(text))
-    _forget(PACKAGE)
-    sys.path.insert(0, str(root))
-    try:
-        return importlib.import_module(f"{PACKAGE}.{module}")
-    finally:
-        sys.path.remove(str(root))
+    package = {f"{PACKAGE}/{name}.py": text for name, text in files.items()}
+    return load_package(root, package, f"{PACKAGE}.{module}")
 
 
 def manifest_of(
@@ -101,8 +88,9 @@ def node(x, factor=3):
         ("return helper(x) + factor", "return   helper( x )+factor"),
         ("def node(x, factor=3):", "def node(\n    x,\n    factor=3,\n):"),
         ("return x * 2\n", "return x * 2\n\n\n# trailing comment\n"),
+        ("def node(x, factor=3):", "def node(x: float, factor: int = 3) -> float:"),
     ],
-    ids=["comment", "docstring", "spacing", "line breaks", "trailing comment"],
+    ids=["comment", "docstring", "spacing", "line breaks", "trailing comment", "type hints"],
 )
 def test_cosmetic_edits_keep_the_fingerprint(tmp_path: Path, edit: tuple[str, str]) -> None:
     assert not changes(tmp_path, {"nodes": BASE}, ("nodes", *edit))
@@ -498,12 +486,12 @@ def test_other_packages_count_when_listed(tmp_path: Path) -> None:
         plain = fingerprint(tmp_path / "a", files)
         listed = fingerprint(tmp_path / "a", files, packages=["teamlib"])
         helper.write_text("def scale(x):\n    return x * 3\n")
-        _forget("teamlib")
+        forget("teamlib")
         assert fingerprint(tmp_path / "b", files) == plain  # not the project's: ignored
         assert fingerprint(tmp_path / "b", files, packages=["teamlib"]) != listed
     finally:
         sys.path.remove(str(other))
-        _forget("teamlib")
+        forget("teamlib")
 
 
 def test_standard_library_and_installed_code_never_count_as_source() -> None:
@@ -545,8 +533,8 @@ def site(tmp_path: Path) -> Iterator[Path]:
     sys.path.insert(0, str(folder))
     yield folder
     sys.path.remove(str(folder))
-    _forget("tinylib")
-    _forget("tinymod")
+    forget("tinylib")
+    forget("tinymod")
     importlib.invalidate_caches()
 
 

@@ -1,8 +1,8 @@
 """Normalised source text of functions, classes and module-level definitions.
 
-Source is parsed to an AST with docstrings removed and dumped without positions, so
-comments, docstrings, blank lines and formatting never count and any change of logic
-does. Code without readable source (a lambda, whose line may hold several; a REPL; a
+Source is parsed to an AST with docstrings and signature annotations removed and
+dumped without positions, so comments, docstrings, type hints of arguments and return
+values, blank lines and formatting never count, and any change of logic does. Code without readable source (a lambda, whose line may hold several; a REPL; a
 C extension) falls back to its bytecode, constants and names, stable for one Python
 version.
 
@@ -75,7 +75,13 @@ def _file_key(filename: str) -> str | None:
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    """Remove docstrings, and the annotations of function signatures (they do not
+    change what a function computes)."""
     for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
             body = node.body
             if (
