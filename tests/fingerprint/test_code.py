@@ -217,6 +217,25 @@ def test_a_constant_counts_by_value_not_by_how_it_is_written(tmp_path: Path) -> 
     assert not changes(tmp_path, CONSTANTS, ("config", *computed))
 
 
+def test_loggers_and_type_aliases_count_without_a_warning(tmp_path: Path) -> None:
+    files = {
+        "nodes": """
+            import logging
+            from typing import Optional
+
+            log = logging.getLogger(__name__)
+            Maybe = Optional[int]
+
+
+            def node(x):
+                log.info("node")
+                return x if isinstance(x, Maybe.__args__) else None
+        """
+    }
+    assert manifest_of(tmp_path / "a", files).notes == ()
+    assert changes(tmp_path, files, ("nodes", "Optional[int]", "Optional[float]"))
+
+
 def test_names_the_node_does_not_read_do_not_count(tmp_path: Path) -> None:
     files = {**CONSTANTS, "config": textwrap.dedent(CONSTANTS["config"]) + "\nUNUSED = 1\n"}
     assert not changes(tmp_path, files, ("config", "UNUSED = 1", "UNUSED = 2"))

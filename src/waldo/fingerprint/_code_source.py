@@ -2,8 +2,9 @@
 
 Source is parsed to an AST with docstrings and signature annotations removed and
 dumped without positions, so comments, docstrings, type hints of arguments and return
-values, blank lines and formatting never count, and any change of logic does. Code without readable source (a lambda, whose line may hold several; a REPL; a
-C extension) falls back to its bytecode, constants and names, stable for one Python
+values, blank lines and formatting never count, and any change of logic does. Code
+without readable source (a lambda, whose line may hold several; a REPL; a C
+extension) falls back to its bytecode, constants and names, stable for one Python
 version.
 
 Reading and normalising source costs about a millisecond (``inspect`` finds the lines,

@@ -19,6 +19,7 @@ import enum
 import functools
 import inspect
 import json
+import logging
 import re
 import sys
 import types
@@ -109,6 +110,10 @@ class ValueEncoder:
             return ["set", sorted((self.encode(v, depth + 1) for v in value), key=json.dumps)]
         if isinstance(value, re.Pattern):
             return ["regex", self.encode(value.pattern), value.flags]
+        if isinstance(value, logging.Logger):  # what it logs does not change a result
+            return ["logger", value.name]
+        if type(value).__module__ == "typing":  # a type alias or a TypeVar
+            return ["typing", repr(value)]
         if type(value).__module__.partition(".")[0] in _DATA_LIBRARIES:
             return self._library_data(value)
         if dataclasses.is_dataclass(value) or self.is_project_type(type(value)):

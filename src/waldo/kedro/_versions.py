@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from waldo._errors import WaldoError
+from waldo._errors import ConfigError, WaldoError
 from waldo.fingerprint import (
     CodeFingerprinter,
     CodeManifest,
@@ -32,7 +32,7 @@ from waldo.fingerprint import (
 )
 from waldo.journal import MISSING
 from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
-from waldo.kedro._project_code import code_options, project_packages
+from waldo.kedro._project_code import CodeOptions, code_options, project_packages
 
 log = logging.getLogger("waldo")
 
@@ -57,10 +57,14 @@ class Fingerprints:
         self._cache: StatCache | None = None
         self._cache_pid = 0
         self._lock = threading.Lock()
-        code = code_options(options)
-        self._coder = CodeFingerprinter(project_packages(project_path, code), code.libraries)
         self._code: dict[int, tuple[Any, CodeManifest | None]] = {}
         self._warned: set[str] = set()
+        try:
+            code = code_options(options)
+        except ConfigError as exc:  # never stop a run over an option: warn, use defaults
+            self._warn_once(f"{exc} Using the defaults.")
+            code = CodeOptions()
+        self._coder = CodeFingerprinter(project_packages(project_path, code), code.libraries)
         # Where each dataset lives, per catalog: asked on every load and save, and a
         # catalog does not change its datasets during a run.
         self._where: dict[str, tuple[bool, Path | None]] = {}
