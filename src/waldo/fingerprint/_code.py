@@ -270,7 +270,7 @@ class CodeFingerprinter:
         if inspect.isclass(target):
             return self._class(target, tops)
         if inspect.ismodule(target):
-            return None  # its names are followed where they are used (see _globals)
+            return None  # its names are followed where they are read (see _named)
         wrapped = _wrapped(target)
         if wrapped is not None:  # a decorator's wrapper object (functools.lru_cache)
             return _Piece("wrapper", dotted_name(target), None, (wrapped,))
@@ -400,7 +400,8 @@ class CodeFingerprinter:
         name = dotted_name(target.__func__)
         encoder = self._encoder(tops)
         what = f"the instance of bound method {name}"
-        encoded, note, used = self._encode(encoder, target.__self__, what, "its type counts")
+        instead = "its type counts instead"
+        encoded, note, used = self._encode(encoder, target.__self__, what, instead)
         refs = (target.__func__, *encoder.refs)
         return _Piece("bound method", name, _digest(["self", encoded]), refs, used, note)
 
@@ -408,7 +409,7 @@ class CodeFingerprinter:
         name = dotted_name(type(target))
         encoder = self._encoder(tops)
         what = f"callable object {name}"
-        encoded, note, used = self._encode(encoder, target, what, "its class counts")
+        encoded, note, used = self._encode(encoder, target, what, "its class counts instead")
         refs = (type(target), *encoder.refs)
         return _Piece("instance", name, _digest(["object", encoded]), refs, used, note)
 
