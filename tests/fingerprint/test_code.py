@@ -513,6 +513,36 @@ def test_other_packages_count_when_listed(tmp_path: Path) -> None:
         forget("teamlib")
 
 
+SCRIPT = """
+from waldo.fingerprint import code_manifest
+
+LABEL = "a"
+
+
+def helper(x):
+    return x + LABEL
+
+
+def node(x):
+    return helper(x)
+
+
+print(sorted(code_manifest(node).parts), code_manifest(node).digest)
+"""
+
+
+def test_code_outside_any_package_counts_its_own_module(tmp_path: Path) -> None:
+    def run(text: str) -> str:
+        (tmp_path / "run.py").write_text(text)
+        command = [sys.executable, str(tmp_path / "run.py")]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    first = run(SCRIPT)
+    parts = "['constant __main__.LABEL', 'function __main__.node', 'helper __main__.helper']"
+    assert first.startswith(parts)
+    assert run(SCRIPT.replace('LABEL = "a"', 'LABEL = "b"')) != first
+
+
 def test_standard_library_and_installed_code_never_count_as_source() -> None:
     import json
 

@@ -72,10 +72,13 @@ class Distributions:
             listed = (dist.read_text("top_level.txt") or top).split()
             if top in listed and dist.version:
                 return {dist.metadata["Name"] or top: dist.version}
-        except metadata.PackageNotFoundError:
+        except Exception:  # not found, or metadata that cannot be read: look them all up
             pass
         if self._all is None:
-            self._all = metadata.packages_distributions()
+            try:
+                self._all = metadata.packages_distributions()
+            except Exception:  # a broken distribution among the installed ones
+                self._all = {}
         versions = {}
         for name in self._all.get(top, ()):
             try:
