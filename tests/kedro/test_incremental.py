@@ -273,7 +273,8 @@ def test_status_says_what_would_run_and_why(scenario: Path) -> None:
     edit(nodes_py(scenario), 'out["value"] * 2', 'out["value"] * 7')
     (scenario / "data" / "side.csv").unlink()
     stale = {n["node"]: n for n in waldo_json(scenario, "status")["nodes"]}
-    assert stale["enrich"]["stale"] and stale["enrich"]["reasons"] == ["code changed"]
+    assert stale["enrich"]["stale"]
+    assert stale["enrich"]["reasons"] == ["code changed (function scen.nodes.enrich)"]
     assert stale["summarize"]["reasons"] == [
         "upstream will change (input enriched from node enrich)"
     ]

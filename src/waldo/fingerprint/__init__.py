@@ -7,7 +7,12 @@ content-addressed snapshots (catalogs, pipelines) and the seed's 8-character sho
 from __future__ import annotations
 
 from waldo.fingerprint._canonical import canonical
-from waldo.fingerprint._code import DEFAULT_DEPTH, code_fingerprint
+from waldo.fingerprint._code import (
+    CodeFingerprinter,
+    CodeManifest,
+    code_fingerprint,
+    code_manifest,
+)
 from waldo.fingerprint._content import (
     canonical_json,
     content_digest,
@@ -31,15 +36,17 @@ from waldo.fingerprint._params import params_fingerprint
 from waldo.fingerprint._stats import DEFAULT_MAX_ROWS, data_stats
 
 __all__ = [
-    "DEFAULT_DEPTH",
     "DEFAULT_MAX_ROWS",
     "FILE_DIGEST_ALGORITHM",
+    "CodeFingerprinter",
+    "CodeManifest",
     "FileFingerprint",
     "Fingerprint",
     "StatCache",
     "canonical",
     "canonical_json",
     "code_fingerprint",
+    "code_manifest",
     "content_digest",
     "data_fingerprint",
     "data_stats",

@@ -203,6 +203,12 @@ class History:
             for name, row in rows.items()
         }
 
+    def pipeline_snapshot_of(self, run_id: str) -> dict[str, Any] | None:
+        """The content of the pipeline snapshot a run was recorded with, if any."""
+        row = self.store.run(queries.get_run, run_id)
+        pipeline_hash = row.get("pipeline_hash") if row else None
+        return self.store.run(queries.pipeline_snapshot, pipeline_hash) if pipeline_hash else None
+
     def latest_dataset_versions(
         self, project: str | None, dataset_names: list[str]
     ) -> dict[str, str | None]:

@@ -5,7 +5,10 @@ parameters and the same input versions that it would see now, and its persisted 
 are still the ones it wrote. Everything else is a reason to run it:
 
 * ``never ran`` - no successful run of a node with this name;
-* ``code changed`` - the code fingerprint differs (see ``waldo.fingerprint``);
+* ``code changed`` - the code fingerprint differs (see ``waldo.fingerprint``); when
+  both runs' code manifests are known it names the parts that differ
+  (``code changed (helper m.f, constant m.X)``), and a library whose version differs
+  reads ``library pandas 2.2 -> 3.0``;
 * ``parameter x changed`` - the canonical fingerprint of a parameter it reads differs;
 * ``input d changed`` / ``input d is missing`` - a persisted input's version differs
   from the one it loaded last time, or is gone;
@@ -24,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from waldo.fingerprint import CodeManifest
+
 #: What a dataset digest provider returns for a dataset that is persisted but absent.
 MISSING = "<missing>"
 
@@ -37,6 +42,7 @@ class NodeSpec:
     outputs: tuple[str, ...]
     code_hash: str | None
     params_hashes: Mapping[str, str] = field(default_factory=dict)
+    code: CodeManifest | None = None  # what code_hash is made of, to name what changed
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class LastRun:
     params_hashes: Mapping[str, Any]
     input_versions: Mapping[str, Any]
     output_versions: Mapping[str, Any]
+    code: CodeManifest | None = None  # what code_hash was made of, when known
 
 
 @dataclass
@@ -102,7 +109,7 @@ def decide(
             reasons.append("never ran")
         else:
             if node.code_hash is None or node.code_hash != record.code_hash:
-                reasons.append("code changed")
+                reasons += code_reasons(node.code, record.code)
             for param, digest in sorted(node.params_hashes.items()):
                 if record.params_hashes.get(param) != digest:
                     reasons.append(f"parameter {param_label(param)} changed")
@@ -140,6 +147,24 @@ def decide(
             continue
         _pull_memory_inputs(node, by_name, producers, is_persisted, decisions, running)
     return [decisions[node.name] for node in nodes]
+
+
+def code_reasons(now: CodeManifest | None, before: CodeManifest | None) -> list[str]:
+    """Why code fingerprints differ: the parts that changed, the libraries whose
+    version changed; plain ``code changed`` when either side's parts are unknown."""
+    if now is None or before is None:
+        return ["code changed"]
+    reasons = [
+        f"library {name} {before.libraries.get(name, 'not counted')} -> {version}"
+        for name, version in sorted(now.libraries.items())
+        if before.libraries.get(name) != version
+    ]
+    changed = [p for p in now.parts if before.parts.get(p) != now.parts[p]]
+    changed += [p for p in before.parts if p not in now.parts]
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if changed[3:] else "")
+        reasons.insert(0, f"code changed ({shown})")
+    return reasons or ["code changed"]
 
 
 def _pull_memory_inputs(

@@ -11,6 +11,7 @@ from typing import Any
 
 from waldo.journal import Decision, History, NodeSpec, decide
 from waldo.kedro._datasets import dataset_of, is_parameter, local_path
+from waldo.kedro._snapshots import with_recorded_code
 from waldo.kedro._versions import Fingerprints
 
 
@@ -29,13 +30,15 @@ def node_specs(pipeline: Any, catalog: Any, fingerprints: Fingerprints) -> list[
     """The pipeline's nodes, in topological order, as the staleness logic sees them."""
     specs = []
     for node in pipeline.nodes:
+        code = fingerprints.code_manifest(node.func)
         specs.append(
             NodeSpec(
                 name=node.name,
                 inputs=tuple(i for i in node.inputs if not is_parameter(i)),
                 outputs=tuple(node.outputs),
-                code_hash=fingerprints.code(node.func),
+                code_hash=code.digest if code is not None else None,
                 params_hashes=fingerprints.params(_param_values(catalog, node)),
+                code=code,
             )
         )
     return specs
@@ -51,6 +54,7 @@ def plan(
     """Decide, for every node of ``pipeline``, whether it must run and why."""
     specs = node_specs(pipeline, catalog, fingerprints)
     records = history.last_successful_nodes(project, [s.name for s in specs])
+    records = with_recorded_code(history, specs, records)
     datasets = sorted({d for s in specs for d in (*s.inputs, *s.outputs)})
     persisted = {d: fingerprints.persisted(catalog, d) for d in datasets}
     paths = {d: local_path(dataset_of(catalog, d)) for d in datasets if persisted[d]}

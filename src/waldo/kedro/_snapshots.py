@@ -1,8 +1,22 @@
-"""What Waldo stores of a Kedro pipeline and catalog (content-addressed snapshots)."""
+"""What Waldo stores of a Kedro pipeline and catalog (content-addressed snapshots).
+
+A pipeline snapshot holds, besides its nodes, what each node's code fingerprint was
+made of (``code``: per code digest, its parts and library versions), so that a later
+``waldo status`` can name what changed since a node's last successful run
+(``code changed (helper m.f)``, ``library pandas 2.2 -> 3.0``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from waldo.fingerprint import CodeManifest
+from waldo.journal import History, LastRun, NodeSpec
+
+if TYPE_CHECKING:
+    from waldo.kedro._versions import Fingerprints
 
 # id(func) -> (func, dotted name): asked for every node of the pipeline snapshot at run
 # start and again as each node starts; pipelines often run one function in many nodes.
@@ -21,10 +35,16 @@ def func_name(node: Any) -> str:
     return dotted
 
 
-def pipeline_content(pipeline: Any) -> dict[str, Any]:
-    """Nodes in topological order with their function, inputs, outputs and tags:
-    strings and lists only, ready for JSON as they are (``snapshot(json_ready=True)``)."""
+def pipeline_content(pipeline: Any, fingerprints: Fingerprints | None = None) -> dict[str, Any]:
+    """Nodes in topological order with their function, inputs, outputs and tags, and
+    with ``fingerprints`` what their code is made of: strings, lists and dicts only,
+    ready for JSON as they are (``snapshot(json_ready=True)``).
+
+    Fingerprinting every node here, as the run starts, also means module-level values
+    are read before any node runs (as ``waldo status`` reads them), not after a node
+    has filled a module-level cache."""
     nodes = []
+    code: dict[str, dict[str, Any]] = {}
     for node in pipeline.nodes:
         nodes.append(
             {
@@ -36,7 +56,44 @@ def pipeline_content(pipeline: Any) -> dict[str, Any]:
                 "namespace": node.namespace,
             }
         )
-    return {"nodes": nodes}
+        manifest = fingerprints.code_manifest(node.func) if fingerprints is not None else None
+        if manifest is not None and manifest.digest not in code:
+            code[manifest.digest] = {
+                "parts": dict(manifest.parts),
+                "libraries": dict(manifest.libraries),
+            }
+    return {"nodes": nodes, "code": code} if code else {"nodes": nodes}
+
+
+def code_manifests(content: Mapping[str, Any] | None) -> dict[str, CodeManifest]:
+    """The code manifests a pipeline snapshot holds, by code digest."""
+    found = {}
+    for digest, made_of in ((content or {}).get("code") or {}).items():
+        found[digest] = CodeManifest(
+            digest, dict(made_of.get("parts") or {}), dict(made_of.get("libraries") or {})
+        )
+    return found
+
+
+def with_recorded_code(
+    history: History, specs: Sequence[NodeSpec], records: Mapping[str, LastRun]
+) -> dict[str, LastRun]:
+    """``records`` with, for each node whose code fingerprint changed, the code
+    manifest its last successful run recorded (read from that run's snapshot)."""
+    changed = [
+        (spec.name, records[spec.name])
+        for spec in specs
+        if spec.name in records and records[spec.name].code_hash not in (None, spec.code_hash)
+    ]
+    snapshots: dict[str, dict[str, CodeManifest]] = {}
+    found = dict(records)
+    for name, record in changed:
+        if record.run_id not in snapshots:
+            snapshots[record.run_id] = code_manifests(history.pipeline_snapshot_of(record.run_id))
+        manifest = snapshots[record.run_id].get(record.code_hash or "")
+        if manifest is not None:
+            found[name] = dataclasses.replace(record, code=manifest)
+    return found
 
 
 def runner_name(run_params: dict[str, Any]) -> str:

@@ -35,6 +35,6 @@ def project_status(
             pipeline = pipelines[name]
             settings = settings_from_loader(context.config_loader, project_path)
             history = History(Store(settings.store_url))
-            fingerprints = Fingerprints(settings.project_path)
+            fingerprints = Fingerprints(settings.project_path, settings.extra.get("fingerprints"))
             decisions = plan(pipeline, context.catalog, history, project_path.name, fingerprints)
     return name, decisions

@@ -1,6 +1,9 @@
 """Fingerprints of what a node is made of and what it reads and writes.
 
-* the code of its function (``waldo.fingerprint.code_fingerprint``, cached per function);
+* the code of its function and of the project's code it reaches
+  (``waldo.fingerprint.CodeFingerprinter``, one per ``Fingerprints``, each function
+  fingerprinted once; ``fingerprints: {libraries: true, packages: [...]}`` in
+  ``waldo.yml`` adds library versions and packages, see ``_project_code``);
 * each parameter it reads (canonical fingerprint of the value);
 * the version of each dataset it loads or saves: for a local file or folder the
   content fingerprint of what is on disk (stat-cached, so a file that was just written
@@ -17,10 +20,11 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from waldo._errors import WaldoError
+from waldo._errors import ConfigError, WaldoError
 from waldo.fingerprint import (
+    CodeFingerprinter,
+    CodeManifest,
     StatCache,
-    code_fingerprint,
     data_fingerprint,
     fingerprint_file,
     params_fingerprint,
@@ -28,6 +32,7 @@ from waldo.fingerprint import (
 )
 from waldo.journal import MISSING
 from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
+from waldo.kedro._project_code import CodeOptions, code_options, project_packages
 
 log = logging.getLogger("waldo")
 
@@ -46,13 +51,20 @@ class Version(NamedTuple):
 class Fingerprints:
     """Fingerprinting for one project, with a stat cache under ``.waldo/``."""
 
-    def __init__(self, project_path: Path) -> None:
+    def __init__(self, project_path: Path, options: Any = None) -> None:
+        """``options``: ``fingerprints:`` from ``waldo.yml`` (see ``_project_code``)."""
         self._cache_path = project_path / STAT_CACHE
         self._cache: StatCache | None = None
         self._cache_pid = 0
         self._lock = threading.Lock()
-        self._code: dict[int, tuple[Any, str | None]] = {}
+        self._code: dict[int, tuple[Any, CodeManifest | None]] = {}
         self._warned: set[str] = set()
+        try:
+            code = code_options(options)
+        except ConfigError as exc:  # never stop a run over an option: warn, use defaults
+            self._warn_once(f"{exc} Using the defaults.")
+            code = CodeOptions()
+        self._coder = CodeFingerprinter(project_packages(project_path, code), code.libraries)
         # Where each dataset lives, per catalog: asked on every load and save, and a
         # catalog does not change its datasets during a run.
         self._where: dict[str, tuple[bool, Path | None]] = {}
@@ -71,17 +83,26 @@ class Fingerprints:
             log.warning("waldo: %s", message)
 
     def code(self, func: Any) -> str | None:
+        manifest = self.code_manifest(func)
+        return manifest.digest if manifest is not None else None
+
+    def code_manifest(self, func: Any) -> CodeManifest | None:
+        """What a node function's code fingerprint is made of (None if it cannot be
+        computed, which counts as changed); each value read by source is warned once."""
         cached = self._code.get(id(func))
         if cached is not None and cached[0] is func:
             return cached[1]
+        manifest: CodeManifest | None = None
         try:
             with self._lock:  # the cache's connection is used by one thread at a time
-                digest: str | None = code_fingerprint(func, cache=self._stat_cache())
+                self._coder.cache = self._stat_cache()
+                manifest = self._coder.manifest(func)
         except Exception as exc:  # never break a run over a fingerprint
             self._warn_once(f"cannot fingerprint the code of {func!r} ({exc}); counts as changed")
-            digest = None
-        self._code[id(func)] = (func, digest)
-        return digest
+        for note in manifest.notes if manifest is not None else ():
+            self._warn_once(note)
+        self._code[id(func)] = (func, manifest)
+        return manifest
 
     def params(self, values: dict[str, Any]) -> dict[str, str]:
         hashes: dict[str, str] = {}

@@ -184,7 +184,9 @@ class WaldoHooks:
             and not self._disabled
             and settings.extra.get("fingerprints", True) is not False
         ):
-            self._fingerprints = Fingerprints(settings.project_path)
+            self._fingerprints = Fingerprints(
+                settings.project_path, settings.extra.get("fingerprints")
+            )
         return self._fingerprints
 
     def incremental_context(
@@ -259,6 +261,7 @@ class WaldoHooks:
                 strict=bool(data["strict"]),
                 heartbeat_seconds=float(data["heartbeat_seconds"]),
                 source="parent run",
+                extra=data.get("extra") or {},
             )
             self._use_settings(settings)
             self._run_id = data["run_id"]
@@ -353,7 +356,7 @@ class WaldoHooks:
         names = list(run_params.get("pipeline_names") or ["__default__"])
         self._pipelines = names
         self._run_started = time.time()
-        content = pipeline_content(pipeline)
+        content = pipeline_content(pipeline, self.fingerprints)
         self._nodes_left = len(content["nodes"])
         pipeline_hash = recorder.snapshot(
             "pipelines", content, name="+".join(names), json_ready=True
@@ -412,6 +415,7 @@ class WaldoHooks:
                 "spool_dir": str(settings.spool_dir),
                 "strict": settings.strict,
                 "heartbeat_seconds": settings.heartbeat_seconds,
+                "extra": {k: v for k, v in settings.extra.items() if k == "fingerprints"},
             }
         )
 
