@@ -118,6 +118,8 @@ class CheckResult:
         values["kwargs"] = plain(self.kwargs)
         values["observed_value"] = plain(self.observed_value)
         values["unexpected_values"] = plain(self.unexpected_values[:UNEXPECTED_KEPT])
+        count = self.unexpected_count
+        values["unexpected_count"] = None if count is None else int(count)
         return values
 
     def row(self) -> dict[str, Any]:
