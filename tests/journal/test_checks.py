@@ -13,7 +13,8 @@ import pytest
 from tests.helpers.journal import record_run, settings_for
 from waldo.journal import CheckResult, Journal, Recorder, check_changes
 from waldo.journal._checks import plain
-from waldo.store import queries, schema
+from waldo.store import Spool, queries, schema, store_key
+from waldo.store._checks import check_results_of
 
 
 def result(run_id: str, **fields: object) -> CheckResult:
@@ -127,3 +128,19 @@ def test_changes_between_runs() -> None:
         ("gone", "passed", None),
     ]
     assert changes[0].observed_b == "1 unexpected, e.g. 7"
+
+
+def test_spooled_results_are_replayed_once(tmp_path: Path) -> None:
+    """Results that went to the spool are written by `sync`, exactly once: here their
+    batch was committed before, its acknowledgement lost, and spooled as well."""
+    url = f"sqlite:///{tmp_path / 'waldo.db'}"
+    settings = settings_for(url, tmp_path)
+    records = [("check_results", result("run-s").row()), ("check_results", result("run-s").row())]
+    journal = Journal(settings)
+    journal.store.write(records, "batch-1")
+    Spool(settings.spool_dir, store_key(url)).append(records, "batch-1")
+    Spool(settings.spool_dir, store_key(url)).append(records[:1], "batch-2")
+    report = journal.sync()
+    assert report.records == 3 and journal.pending() == 0
+    assert len(journal.store.run(check_results_of, "run-s")) == 3
+    journal.store.dispose()

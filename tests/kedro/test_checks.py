@@ -5,6 +5,7 @@ end, and the static site written as the run ends."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo, waldo_json, waldo_warnings
 from waldo.journal import CheckResult
 from waldo.kedro._project import write_project
+from waldo.lineage._quality import FACET
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +92,7 @@ checks:
           {column: n, min_value: {$PARAMETER: n_companies}, max_value: {$PARAMETER: n_companies}}
 on_failure: warn
 static_site: {path: site, keep: 2}
+lineage: {transport: file, path: lineage/events.jsonl}
 """
 
 RAW_CSV = "id,rating\n1,4.5\n2,3.0\n3,7.0\n"
@@ -130,6 +133,8 @@ def checks_project(root: Path) -> Path:
             "data/raw.csv": RAW_CSV,
             "conf/base/waldo.yml": WALDO_YML,
             "conf/failing/waldo.yml": "on_failure: fail\n",
+            "conf/broken/waldo.yml": "checks:\n  companies: 3\n",
+            "conf/broken_fail/waldo.yml": "checks:\n  companies: 3\non_failure: fail\n",
         },
     )
     save_suite(root)
@@ -215,6 +220,29 @@ def test_the_commands_list_the_results(warned: tuple[Path, str]) -> None:
     assert "(pipeline end)" in table.stdout
 
 
+def test_live_lineage_events_carry_the_assertions(warned: tuple[Path, str]) -> None:
+    root, _ = warned
+    events = [json.loads(line) for line in (root / "lineage" / "events.jsonl").open()]
+
+    def assertions(job: str) -> dict[str, list[tuple[str, bool]]]:
+        (event,) = [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
+        return {
+            d["name"]: [(a["assertion"], a["success"]) for a in d["facets"][FACET]["assertions"]]
+            for d in event["outputs"]
+            if FACET in (d.get("facets") or {})
+        }
+
+    assert assertions("proj.__default__.make_companies") == {
+        "companies": [(name, outcome == "passed") for _, name, outcome in EXPECTED[:5]]
+    }
+    assert assertions("proj.__default__.make_features") == {
+        "company_features": [("expect_table_row_count_to_be_between", True)]
+    }
+    assert assertions("proj.__default__") == {
+        "summary": [("expect_column_values_to_be_between", True)]
+    }
+
+
 def test_the_static_site_is_written_as_the_run_ends(warned: tuple[Path, str]) -> None:
     root, _ = warned
     run_id = journal_at(root).history.resolve_run_id("latest")
@@ -242,6 +270,31 @@ def test_fail_mode_fails_the_node_and_stops_the_run(tmp_path: Path) -> None:
     assert node.error_type == "ChecksFailed" and node.error_message == message
     assert not (root / "data" / "company_features.parquet").exists()
     assert [r.on_failure for r in journal.history.checks("latest")] == ["fail"] * 5
+
+
+BROKEN = "`checks.companies` in waldo.yml must be a list of expectations or a mapping"
+
+
+def test_a_mistake_in_checks_is_one_warning_and_the_run_goes_on(tmp_path: Path) -> None:
+    root = checks_project(tmp_path / "proj")
+    result = run_kedro(root, "run", "--env", "broken")
+    assert result.returncode == 0, output_of(result)
+    warnings = waldo_warnings(output_of(result))
+    assert any(w.startswith(f"no data checks in this run: {BROKEN}") for w in warnings)
+    journal = journal_at(root)
+    assert journal.history.run_detail("latest").summary.status == "success"
+    assert journal.history.checks("latest") == []
+
+
+def test_a_mistake_in_checks_stops_a_run_that_must_check(tmp_path: Path) -> None:
+    root = checks_project(tmp_path / "proj")
+    result = run_kedro(root, "run", "--env", "broken_fail")
+    assert result.returncode != 0
+    assert f"ChecksFailed: data checks cannot run: {BROKEN}" in output_of(result)
+    run = journal_at(root).history.run_detail("latest")
+    assert run.summary.status == "failed" and run.nodes == []
+    assert (run.error_message or "").startswith(f"data checks cannot run: {BROKEN}")
+    assert not (root / "data" / "companies.csv").exists()
 
 
 def test_results_on_postgresql(tmp_path: Path, pg_url: str) -> None:

@@ -64,8 +64,10 @@ class RunChecks:
         run_id: str,
         catalog: Any,
         plans: list[DatasetChecks],
+        lineage: Any = None,
     ) -> None:
         self._runner = runner
+        self._lineage = lineage  # a waldo.lineage.LiveLineage when the run emits events
         self._recorder = recorder
         self._run_id = run_id
         self._catalog = catalog
@@ -127,6 +129,8 @@ class RunChecks:
             _result(self._run_id, node, plan.dataset, version, v, duration, now) for v in verdicts
         ]
         self._recorder.record_checks(results)
+        if self._lineage is not None:
+            self._lineage.checks_done(node, results)
         return _report(results)
 
     def _parameter_values(
@@ -256,12 +260,15 @@ def _datasets(pipeline: Any) -> list[str]:
     return sorted(name for name in pipeline.datasets() if not is_parameter(name))
 
 
-def start_checks(recorder: Recorder, run_id: str, pipeline: Any, catalog: Any) -> RunChecks | None:
+def start_checks(
+    recorder: Recorder, run_id: str, pipeline: Any, catalog: Any, lineage: Any = None
+) -> RunChecks | None:
     """The checks of this run, or None when no dataset of its pipeline has any.
 
     Checks that cannot be set up (a mistake in ``checks:``, Great Expectations not
     installed) are one warning in ``warn`` mode, and the run goes on unchecked; with
     ``on_failure: fail`` the run is recorded as failed and :class:`ChecksFailed` raised.
+    ``lineage``: the run's live OpenLineage events, which then carry the results.
     """
     settings = recorder.settings
     if not settings.extra.get("checks"):
@@ -274,7 +281,7 @@ def start_checks(recorder: Recorder, run_id: str, pipeline: Any, catalog: Any) -
         from waldo.kedro._gx import GxRunner  # imports Great Expectations
 
         plans = _plans(config, datasets)
-        return RunChecks(GxRunner(), recorder, run_id, catalog, plans)
+        return RunChecks(GxRunner(), recorder, run_id, catalog, plans, lineage)
     except ConfigError as exc:
         if default_on_failure(settings.extra) == "warn":
             log.warning("waldo: no data checks in this run: %s", exc)

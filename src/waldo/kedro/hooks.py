@@ -406,7 +406,7 @@ class WaldoHooks:
                 self._run_id = self._recording_pid = None
                 recorder.flush()
                 raise
-        self._checks = start_checks(recorder, run_id, pipeline, catalog)
+        self._checks = start_checks(recorder, run_id, pipeline, catalog, self._lineage)
         settings = recorder.settings
         os.environ[RUN_CONTEXT_ENV] = json.dumps(
             {

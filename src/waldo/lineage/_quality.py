@@ -8,6 +8,7 @@ event), one assertion per expectation, named by the expectation and its column.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from openlineage.client.event_v2 import RunEvent
 from openlineage.client.facet_v2 import data_quality_assertions_dataset as dq
@@ -34,5 +35,7 @@ def add_quality_facets(event: RunEvent, results: Iterable[CheckResult]) -> RunEv
         assertions = by_dataset.get(dataset.name)
         if assertions:
             facet = dq.DataQualityAssertionsDatasetFacet(assertions=assertions, producer=PRODUCER)
-            dataset.facets = {**(dataset.facets or {}), FACET: facet}
+            facets: dict[str, Any] = dict(dataset.facets or {})
+            facets[FACET] = facet  # an InputDatasetFacet in the spec; the same fields
+            dataset.facets = facets
     return event
