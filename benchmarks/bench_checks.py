@@ -14,7 +14,7 @@ The same ten Great Expectations 1.x expectations on the same pandas DataFrame
   journal row and queueing it for the writer (a SQLite journal; the writer writes in
   the background, outside the timing, as in a run).
 
-    python benchmarks/bench_checks.py [--rows 1000000] [--rounds 15]
+    python benchmarks/bench_checks.py [--rows 1000000] [--rounds 41]
 
 Prints both medians, the median of the per-round ratios waldo/hand and its 90 %
 bootstrap interval, of wall-clock time (the target: at most 1.1) and of the process's
@@ -136,7 +136,7 @@ def paired(times: dict[str, list[float]]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=41)
     args = parser.parse_args()
 
     frame = make_frame(args.rows)
