@@ -161,7 +161,7 @@ def test_db_upgrade_current_downgrade(store_url: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("downgrade", "nonsense"), ("upgrade", "0009"), ("downgrade", "0002")],
+    [("downgrade", "nonsense"), ("upgrade", "0999"), ("downgrade", "0002")],
     ids=["unknown-down", "unknown-up", "down-to-newer"],
 )
 def test_db_to_a_bad_revision_is_one_line_and_exit_2(args: tuple[str, str], project: Path) -> None:

@@ -39,6 +39,8 @@ JOURNAL_TABLES = {
     "cicd_pipeline_commits",
     "users",
     "collector_state",
+    # 0009: data check results
+    "check_results",
 }
 
 

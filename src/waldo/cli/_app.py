@@ -11,6 +11,8 @@ import click
 
 from waldo._errors import ConfigError, WaldoError
 from waldo._version import __version__
+from waldo.cli._check_render import failed_check_lines, outcome_counts
+from waldo.cli._checks import checks
 from waldo.cli._collect import collect
 from waldo.cli._context import CliState
 from waldo.cli._data import data
@@ -89,11 +91,14 @@ def show(state: CliState, run_id: str, fmt: str) -> None:
 
     RUN_ID may be a full run id, a unique prefix, or `latest`.
     """
-    detail = state.journal.history.run_detail(run_id)
+    history = state.journal.history
+    detail = history.run_detail(run_id)
+    results = history.checks(detail.summary.run_id)
     if fmt == "json":
-        print_json(detail.to_json())
+        print_json({**detail.to_json(), "checks": [r.to_json() for r in results]})
         return
-    show_run(detail, console())
+    out = console()
+    show_run(detail, out, failed_check_lines(results), outcome_counts(results) if results else None)
 
 
 @app.command()
@@ -324,6 +329,7 @@ app.add_command(serve)  # `waldo serve`: the web page (waldo.web)
 app.add_command(report)  # `waldo report`: a run page as one HTML file (waldo.web)
 app.add_command(export)  # `waldo export openlineage` (waldo.lineage)
 app.add_command(collect)  # `waldo collect ...`: collector plugins (waldo.collect)
+app.add_command(checks)  # `waldo checks`: data check results (waldo.cli._checks)
 
 
 def main(argv: list[str] | None = None) -> Any:

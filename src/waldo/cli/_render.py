@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ from rich.text import Text
 # Re-exported: other command modules format durations and times through here.
 from waldo._format import fmt_duration as fmt_duration
 from waldo._format import fmt_time as fmt_time
+from waldo.cli._check_render import check_change_rows
 from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
 
 #: The ``--format`` option every listing command shares.
@@ -100,7 +102,15 @@ def _io(names: dict[str, float | None]) -> str:
     return ", ".join(sorted(names)) if names else "-"
 
 
-def show_run(detail: RunDetail, out: Console) -> None:
+def show_run(
+    detail: RunDetail,
+    out: Console,
+    check_lines: Mapping[str | None, list[Text]] | None = None,
+    checks_summary: str | None = None,
+) -> None:
+    """A run for people; ``check_lines``: the failed checks to list under each node (None:
+    those of the pipeline's end), ``checks_summary``: how the run's checks went."""
+    check_lines = check_lines or {}
     s = detail.summary
     out.print(Text.assemble(("Run ", "bold"), (s.run_id, "bold"), "  ", status_text(s.status)))
     facts = [
@@ -114,6 +124,7 @@ def show_run(detail: RunDetail, out: Console) -> None:
         ("git", (s.git_sha or "-") + (" (dirty)" if s.git_dirty else "")),
         ("user@host", f"{s.user_name or '-'}@{s.host or '-'}"),
         ("kedro / waldo", f"{detail.kedro_version or '-'} / {detail.waldo_version or '-'}"),
+        ("checks", checks_summary or "-"),
         (
             "params",
             json.dumps(detail.runtime_params, default=str) if detail.runtime_params else "-",
@@ -149,6 +160,12 @@ def show_run(detail: RunDetail, out: Console) -> None:
             cells.append(node.reason or "")
         table.add_row(*cells)
     out.print(table)
+    if check_lines:
+        out.print(Text("Failed checks", style="bold"))
+        for node_name, lines in check_lines.items():
+            out.print(Text(f"  {node_name or 'at the end of the pipeline'}"))
+            for line in lines:
+                out.print(line)
     if detail.datasets:
         written = Table(header_style="bold", title="Datasets written", title_justify="left")
         for column in ("dataset", "by node", "rows", "columns", "nulls", "size", "version"):
@@ -224,6 +241,7 @@ def diff_table(result: RunDiff, show_all: bool = False) -> Table:
         )
         for detail in node.details:
             table.add_row("", Text(f"  {detail}", style="dim"), "", "")
+    check_change_rows(table, result.checks)
     if table.row_count == 0:
         table.add_row("(no differences)", "", "", "")
     return table

@@ -1,4 +1,4 @@
-"""``waldo serve`` and ``waldo report``: the journal as web pages."""
+"""``waldo serve`` and ``waldo report``: the journal as web pages (and a static site)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from waldo.cli._context import CliState
-from waldo.web import is_loopback, make_server, new_token, write_report
+from waldo.web import is_loopback, make_server, new_token, site_options, write_report, write_site
+from waldo.web._site import DEFAULT_KEEP
 
 
 @click.command()
@@ -43,7 +44,7 @@ def serve(state: CliState, host: str, port: int, token: str | None) -> None:
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", required=False)
 @click.option(
     "-o",
     "--output",
@@ -51,14 +52,49 @@ def serve(state: CliState, host: str, port: int, token: str | None) -> None:
     default=None,
     help="The HTML file to write (default: waldo-run-RUN_ID.html).",
 )
+@click.option(
+    "--site",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write a static site here instead: index.html and a page per run under runs/.",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --site: how many of the latest runs get a page (default: static_site.keep "
+    f"in waldo.yml, else {DEFAULT_KEEP}).",
+)
 @click.pass_obj
-def report(state: CliState, run_id: str, output: Path | None) -> None:
+def report(
+    state: CliState, run_id: str | None, output: Path | None, site: Path | None, keep: int | None
+) -> None:
     """Write a run's page as one self-contained HTML file that opens without a server.
 
-    RUN_ID may be a full run id, a unique prefix, or `latest`.
+    RUN_ID may be a full run id, a unique prefix, or `latest`. With --site DIR, write
+    a static site of the latest runs instead (what `static_site:` in waldo.yml writes
+    after every run): an index and one such page per run, older pages removed.
     """
     history = state.journal.history
+    if site is not None:
+        if run_id is not None or output is not None:
+            raise click.UsageError("--site writes every recent run: give no RUN_ID nor --output.")
+        written = write_site(history, site, keep or _configured_keep(state), refresh=["*"])
+        click.echo(
+            f"Wrote {site / 'index.html'} and {len(written.written)} run page(s) "
+            f"({written.removed} old page(s) removed)."
+        )
+        return
+    if run_id is None:
+        raise click.UsageError("Give a RUN_ID (or `latest`), or --site DIR.")
     resolved = history.resolve_run_id(run_id)
     path = output or Path(f"waldo-run-{resolved.replace(':', '-')}.html")
     write_report(history, resolved, path)
     click.echo(f"Wrote {path}")
+
+
+def _configured_keep(state: CliState) -> int:
+    """``static_site.keep`` of waldo.yml when it is there, else the default."""
+    settings = state.journal.settings
+    raw = settings.extra.get("static_site")
+    return site_options(raw, settings.project_path).keep if raw else DEFAULT_KEEP

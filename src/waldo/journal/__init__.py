@@ -7,6 +7,13 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
+from waldo.journal._checks import (
+    CheckChange,
+    CheckResult,
+    check_changes,
+    failed_check_counts,
+    run_checks,
+)
 from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
 from waldo.journal._derive import (
     AS_SAVED,
@@ -66,6 +73,8 @@ __all__ = [
     "RUN_STATUSES",
     "TRAIL",
     "TRAIL_ENTRIES",
+    "CheckChange",
+    "CheckResult",
     "CollectorJournal",
     "Comparison",
     "Decision",
@@ -96,10 +105,12 @@ __all__ = [
     "StateKey",
     "Step",
     "TrailDeriver",
+    "check_changes",
     "dataset_step",
     "decide",
     "describe_error",
     "expand_trails",
+    "failed_check_counts",
     "find_project_root",
     "get_recorder",
     "is_no_execution",
@@ -111,6 +122,7 @@ __all__ = [
     "node_step",
     "raw_params",
     "resolve_settings",
+    "run_checks",
     "spearman",
     "split_trail",
     "stats_text",

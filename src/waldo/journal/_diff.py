@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from waldo.journal._checks import CheckChange, check_changes, run_checks
 from waldo.store import Store, queries
 
 
@@ -33,6 +34,7 @@ class RunDiff:
     facts: list[tuple[str, Any, Any]]
     params: list[tuple[str, Any, Any]]
     nodes: list[NodeDiff]
+    checks: list[CheckChange] = field(default_factory=list)  # outcome changed
 
     @property
     def changed_nodes(self) -> list[NodeDiff]:
@@ -45,6 +47,7 @@ class RunDiff:
             "facts": [{"name": n, "a": a, "b": b} for n, a, b in self.facts],
             "params": [{"name": n, "a": a, "b": b} for n, a, b in self.params],
             "nodes": [n.to_json() for n in self.nodes],
+            "checks": [c.to_json() for c in self.checks],
         }
 
 
@@ -158,4 +161,5 @@ def diff_runs(store: Store, run_a: str, run_b: str) -> RunDiff:
                 duration_b=b.get("duration_s") if b else None,
             )
         )
-    return RunDiff(run_a, run_b, facts, params, diffs)
+    checks = check_changes(run_checks(store, run_a), run_checks(store, run_b))
+    return RunDiff(run_a, run_b, facts, params, diffs, checks)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from waldo._errors import RunNotFound
+from waldo.journal._checks import CheckResult, run_checks
 from waldo.journal._diff import RunDiff, diff_runs
 from waldo.journal._model import (
     NodeRun,
@@ -217,6 +218,10 @@ class History:
     def diff(self, run_a: str, run_b: str) -> RunDiff:
         """Compare two runs (ids, prefixes or ``latest``)."""
         return diff_runs(self.store, self.resolve_run_id(run_a), self.resolve_run_id(run_b))
+
+    def checks(self, run_id: str) -> list[CheckResult]:
+        """The data check results of a run (an id, a prefix or ``latest``)."""
+        return run_checks(self.store, self.resolve_run_id(run_id))
 
     def dataset_versions(self, run_id: str) -> list[dict[str, Any]]:
         return self.store.run(queries.dataset_versions_of, self.resolve_run_id(run_id))

@@ -29,6 +29,7 @@ from typing import Any
 from waldo._errors import StoreError, WaldoError
 from waldo._version import __version__
 from waldo.fingerprint import canonical_json, named_content_json, text_digest
+from waldo.journal._checks import CheckResult
 from waldo.journal._derive import LocalTrails, entry_batch_row
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
@@ -411,6 +412,11 @@ class Recorder:
             row["reason"] = reason
         row.update(describe_error(error))
         self.writer.put("node_runs", row)
+
+    def record_checks(self, results: Sequence[CheckResult]) -> None:
+        """Queue data check results, one ``check_results`` row each (cheap: no I/O)."""
+        for result in results:
+            self.writer.put("check_results", result.row())
 
     def snapshot(
         self, table: str, content: Any, name: str | None = None, json_ready: bool = False

@@ -55,12 +55,14 @@ from waldo.journal import (
     split_trail,
     stats_text,
 )
+from waldo.kedro._checks import ChecksFailed, RunChecks, start_checks
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
 from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
 from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._paths import path_rules, rewrite_catalog
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
+from waldo.kedro._site import publish_site
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 from waldo.kedro._versions import Fingerprints
 
@@ -97,8 +99,8 @@ def _guarded(method: F) -> F:
             return None
         try:
             return method(self, *args, **kwargs)
-        except PreflightError:
-            raise  # preflight exists to stop the run
+        except (PreflightError, ChecksFailed):
+            raise  # preflight and data checks with on_failure: fail exist to stop the run
         except Exception as exc:
             self._failed(method.__name__, exc)
             return None
@@ -157,6 +159,7 @@ class WaldoHooks:
         self._reads_journal = False  # an incremental runner will query the journal
         self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
         self._nodes_left = 0  # nodes of the run that have not run yet in this process
+        self._checks: RunChecks | None = None  # data checks of this run (checks: in waldo.yml)
 
     # -- helpers --------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -406,6 +409,7 @@ class WaldoHooks:
                 self._run_id = self._recording_pid = None
                 recorder.flush()
                 raise
+        self._checks = start_checks(recorder, run_id, pipeline, catalog, self._lineage)
         settings = recorder.settings
         os.environ[RUN_CONTEXT_ENV] = json.dumps(
             {
@@ -425,6 +429,7 @@ class WaldoHooks:
         if active is None:
             return
         recorder, run_id = active
+        self._checks = None
         self._derive(final=True, error=error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
@@ -437,6 +442,7 @@ class WaldoHooks:
             self._emit_lineage("run_finished", status, error)
             self._lineage = None
             self._notify(recorder, run_id, status, error)
+            publish_site(recorder, run_id)  # static_site: in waldo.yml
 
     def _notify(
         self, recorder: Recorder, run_id: str, status: str, error: BaseException | None
@@ -459,7 +465,11 @@ class WaldoHooks:
     @hook_impl
     @_guarded
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        self._finish_run("success", "after_pipeline_run", None)
+        checks = self._checks  # the `when: pipeline_end` checks belong to the run
+        failure = checks.at_pipeline_end() if checks is not None else None
+        self._finish_run("failed" if failure else "success", "after_pipeline_run", failure)
+        if failure is not None:
+            raise failure  # on_failure: fail
 
     @hook_impl
     @_guarded
@@ -584,6 +594,7 @@ class WaldoHooks:
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         if self._recording_pid != _current_pid[0] and not self._recording_here():
             return
+        failure: ChecksFailed | None = None
         try:
             now = time.time()
             fingerprints = self._fingerprints or self.fingerprints
@@ -597,11 +608,18 @@ class WaldoHooks:
                     code, payload = _SAVED_VALUE, data  # cannot change: hashed later
                 else:
                     payload = self._saved_version(fingerprints, dataset_name, data)
+            if self._checks is not None:  # data checks on the value just saved
+                version = payload[0][0] if code == _SAVED and payload else None
+                failure = self._checks.after_save(node.name, dataset_name, data, version)
+            if failure is not None:  # on_failure: fail: the node fails, the run stops
+                code, payload = _ERROR, failure
             self._raw += (code, node, dataset_name, now, payload)
-            if self._derive_now():
+            if failure is not None or self._derive_now():
                 self._derive()
         except Exception as exc:
             self._failed("after_dataset_saved", exc)
+        if failure is not None:
+            raise failure
 
     def _saved_version(
         self, fingerprints: Fingerprints, dataset_name: str, data: Any

@@ -14,12 +14,14 @@ from openlineage.client.event_v2 import RunEvent, RunState
 
 from waldo.journal import History
 from waldo.lineage._events import END_STATES, node_job, pipeline_job
+from waldo.lineage._quality import add_quality_facets
 
 
 def run_events(history: History, run_id: str, namespace: str | None = None) -> list[RunEvent]:
     """The OpenLineage events of one recorded run, in time order."""
     detail = history.run_detail(run_id)
     summary = detail.summary
+    checks = history.checks(summary.run_id)
     spec = {n.name: n for n in history.pipeline_nodes(detail)}
     ran = [n for n in detail.nodes if n.status != "skipped"]
     reads: dict[str, None] = {}
@@ -54,7 +56,10 @@ def run_events(history: History, run_id: str, namespace: str | None = None) -> l
                 if node.status == "failed"
                 else None
             )
-            events.append(job.event(end, node.finished_at, error))
+            event = job.event(end, node.finished_at, error)
+            events.append(
+                add_quality_facets(event, [c for c in checks if c.node_name == node.node_name])
+            )
     end = END_STATES.get(summary.status)
     if end is not None:
         error = (
@@ -62,7 +67,8 @@ def run_events(history: History, run_id: str, namespace: str | None = None) -> l
             if summary.status != "success" and detail.error_message
             else None
         )
-        events.append(pipeline.event(end, summary.finished_at, error))
+        event = pipeline.event(end, summary.finished_at, error)
+        events.append(add_quality_facets(event, [c for c in checks if c.node_name is None]))
     return events
 
 

@@ -17,7 +17,7 @@ of the run's events are dropped, so a dead server costs one timeout, not one per
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +26,10 @@ from typing import Any
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import RunEvent, RunState
 
+from waldo.journal import CheckResult
 from waldo.lineage._client import client_from_config
 from waldo.lineage._events import END_STATES, JobRun, node_job, pipeline_job
+from waldo.lineage._quality import add_quality_facets
 
 log = logging.getLogger("waldo")
 
@@ -44,6 +46,7 @@ class LiveLineage:
         self._run_id: str | None = None
         self._pipeline: JobRun | None = None
         self._nodes: dict[str, JobRun] = {}
+        self._checks: dict[str | None, list[CheckResult]] = {}  # by node; None: the run's
 
     @classmethod
     def from_config(
@@ -81,6 +84,7 @@ class LiveLineage:
     ) -> None:
         self._run_id = run_id
         self._nodes = {}
+        self._checks = {}
         self._warned = False
         self._pipeline = pipeline_job(
             self.namespace or project or "waldo", project, pipelines, run_id, inputs, outputs
@@ -100,6 +104,11 @@ class LiveLineage:
         self._nodes[node] = job
         self._send(job.event(RunState.START, when))
 
+    def checks_done(self, node: str | None, results: Sequence[CheckResult]) -> None:
+        """Data check results, sent as ``dataQualityAssertions`` with the node's end
+        event (``node`` None: with the run's)."""
+        self._checks.setdefault(node, []).extend(results)
+
     def node_finished(
         self,
         node: str,
@@ -113,7 +122,8 @@ class LiveLineage:
         state = END_STATES.get(status)
         if job is None or state is None:
             return
-        self._send(job.event(state, when, _error(error)))
+        event = job.event(state, when, _error(error))
+        self._send(add_quality_facets(event, self._checks.pop(node, [])))
 
     def run_finished(
         self, status: str, error: BaseException | None = None, timeout: float = 10.0
@@ -121,7 +131,8 @@ class LiveLineage:
         """Send the run's end event and wait (at most ``timeout``) for all to be sent."""
         state = END_STATES.get(status)
         if self._pipeline is not None and state is not None:
-            self._send(self._pipeline.event(state, None, _error(error)))
+            event = self._pipeline.event(state, None, _error(error))
+            self._send(add_quality_facets(event, self._checks.pop(None, [])))
         self._pipeline = None
         pending, self._pending = self._pending, []
         wait(pending, timeout=timeout)

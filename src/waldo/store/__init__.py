@@ -5,6 +5,7 @@ Only this package writes SQL. It knows nothing about Kedro or any other integrat
 
 from __future__ import annotations
 
+from waldo.store import _checks as checks
 from waldo.store import _collect as collectors
 from waldo.store import _executions as executions
 from waldo.store import _queries as queries
@@ -29,6 +30,7 @@ __all__ = [
     "StateKey",
     "Store",
     "WriterProcess",
+    "checks",
     "collectors",
     "executions",
     "json_text",

@@ -10,10 +10,11 @@ A batch is written in the caller's transaction together with its marker row in
 ``write_batches``; a batch whose marker is already there was committed before (its
 acknowledgement was lost, or the spool is being replayed twice) and is skipped whole.
 
-The append tables (``events``, ``dataset_versions``) take tuples in column order;
-``runs`` and ``node_runs`` rows are partial dicts merged into one row per key, with a
-status that only moves forward (running -> interrupted -> success/failed), so an old
-row replayed late cannot undo a newer one. Timestamps travel as epoch seconds.
+The append tables (``events``, ``dataset_versions``, ``check_results``) take tuples in
+column order (or dicts, converted); ``runs`` and ``node_runs`` rows are partial dicts
+merged into one row per key, with a status that only moves forward (running ->
+interrupted -> success/failed), so an old row replayed late cannot undo a newer one.
+Timestamps travel as epoch seconds.
 
 On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
 through a ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an upsert for
@@ -105,7 +106,15 @@ def write_rows(
             raise ValueError(f"unknown journal table {table!r}")
         groups.setdefault(table, []).append(row)
     # Snapshots first, then runs, then what hangs off runs.
-    order = ["catalogs", "pipelines", "runs", "node_runs", "dataset_versions", "events"]
+    order = [
+        "catalogs",
+        "pipelines",
+        "runs",
+        "node_runs",
+        "dataset_versions",
+        "events",
+        "check_results",
+    ]
     for table in order:
         rows = groups.get(table)
         if not rows:

@@ -199,6 +199,34 @@ outlier_score = sa.Table(
     sa.Column("prediction", sa.Boolean),
 )
 
+#: 0009: one row per result of a data check (a Great Expectations expectation run on the
+#: value a node saved, or at the end of the run: ``node_name`` is then NULL).
+#: ``success`` is false for a check that could not run, and ``error`` says why;
+#: ``duration_s`` is the time of the validation the result came from (a dataset's
+#: expectations run together). ``dataset_version`` is the saved version when the
+#: recorder knew it; queries fall back on the run's ``dataset_versions`` save.
+check_results = sa.Table(
+    "check_results",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("node_name", sa.Text),
+    sa.Column("dataset_name", sa.Text, nullable=False),
+    sa.Column("dataset_version", sa.String(64)),
+    sa.Column("expectation", sa.Text, nullable=False),
+    sa.Column("kwargs", JSONType),
+    sa.Column("suite", sa.Text),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("observed_value", JSONType),
+    sa.Column("unexpected_count", sa.BigInteger),
+    sa.Column("unexpected_values", JSONType),
+    sa.Column("error", sa.Text),
+    sa.Column("on_failure", sa.String(8)),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
+    sa.Index("ix_check_results_run_id", "run_id"),
+)
+
 #: 0006: the collectors' domain layer, with Apache DevLake's table and column names so
 #: DevLake-style queries and dashboards work on Waldo's store. Every domain row remembers
 #: where it came from (``_raw_data_*``), which is how a full collection replaces exactly
@@ -328,6 +356,7 @@ WRITE_MODES: dict[str, str] = {
     "pipelines": "ignore",
     "runs": "merge",
     "node_runs": "merge",
+    "check_results": "append",
 }
 
 CONFLICT_KEYS: dict[str, tuple[str, ...]] = {
@@ -339,7 +368,7 @@ CONFLICT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 #: Tables whose integer ``id`` the database generates.
-DATABASE_IDS = frozenset({"events", "dataset_versions"})
+DATABASE_IDS = frozenset({"events", "dataset_versions", "check_results"})
 
 
 def writable_columns(table_name: str) -> tuple[str, ...]:

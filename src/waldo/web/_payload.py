@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from waldo.journal import History, NodeRun, RunDetail
+from waldo.journal import CheckResult, History, NodeRun, PipelineNode, RunDetail
 from waldo.web._layout import NODE_H, NODE_W, layout
 
 #: How the page names a node's state, from the journal's node status.
@@ -68,12 +68,38 @@ def live_state(detail: RunDetail) -> dict[str, Any]:
     }
 
 
+def check_items(
+    results: list[CheckResult], nodes: list[PipelineNode]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each node's data check results for the page; a check run at the pipeline's end
+    goes with the node that wrote its dataset."""
+    writers = {output: node.name for node in nodes for output in node.outputs}
+    items: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        node = result.node_name or writers.get(result.dataset_name)
+        if node is None:
+            continue
+        items.setdefault(node, []).append(
+            {
+                "dataset": result.dataset_name,
+                "expectation": result.label,
+                "success": result.success,
+                "outcome": result.outcome,
+                "observed": result.observed_text(),
+                "when": "after_save" if result.node_name else "pipeline_end",
+            }
+        )
+    return items
+
+
 def run_payload(history: History, detail: RunDetail) -> dict[str, Any]:
-    """Everything the run page draws: facts, laid-out nodes, edges, node states."""
+    """Everything the run page draws: facts, laid-out nodes, edges, node states, and
+    each node's data checks (``checks``, ``checks_failed``: how many did not pass)."""
     nodes = history.pipeline_nodes(detail)
     placed = layout(nodes)
     by_name = {n.node_name: n for n in detail.nodes}
     status = detail.summary.status
+    checks = check_items(history.checks(detail.summary.run_id), nodes)
     return {
         "run": run_facts(detail),
         "size": {"width": placed.width, "height": placed.height, "w": NODE_W, "h": NODE_H},
@@ -86,6 +112,8 @@ def run_payload(history: History, detail: RunDetail) -> dict[str, Any]:
                 "x": placed.xs[i],
                 "y": placed.ys[i],
                 **node_state(by_name.get(node.name), status),
+                "checks": checks.get(node.name, []),
+                "checks_failed": sum(not c["success"] for c in checks.get(node.name, [])),
             }
             for i, node in enumerate(nodes)
         ],
