@@ -39,7 +39,7 @@ JOURNAL_TABLES = {
     "cicd_pipeline_commits",
     "users",
     "collector_state",
-    # 0009: data check results
+    # 0007: data check results
     "check_results",
 }
 

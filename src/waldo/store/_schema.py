@@ -199,7 +199,7 @@ outlier_score = sa.Table(
     sa.Column("prediction", sa.Boolean),
 )
 
-#: 0009: one row per result of a data check (a Great Expectations expectation run on the
+#: 0007: one row per result of a data check (a Great Expectations expectation run on the
 #: value a node saved, or at the end of the run: ``node_name`` is then NULL).
 #: ``success`` is false for a check that could not run, and ``error`` says why;
 #: ``duration_s`` is the time of the validation the result came from (a dataset's

@@ -2,8 +2,8 @@
 
 Downgrading drops the table and leaves the rest of the journal as it was.
 
-Revision ID: 0009
-Revises: 0006 (the lead re-chains it when merging)
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 from waldo.store._types import JSONType, UTCDateTime
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
