@@ -358,7 +358,6 @@ class WaldoHooks:
         recorder.replay_spool_in_background()
         names = list(run_params.get("pipeline_names") or ["__default__"])
         self._pipelines = names
-        self._run_started = time.time()
         content = pipeline_content(pipeline, self.fingerprints)
         self._nodes_left = len(content["nodes"])
         pipeline_hash = recorder.snapshot(
@@ -368,6 +367,7 @@ class WaldoHooks:
         self._git = None
         import kedro
 
+        self._run_started = time.time()  # the run's start, as recorded
         recorder.start_run(
             RunInfo(
                 run_id=run_id,
@@ -433,6 +433,7 @@ class WaldoHooks:
         self._derive(final=True, error=error)
         recorder.event(run_id, event_type, "pipeline")
         recorder.end_run(run_id, status, error)
+        ended = time.time()  # the run's end, as recorded: what a notification reports
         self._run_id = self._recording_pid = None
         if self._fingerprints is not None:
             self._fingerprints.save()
@@ -441,11 +442,16 @@ class WaldoHooks:
         finally:
             self._emit_lineage("run_finished", status, error)
             self._lineage = None
-            self._notify(recorder, run_id, status, error)
+            self._notify(recorder, run_id, status, error, ended)
             publish_site(recorder, run_id)  # static_site: in waldo.yml
 
     def _notify(
-        self, recorder: Recorder, run_id: str, status: str, error: BaseException | None
+        self,
+        recorder: Recorder,
+        run_id: str,
+        status: str,
+        error: BaseException | None,
+        ended: float,
     ) -> None:
         config = recorder.settings.extra.get("notify")
         if not config:
@@ -456,7 +462,7 @@ class WaldoHooks:
             project=self._project,
             pipelines=self._pipelines,
             status=status,
-            duration_s=(time.time() - started) if started is not None else None,
+            duration_s=(ended - started) if started is not None else None,
             error=f"{type(error).__name__}: {error}" if error is not None else None,
         )
         credentials = credentials_from_loader(self._loader) if self._loader is not None else {}
