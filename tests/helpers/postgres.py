@@ -22,6 +22,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.helpers import marks
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -96,6 +98,7 @@ class ThrowawayPostgres:
         subprocess.run(command, check=True, capture_output=True, text=True, cwd=self.dir)
 
     def init(self) -> ThrowawayPostgres:
+        marks.require("postgres", "starts a throwaway PostgreSQL")
         self._run(_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
         return self
 

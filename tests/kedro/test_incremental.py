@@ -139,6 +139,12 @@ def scenario(project: Path) -> Iterator[Path]:
     incremental(project)
 
 
+def reasons_of(root: Path) -> dict[str, str]:
+    """Why each node of the last run ran (skipped nodes left out)."""
+    nodes = last_run(root)["nodes"]
+    return {n["node_name"]: n["reason"] for n in nodes if n["status"] != "skipped"}
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -188,17 +194,22 @@ def test_parameter_change(scenario: Path) -> None:
 def test_input_file_edited(scenario: Path) -> None:
     (scenario / "data" / "raw2.csv").write_text("id\n1\n2\n3\n")
     assert incremental(scenario) == ({"side"}, {"clean", "enrich", "summarize"})
+    assert reasons_of(scenario) == {"side": "input raw2 changed"}
 
 
 def test_output_deleted(scenario: Path) -> None:
     (scenario / "data" / "side.csv").unlink()
     assert incremental(scenario) == ({"side"}, {"clean", "enrich", "summarize"})
+    assert reasons_of(scenario) == {"side": "output side_out is missing"}
 
 
 def test_output_edited_by_hand(scenario: Path) -> None:
     (scenario / "data" / "summary.csv").write_text("total\n0\n")
     ran, _ = incremental(scenario)
     assert ran == {"summarize", "enrich"}
+    reasons = reasons_of(scenario)
+    assert reasons["summarize"] == "output summary was modified outside the pipeline"
+    assert reasons["enrich"] == "its in-memory output enriched is needed by node summarize"
 
 
 def test_new_node(scenario: Path) -> None:

@@ -53,9 +53,6 @@ def pg_project(project: Path, pg_url: str) -> tuple[Path, str]:
     return project, pg_url
 
 
-PG_RUNS: list[str] = []  # run ids recorded on PostgreSQL by this module
-
-
 def _count(journal: Journal, table: sa.Table) -> int:
     return journal.store.run(lambda c: len(c.execute(table.select()).all()))
 
@@ -137,17 +134,23 @@ def test_postgres(
     else:
         env_name = "pg" if config == "waldo.yml" else "pgcreds"
         run_id = _run_and_check(root, url, runner, context, args=["--env", env_name])
-    PG_RUNS.append(run_id)
+    assert run_id
     assert not list((root / ".waldo").glob("spool/*.jsonl"))
 
 
 @pytest.mark.postgres
 def test_cli_reads_postgres_through_the_project_config(pg_project: tuple[Path, str]) -> None:
-    root, _url = pg_project
-    runs = waldo_json(root, "--env", "pg", "runs", "--limit", "100")
-    assert sorted(r["run_id"] for r in runs) == sorted(PG_RUNS)
-    assert all(r["status"] == "success" and r["nodes_ok"] == NODES for r in runs)
-    assert waldo_json(root, "--env", "pgcreds", "runs", "--limit", "100") == runs
+    root, url = pg_project
+    before = {r["run_id"] for r in waldo_json(root, "--env", "pg", "runs", "--limit", "1000")}
+    made = {
+        _run_and_check(root, url, "SequentialRunner", None, args=["--env", "pg"]),
+        _run_and_check(root, url, "SequentialRunner", None, args=["--env", "pgcreds"]),
+    }
+    runs = waldo_json(root, "--env", "pg", "runs", "--limit", "1000")
+    new = [r for r in runs if r["run_id"] not in before]
+    assert {r["run_id"] for r in new} == made
+    assert all(r["status"] == "success" and r["nodes_ok"] == NODES for r in new)
+    assert waldo_json(root, "--env", "pgcreds", "runs", "--limit", "1000") == runs
     # the project's default SQLite journal never saw them
-    sqlite_runs = waldo_json(root, "runs", "--limit", "100")
-    assert not {r["run_id"] for r in sqlite_runs} & set(PG_RUNS)
+    sqlite_runs = waldo_json(root, "runs", "--limit", "1000")
+    assert not {r["run_id"] for r in sqlite_runs} & made

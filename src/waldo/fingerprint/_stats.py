@@ -44,11 +44,34 @@ def _pandas_stats(frame: Any, max_rows: int) -> dict[str, Any]:
     }
     bounds: dict[str, dict[str, Any]] = {}
     for column in part.columns:
-        series = part[column]
-        if series.dtype.kind in "biufmM" and len(series.dropna()):
-            bounds[str(column)] = {"min": _plain(series.min()), "max": _plain(series.max())}
+        values = part[column].dropna()
+        if len(values) and _ordered(values):
+            bounds[str(column)] = {"min": _plain(values.min()), "max": _plain(values.max())}
     stats["min_max"] = bounds
     if sampled:
+        stats["sampled"] = True
+        stats["sample_rows"] = max_rows
+    return stats
+
+
+def _ordered(values: Any) -> bool:
+    """Numbers, booleans, datetimes, and object columns holding only dates (what Arrow's
+    date types become in pandas) have a min and a max worth showing."""
+    if values.dtype.kind in "biufmM":
+        return True
+    from pandas.api.types import infer_dtype
+
+    return values.dtype.kind == "O" and infer_dtype(values, skipna=True) in ("date", "datetime")
+
+
+def _arrow_stats(table: Any, max_rows: int) -> dict[str, Any]:
+    """Statistics of a pyarrow table (rows counted whole, values read up to ``max_rows``),
+    with its schema in Arrow's own type names."""
+    head = table.slice(0, max_rows) if max_rows else table
+    stats = _pandas_stats(head.to_pandas(), 0)
+    stats["rows"] = int(table.num_rows)
+    stats["schema"] = {field.name: str(field.type) for field in table.schema}
+    if max_rows and stats["rows"] > max_rows:
         stats["sampled"] = True
         stats["sample_rows"] = max_rows
     return stats
@@ -62,13 +85,11 @@ def data_stats(obj: Any, max_rows: int = DEFAULT_MAX_ROWS) -> dict[str, Any] | N
             return _pandas_stats(obj, max_rows)
         if module == "pandas" and hasattr(obj, "dtype") and hasattr(obj, "to_frame"):
             return _pandas_stats(obj.to_frame(), max_rows)
-        if module in ("pyarrow", "polars") and hasattr(obj, "schema"):
-            head = obj.slice(0, max_rows) if max_rows else obj
-            stats = _pandas_stats(head.to_pandas(), 0)
-            stats["rows"] = int(obj.num_rows if module == "pyarrow" else obj.height)
-            if max_rows and stats["rows"] > max_rows:
-                stats["sampled"] = True
-                stats["sample_rows"] = max_rows
+        if module == "pyarrow" and hasattr(obj, "schema"):
+            return _arrow_stats(obj, max_rows)
+        if module == "polars" and hasattr(obj, "schema"):
+            stats = _arrow_stats(obj.to_arrow(), max_rows)
+            stats["schema"] = {str(name): str(dtype) for name, dtype in obj.schema.items()}
             return stats
     except Exception:  # statistics are a courtesy: never break a run over them
         return None
