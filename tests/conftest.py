@@ -31,6 +31,7 @@ os.environ.pop("WALDO_DB_URL", None)  # tests choose their store explicitly
 
 NO_SKIPS_ENV = "WALDO_TEST_NO_SKIPS"
 _POSTGRES_FIXTURES = {"pg_server", "pg_url"}
+_POSTGRES_PARAMS = {"postgres", "postgresql"}
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +73,15 @@ def store_url(
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if _POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if _POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())) or _postgres_param(item):
             item.add_marker(pytest.mark.postgres)
+
+
+def _postgres_param(item: pytest.Item) -> bool:
+    """A test parametrized with a ``postgresql`` backend (its own fixture or parameter)."""
+    callspec = getattr(item, "callspec", None)
+    values = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(value, str) and value in _POSTGRES_PARAMS for value in values)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,6 +10,7 @@ import pytest
 
 current_item: pytest.Item | None = None
 _WALDO_KEDRO_COMMANDS = {"run", "demo"}
+_WALDO_GLOBAL_OPTIONS_WITH_VALUE = {"-C", "--project", "--env", "--db"}
 
 
 class UnmarkedTest(Exception):
@@ -39,12 +40,28 @@ def starts_kedro(command: Any) -> bool:
     names = [os.path.basename(part) for part in parts]
     if "kedro" in names[:1] or _module_after_m(parts) == "kedro":
         return True
-    waldo = names[:1] == ["waldo"] or _module_after_m(parts) == "waldo.cli"
-    return waldo and bool(_WALDO_KEDRO_COMMANDS & set(parts[1:]))
+    if names[:1] == ["waldo"]:
+        return _waldo_command(parts[1:]) in _WALDO_KEDRO_COMMANDS
+    if _module_after_m(parts) == "waldo.cli":
+        return _waldo_command(parts[parts.index("-m") + 2 :]) in _WALDO_KEDRO_COMMANDS
+    return False
 
 
 def _module_after_m(parts: Sequence[str]) -> str | None:
     for at, part in enumerate(parts[:-1]):
         if part == "-m":
             return parts[at + 1]
+    return None
+
+
+def _waldo_command(args: Sequence[str]) -> str | None:
+    """The subcommand of ``waldo ARGS``: its first word that is no global option."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _WALDO_GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
     return None

@@ -21,6 +21,8 @@ from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, output_of, run_kedro, subprocess_env, waldo_warnings
 from waldo.store import Spool
 
+pytestmark = pytest.mark.slow
+
 NODES = 2
 
 
@@ -38,6 +40,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "mysql": "store: mysql://x/y\n",
         "unreachable": f"store: postgresql://postgres@127.0.0.1:{_free_port()}/nowhere\n",
         "strict": "store: notaurl\nstrict: true\n",
+        "strict_unreachable": (
+            f"store: postgresql://postgres@127.0.0.1:{_free_port()}/nowhere\nstrict: true\n"
+        ),
     }
     for env, text in envs.items():
         (root / "conf" / env).mkdir()
@@ -91,6 +96,14 @@ def test_strict_mode_fails_the_run(project: Path) -> None:
     output = output_of(result)
     assert "ConfigError: waldo.yml names the credentials entry 'notaurl'" in output
     assert not _finished(project)
+
+
+def test_strict_mode_with_an_unreachable_store_fails_before_any_node(project: Path) -> None:
+    result = _run(project, "strict_unreachable")
+    assert result.returncode != 0
+    output = " ".join(output_of(result).split())
+    assert "Cannot reach the Waldo store at postgresql://postgres@127.0.0.1:" in output
+    assert not any((project / "data" / f"d{i}.csv").exists() for i in range(NODES))
 
 
 SESSION_SCRIPT = """

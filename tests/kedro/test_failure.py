@@ -21,6 +21,8 @@ from tests.kedro._e2e import (
 )
 from waldo.journal import Journal
 
+pytestmark = pytest.mark.slow
+
 NODES = 3
 FAIL = 1
 

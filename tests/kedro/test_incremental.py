@@ -197,6 +197,22 @@ def test_input_file_edited(scenario: Path) -> None:
     assert reasons_of(scenario) == {"side": "input raw2 changed"}
 
 
+def status_reasons(root: Path) -> dict[str, list[str]]:
+    """What ``waldo status`` says would run, and why."""
+    out = subprocess.run(
+        [sys.executable, "-m", "waldo.cli", "-C", str(root), "status", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {n["node"]: n["reasons"] for n in json.loads(out.stdout)["nodes"] if n["stale"]}
+
+
+def test_input_file_deleted_is_named_as_missing(scenario: Path) -> None:
+    (scenario / "data" / "raw2.csv").unlink()
+    assert status_reasons(scenario) == {"side": ["input raw2 is missing"]}
+
+
 def test_output_deleted(scenario: Path) -> None:
     (scenario / "data" / "side.csv").unlink()
     assert incremental(scenario) == ({"side"}, {"clean", "enrich", "summarize"})

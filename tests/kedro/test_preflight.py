@@ -18,11 +18,9 @@ def journal(root: Path) -> Journal:
     return Journal(settings_for_project(root))
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return chain_project(
-        tmp_path_factory.mktemp("preflight") / "proj", nodes=2, waldo_yml="preflight: true\n"
-    )
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return chain_project(tmp_path / "proj", nodes=2, waldo_yml="preflight: true\n")
 
 
 def test_missing_inputs_are_listed_and_no_node_runs(project: Path) -> None:

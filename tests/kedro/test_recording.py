@@ -31,6 +31,8 @@ from waldo.journal import Journal
 from waldo.journal._model import current_user
 from waldo.store import schema
 
+pytestmark = pytest.mark.slow
+
 NODES = 3
 SECRETS = ("TigerPw-5512", "InlinePw-7731", "TokenXyz-9904", "InlineCon-4410")
 

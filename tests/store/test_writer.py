@@ -163,6 +163,7 @@ def test_a_store_that_cannot_be_configured_spools_with_its_own_words(
     writer.close()
 
 
+@pytest.mark.postgres
 def test_writer_replays_its_own_spool_when_the_store_is_back(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool")
     problems: list[str] = []
