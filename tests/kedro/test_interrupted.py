@@ -20,15 +20,23 @@ NODES = 3
 WAIT_NODE = 1
 
 
-@pytest.fixture(scope="module")
-def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def killed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str]]:
+    """A run SIGKILLed while a node waits, recorded in the project's SQLite journal or in
+    a PostgreSQL database named by ``store:`` in waldo.yml."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     root = chain_project(
         tmp_path_factory.mktemp("killed") / "proj",
         nodes=NODES,
         sleep_node=WAIT_NODE,
         sleep_seconds=600,
+        waldo_yml=f"store: {url}\n" if url else None,
     )
-    journal = journal_at(root)
+    journal = journal_at(root, url)
     log_path = root.parent / "kedro.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -42,7 +50,7 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     try:
 
         def waiting() -> bool:
-            if not (root / ".waldo" / "waldo.db").exists():
+            if url is None and not (root / ".waldo" / "waldo.db").exists():
                 return False
             try:
                 detail = journal.history.run_detail("latest")
