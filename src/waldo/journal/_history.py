@@ -24,7 +24,7 @@ from waldo.journal._model import (
     RunSummary,
 )
 from waldo.journal._staleness import LastRun
-from waldo.store import Store, pid_alive, queries
+from waldo.store import Store, executions, pid_alive, queries
 
 LATEST_ALIASES = ("latest", "last", "@")
 
@@ -89,7 +89,8 @@ class History:
                 dead.append(run["run_id"])
         if dead:
             self.store.run(queries.mark_interrupted, dead, datetime.now())
-        return dead
+        # DPO executions have no process: they are abandoned when their lease runs out.
+        return dead + self.store.run(executions.interrupt_abandoned)
 
     def runs(
         self,
