@@ -260,11 +260,12 @@ def db_upgrade(state: CliState, revision: str) -> None:
         click.echo(f"Migrated {where} from {before or 'an empty database'} to {after}.")
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @click.pass_obj
 def db_downgrade(state: CliState, revision: str) -> None:
-    """Migrate the schema down to REVISION (`base` removes every table)."""
+    """Migrate the schema down to REVISION: a revision id, -1 for one step, or `base`
+    (which removes every table)."""
     before, after = state.journal.downgrade(revision)
     click.echo(
         f"Migrated {mask_url(state.journal.settings.store_url)} from {before} to {after or 'base'}."
@@ -282,6 +283,25 @@ def db_current(state: CliState) -> None:
         f"{mask_url(journal.settings.store_url)} (from {journal.settings.source}): "
         f"revision {current or 'none'}, newest {head}"
     )
+
+
+@db.command("history")
+@click.pass_obj
+def db_history(state: CliState) -> None:
+    """List the schema revisions, newest first; the journal's own is marked (current)."""
+    journal = state.journal
+    current = journal.store.current_revision()
+    for each in journal.store.history():
+        mark = " (current)" if each.revision == current else ""
+        click.echo(f"{each.down_revision or '<base>'} -> {each.revision}{mark}, {each.message}")
+
+
+@db.command("alembic-ini")
+def db_alembic_ini() -> None:
+    """Print the path of the shipped alembic.ini, for `alembic -c PATH -x URL upgrade head`."""
+    from waldo.store import Store
+
+    click.echo(Store.alembic_ini())
 
 
 @app.command()

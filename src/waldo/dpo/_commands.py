@@ -286,7 +286,9 @@ def _record_step(
     options: dict[str, Any],
     completed: bool,
 ) -> str:
-    cache = None if options["no_stat_cache"] else (options["stat_cache"] or state.default_stat_cache())
+    cache = (
+        None if options["no_stat_cache"] else (options["stat_cache"] or state.default_stat_cache())
+    )
     step = state.executions.init_step(
         execution_id,
         step_name,

@@ -140,9 +140,7 @@ def pattern_warning(pattern: str, base: str | os.PathLike[str]) -> str:
     where = os.path.abspath(base)
     hint = ""
     if not any(c in pattern for c in "*?["):
-        hint = (
-            " (if the shell expanded a pattern, quote it: '**/*.json' instead of **/*.json)"
-        )
+        hint = " (if the shell expanded a pattern, quote it: '**/*.json' instead of **/*.json)"
     return f"the pattern '{pattern}' matches no file under {where}{hint}."
 
 
@@ -176,7 +174,9 @@ class Executions:
         if not label:
             raise InvalidInput("The execution name is empty; give --name NAME.")
         if lease_seconds is not None and lease_seconds <= 0:
-            raise InvalidInput(f"The lease must be a positive number of seconds, not {lease_seconds}.")
+            raise InvalidInput(
+                f"The lease must be a positive number of seconds, not {lease_seconds}."
+            )
         self.store.run(executions.interrupt_abandoned)
         values = {
             "waldo_version": __version__,
@@ -237,13 +237,12 @@ class Executions:
         if row["status"] != "running":
             return
         running = [
-            s for s in self.store.run(executions.steps_of_execution, run_id)
+            s
+            for s in self.store.run(executions.steps_of_execution, run_id)
             if s["status"] == "running"
         ]
         if running and not (failed or force):
-            listed = ", ".join(
-                f"{s['node_name']} ({uuid.UUID(hex=str(s['id']))})" for s in running
-            )
+            listed = ", ".join(f"{s['node_name']} ({uuid.UUID(hex=str(s['id']))})" for s in running)
             raise ExecutionStateError(
                 f"The execution '{run_id}' still has running steps: {listed}. Complete them "
                 "with complete-step, or give --force to mark them interrupted."
