@@ -49,7 +49,13 @@ from waldo._errors import (
     StepNotFound,
     WaldoError,
 )
-from waldo.journal import Executions, Settings, is_no_execution
+from waldo.journal import (
+    Executions,
+    Settings,
+    find_project_root,
+    is_no_execution,
+    resolve_settings,
+)
 from waldo.store import Store
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -114,12 +120,19 @@ class DpoState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from waldo.cli._context import cli_settings  # the `waldo` CLI's resolution
-
             project = getattr(self.parent, "project", None)
-            env = getattr(self.parent, "env", None)
             db = self.db_url or getattr(self.parent, "db", None)
-            self._settings = cli_settings(project, env, db)
+            if db and project is None:
+                # The seed's way, a URL on every command: nothing else to read, and no
+                # need to import the `waldo` command line (a third of a command's time).
+                self._settings = resolve_settings(
+                    find_project_root(None), {}, {}, environ={"WALDO_DB_URL": db}
+                )
+            else:
+                from waldo.cli._context import cli_settings  # the `waldo` CLI's resolution
+
+                env = getattr(self.parent, "env", None)
+                self._settings = cli_settings(project, env, db)
         return self._settings
 
     @property
