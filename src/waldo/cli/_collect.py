@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from waldo._errors import ConfigError
+from waldo._logging import LOG_LEVELS, log_to_stderr
 from waldo.cli._errors import WaldoGroup
 
 
@@ -70,12 +71,21 @@ class CollectGroup(WaldoGroup):
     epilog="Plugins are found by name (entry point group waldo.collectors) or as "
     "module:Class. `waldo collect PLUGIN --help` lists a plugin's streams.",
 )
-def collect() -> None:
+@click.option(
+    "-l",
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="Logging level on stderr; INFO shows each retry after a 429 or 5xx answer.",
+)
+def collect(log_level: str) -> None:
     """Collect runs from other tools (GitHub Actions, dbt, Waldo itself) into the store.
 
     `waldo collect PLUGIN COMMAND CONTEXT_JSON STREAM` with COMMAND collect, extract
     or convert; `waldo collect PLUGIN run CONTEXT_JSON` runs every stream.
     """
+    log_to_stderr(log_level)
 
 
 @collect.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -85,4 +95,9 @@ def run(ctx: click.Context, plugin: str) -> None:
     """Collect, extract and convert every stream of PLUGIN: `run PLUGIN CONTEXT_JSON`."""
     cli, discover = _collect_module()
     group = cli.plugin_cli(discover.load_plugin(plugin))
-    group.main(args=["run", *ctx.args], prog_name=f"waldo collect {plugin}", standalone_mode=False)
+    level = ctx.parent.params["log_level"] if ctx.parent else "INFO"
+    group.main(
+        args=["--log-level", level, "run", *ctx.args],
+        prog_name=f"waldo collect {plugin}",
+        standalone_mode=False,
+    )

@@ -33,8 +33,6 @@ else ``.waldo/waldo.db`` in the project around the current folder).
 
 from __future__ import annotations
 
-import logging
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ from waldo._errors import (
     StepNotFound,
     WaldoError,
 )
+from waldo._logging import LOG_LEVELS, log_to_stderr
 from waldo.journal import (
     Executions,
     Settings,
@@ -58,7 +57,6 @@ from waldo.journal import (
 )
 from waldo.store import Store
 
-LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 STAT_CACHE_FILE = "statcache.db"
 BIGINT_MAX = 2**63 - 1
 _USER_ERRORS = (InvalidInput, RunNotFound, StepNotFound, ExecutionStateError, ConfigError)
@@ -143,21 +141,6 @@ class DpoState:
         return self.settings.project_path / ".waldo" / STAT_CACHE_FILE
 
 
-def _configure_logging(level: str) -> None:
-    logger = logging.getLogger("waldo")
-    logger.setLevel(level)
-    for each in logger.handlers:
-        if getattr(each, "_waldo_dpo", False) and isinstance(each, logging.StreamHandler):
-            each.setStream(sys.stderr)  # the current stderr (tests swap it)
-            each.setLevel(level)
-            return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.setLevel(level)
-    handler._waldo_dpo = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-
-
 @click.group(
     cls=DpoGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -188,7 +171,7 @@ def dpo(ctx: click.Context, log_level: str) -> None:
 
     Step names match in any letter case (load is LOAD).
     """
-    _configure_logging(log_level.upper())
+    log_to_stderr(log_level)
     ctx.obj = DpoState(ctx.meta.get("waldo.dpo.db_url"), ctx.obj)
 
 

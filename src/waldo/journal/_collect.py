@@ -67,6 +67,11 @@ class CollectorJournal:
         with self.store.connect() as conn:
             return sql.load_state(conn, key) or {}
 
+    def was_collected(self, key: StateKey) -> bool:
+        """Whether a collection of the stream ever committed (even with no records)."""
+        with self.store.connect() as conn:
+            return sql.load_state(conn, key) is not None
+
     def start_full(self, key: StateKey, raw: sa.Table, params: str) -> int:
         """Forget the state and the raw rows of a scope before collecting from scratch."""
         with self.store.connect() as conn:
