@@ -264,6 +264,13 @@ class History:
             names.update(str(n) for n in found or [])
         return sorted(names)
 
+    def catalog(self, detail: RunDetail) -> dict[str, dict[str, Any]]:
+        """The run's catalog snapshot: each dataset's configuration by name ({} if none)."""
+        if not detail.catalog_hash:
+            return {}
+        content = self.store.run(queries.catalog_snapshot, detail.catalog_hash) or {}
+        return {str(k): dict(v) for k, v in content.items() if isinstance(v, dict)}
+
     def pipeline_nodes(self, detail: RunDetail) -> list[PipelineNode]:
         """The nodes of a run's pipeline, in the snapshot's (topological) order.
 
