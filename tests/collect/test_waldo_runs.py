@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.collect._helpers import context, count, query, waldo
+from tests.collect._helpers import context as context_json
 from tests.collect.test_github import REPO
 from tests.collect.test_github import serve as serve_github
 from tests.helpers.journal import record_run, recorder_for
@@ -115,3 +117,42 @@ def test_each_run_is_one_raw_row_however_often_collected(store_url: str, tmp_pat
         id=f"waldo:WaldoRun:1:{nightly}",
     ) == [("nightly", "dpo", "SUCCESS")]  # the execution's name
     assert count(store_url, "cicd_pipelines") == 3
+
+
+def test_waldo_runs_lists_collected_runs_with_their_kind(
+    json_server: JsonServer, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path}/team.db"
+    recorder = recorder_for(db, tmp_path)
+    record_run(recorder, "kedro-1", ("load",))
+    recorder.close()
+    nightly = Executions(Store(db)).init_execution(name="nightly")
+    serve_github(json_server)
+    github = GitHubActions()
+    context = (
+        ContextBuilder(db_url=db)
+        .connection(url=json_server.url, token="ghs_test")
+        .scope(REPO)
+        .build(github)
+    )
+    Runner(github, context).run(["workflow_runs", "jobs"])
+    assert waldo("collect", "waldo", "run", context_json(db, connection={})).returncode == 0
+
+    listed = waldo("--db", db, "runs", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    kinds = {(r["run_id"], r["kind"]) for r in json.loads(listed.stdout)}
+    assert kinds == {
+        ("kedro-1", "kedro"),
+        (nightly, "dpo"),
+        ("github:GitHubRun:1:101", "collected"),
+        ("github:GitHubRun:1:102", "collected"),
+        ("github:GitHubRun:1:103", "collected"),
+    }  # the waldo collector's copies of Waldo's own runs are not listed twice
+    failed = waldo(
+        "--db", db, "runs", "--kind", "collected", "--status", "failed", "--format", "json"
+    )
+    assert [(r["run_id"], r["nodes_ok"], r["nodes_failed"]) for r in json.loads(failed.stdout)] == [
+        ("github:GitHubRun:1:102", 1, 1)
+    ]
+    table = waldo("--db", db, "runs", "--kind", "dpo")
+    assert "kind" in table.stdout and "nightly" in table.stdout and "kedro-1" not in table.stdout

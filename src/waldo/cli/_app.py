@@ -11,7 +11,7 @@ import click
 
 from waldo._errors import ConfigError, WaldoError
 from waldo._version import __version__
-from waldo.cli._collect import collect
+from waldo.cli._collect import RUN_KINDS, collect, recent_runs
 from waldo.cli._context import CliState
 from waldo.cli._data import data
 from waldo.cli._errors import WaldoGroup
@@ -66,11 +66,27 @@ def app(ctx: click.Context, project: Path | None, env: str | None, db: str | Non
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--pipeline", default=None, help="Only runs of this pipeline.")
+@click.option(
+    "--kind",
+    type=click.Choice(RUN_KINDS),
+    default=None,
+    help="Only Kedro runs, DPO executions, or runs collected from other tools.",
+)
 @FORMAT
 @click.pass_obj
-def runs(state: CliState, limit: int, status: str | None, pipeline: str | None, fmt: str) -> None:
-    """List recent runs: status, duration, pipeline, nodes ok/failed."""
-    found = state.journal.history.runs(limit=limit, status=status, pipeline=pipeline)
+def runs(
+    state: CliState,
+    limit: int,
+    status: str | None,
+    pipeline: str | None,
+    kind: str | None,
+    fmt: str,
+) -> None:
+    """List recent runs: kind, status, duration, pipeline, nodes ok/failed.
+
+    Runs collected from other tools (`waldo collect`) are listed with kind collected.
+    """
+    found = recent_runs(state.journal, limit, status, pipeline, kind)
     if fmt == "json":
         print_json([r.to_json() for r in found])
         return

@@ -6,13 +6,38 @@ a ``collect`` command runs, so the rest of the command line does not pay for the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from waldo._errors import ConfigError
 from waldo._logging import LOG_LEVELS, log_to_stderr
 from waldo.cli._errors import WaldoGroup
+
+if TYPE_CHECKING:
+    from waldo.journal import Journal, RunSummary
+
+#: What ``waldo runs --kind`` takes: Kedro runs, DPO executions, collected runs.
+RUN_KINDS = ("kedro", "dpo", "collected")
+
+
+def recent_runs(
+    journal: Journal, limit: int, status: str | None, pipeline: str | None, kind: str | None
+) -> list[RunSummary]:
+    """The newest runs of every kind: the journal's own, and those collected from other
+    tools (``cicd_pipelines`` rows that ``waldo collect`` wrote), newest first."""
+    from datetime import datetime, timezone
+
+    from waldo.journal import CollectorJournal
+
+    found = []
+    if kind != "collected":
+        found = journal.history.runs(limit=limit, status=status, pipeline=pipeline, kind=kind)
+    if kind in (None, "collected"):
+        found += CollectorJournal(journal.store).collected_runs(limit, status, pipeline)
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    found.sort(key=lambda r: r.started_at or oldest, reverse=True)
+    return found[:limit]
 
 
 def _collect_module() -> Any:
