@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
@@ -28,3 +32,15 @@ def log_to_stderr(level: str) -> None:
     handler.setLevel(level.upper())
     handler._waldo_stderr = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
+
+
+def log_level_option(default: str | None, help: str) -> Callable[[Any], Any]:
+    """``-l/--log-level``, as ``dpo``, ``waldo collect`` and plugins spell it."""
+    return click.option(
+        "-l",
+        "--log-level",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )

@@ -13,7 +13,6 @@ from typing import Any
 
 from tests.collect._helpers import context, query, waldo
 
-
 ARTIFACTS = Path(__file__).with_name("dbt_artifacts")
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from waldo._errors import ConfigError
-from waldo._logging import LOG_LEVELS, log_to_stderr
+from waldo._logging import log_level_option, log_to_stderr
 from waldo.cli._errors import WaldoGroup
 
 if TYPE_CHECKING:
@@ -96,14 +96,7 @@ class CollectGroup(WaldoGroup):
     epilog="Plugins are found by name (entry point group waldo.collectors) or as "
     "module:Class. `waldo collect PLUGIN --help` lists a plugin's streams.",
 )
-@click.option(
-    "-l",
-    "--log-level",
-    type=click.Choice(LOG_LEVELS, case_sensitive=False),
-    default="INFO",
-    show_default=True,
-    help="Logging level on stderr; INFO shows each retry after a 429 or 5xx answer.",
-)
+@log_level_option("INFO", "Logging level on stderr; INFO shows each retry after a 429 or 5xx.")
 def collect(log_level: str) -> None:
     """Collect runs from other tools (GitHub Actions, dbt, Waldo itself) into the store.
 

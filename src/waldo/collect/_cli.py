@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waldo._errors import WaldoError
-from waldo._logging import LOG_LEVELS, log_to_stderr
+from waldo._logging import log_level_option, log_to_stderr
 from waldo.cli._errors import WaldoGroup
 from waldo.collect import message as msg
 from waldo.collect._runner import STEPS, Runner, StepResult
@@ -38,13 +38,10 @@ FULL = click.option(
 )
 
 
-LOG_LEVEL = click.option(
-    "-l",
-    "--log-level",
-    type=click.Choice(LOG_LEVELS, case_sensitive=False),
-    default=None,
-    help="Logging level on stderr (default INFO, or that of `waldo collect`): INFO shows "
-    "each retry after a 429 or 5xx answer, DEBUG every request.",
+LOG_LEVEL = log_level_option(
+    None,
+    "Logging level on stderr (default INFO, or that of `waldo collect`): INFO shows each "
+    "retry after a 429 or 5xx answer, DEBUG every request.",
 )
 
 

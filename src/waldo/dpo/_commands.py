@@ -47,7 +47,7 @@ from waldo._errors import (
     StepNotFound,
     WaldoError,
 )
-from waldo._logging import LOG_LEVELS, log_to_stderr
+from waldo._logging import log_level_option, log_to_stderr
 from waldo.journal import (
     Executions,
     Settings,
@@ -149,14 +149,7 @@ class DpoState:
     "before the command; without it the store is found as for `waldo`. Ids are UUIDs. "
     "Exit status 2 means bad input (malformed or unknown id, base path not a folder).",
 )
-@click.option(
-    "-l",
-    "--log-level",
-    type=click.Choice(LOG_LEVELS, case_sensitive=False),
-    default="INFO",
-    show_default=True,
-    help="Logging level of the messages on stderr.",
-)
+@log_level_option("INFO", "Logging level of the messages on stderr.")
 @click.pass_context
 def dpo(ctx: click.Context, log_level: str) -> None:
     """Track executions and steps of any pipeline and detect changed models.
@@ -205,6 +198,15 @@ STAT_CACHE = click.option(
 NO_STAT_CACHE = click.option(
     "--no-stat-cache", is_flag=True, help="Read every file, trust no cached digest."
 )
+
+
+def model_options(command: Any) -> Any:
+    """The options of the commands that record a step's models."""
+    for option in (STRICT, NO_STAT_CACHE, STAT_CACHE, MODEL_NAMES):
+        command = option(command)
+    return command
+
+
 SEPARATOR = click.option(
     "--separator",
     default=",",
@@ -304,13 +306,11 @@ def _record_step(
 @click.argument("step_name")
 @click.argument("base_path")
 @click.argument("patterns", nargs=-1, required=True)
-@MODEL_NAMES
-@STAT_CACHE
-@NO_STAT_CACHE
-@STRICT
+@model_options
 @click.pass_obj
 def init_step(
     state: DpoState,
+    /,
     execution_id: str,
     step_name: str,
     base_path: str,
@@ -331,13 +331,11 @@ def init_step(
 @click.argument("model_type")
 @click.argument("base_path")
 @click.argument("patterns", nargs=-1, required=True)
-@MODEL_NAMES
-@STAT_CACHE
-@NO_STAT_CACHE
-@STRICT
+@model_options
 @click.pass_obj
 def persist_models(
     state: DpoState,
+    /,
     execution_id: str,
     model_type: str,
     base_path: str,

@@ -14,12 +14,13 @@ import sys
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from waldo.store._schema import PG_SCHEMA, metadata
 
 
-def run(connection: object) -> None:
-    dialect = connection.dialect.name  # type: ignore[attr-defined]
+def run(connection: Connection) -> None:
+    dialect = connection.dialect.name
     context.configure(
         connection=connection,
         target_metadata=metadata,
