@@ -88,7 +88,10 @@ def test_the_whole_contract(cli: Dpo, tmp_path: Path) -> None:
     second = cli("init-execution")
     step2 = cli("init-step", second, "LOAD", str(base), "**/*.sql")
     assert cli("compare-step-models", step2, execution) == "a"
-    assert cli("compare-step-models", "--include-deleted", step2, execution) == "a,b"
+    assert cli("deleted-step-models", step2, execution) == "b"  # its own command
+    gone = cli.invoke("compare-step-models", "--include-deleted", step2, execution)
+    assert gone.exit_code == 2
+    assert "deleted-step-models" in gone.stderr and len(gone.stderr.splitlines()) == 1
     models(base, **{"a.sql": "a"})
     unchanged = cli("init-execution")
     step3 = cli("init-step", unchanged, "LOAD", str(base), "**/*.sql")
@@ -176,7 +179,7 @@ def test_duplicate_model_names_exit_2_or_are_named_by_path(cli: Dpo, tmp_path: P
 
 
 def test_rows_processed_is_a_bigint(cli: Dpo, tmp_path: Path) -> None:
-    (tmp_path / "m").mkdir()
+    models(tmp_path / "m", **{"x.sql": "x"})
     execution = cli("init-execution")
     step = cli("init-step", execution, "LOAD", str(tmp_path / "m"), "*")
     too_big = cli.invoke("complete-step", step, "--rows-processed", str(2**63))
@@ -220,13 +223,20 @@ def test_help_and_log_level(cli: Dpo) -> None:
         "init-execution",
         "get-last-successful-execution",
         "get-execution-completion-timestamp",
+        "get-execution-last-updated-timestamp",
         "init-step",
+        "persist-models",
         "compare-step-models",
+        "compare-models",
+        "deleted-step-models",
         "complete-step",
         "complete-execution",
     ):
         assert command in shown.stdout
-    logged = CliRunner().invoke(dpo, ["--log-level", "INFO", cli.url, "init-execution"])
+    quiet = CliRunner().invoke(dpo, [cli.url, "init-execution"])  # INFO, the seed's default
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+    logged = CliRunner().invoke(dpo, ["--log-level", "DEBUG", cli.url, "init-execution"])
     assert logged.exit_code == 0
     assert str(uuid.UUID(logged.stdout.strip())) == logged.stdout.strip()  # stdout: id only
     assert "started" in logged.stderr
@@ -244,7 +254,7 @@ def test_unreachable_store_exits_1_with_one_line(tmp_path: Path) -> None:
 
 
 def test_failed_flag(cli: Dpo, tmp_path: Path) -> None:
-    (tmp_path / "m").mkdir()
+    models(tmp_path / "m", **{"x.sql": "x"})
     execution = cli("init-execution")
     step = cli("init-step", execution, "LOAD", str(tmp_path / "m"), "*")
     assert cli("complete-step", "--failed", step) == ""

@@ -4,6 +4,7 @@ transport (file, console, and http to a local server), failures, --since."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -117,3 +118,63 @@ def test_http_export_posts_to_the_server(
         assert auth == "Bearer secret-key"
         assert event["job"]["namespace"] == "ns"
         validate(event)
+
+
+class _Failing(BaseHTTPRequestHandler):
+    posts = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).posts += 1
+        self.send_response(500)
+        self.end_headers()
+        self.wfile.write(b"internal error")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def failing_server() -> Iterator[str]:
+    _Failing.posts = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> str:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    return f"http://127.0.0.1:{port}"
+
+
+def test_http_export_to_a_server_answering_500_is_one_line_exit_1(
+    db: str, failing_server: str
+) -> None:
+    result = waldo(
+        "--db", db, "export", "openlineage", "--transport", "http", "--url", failing_server,
+        "--retries", "1",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: Could not send OpenLineage events (0 sent before): ResponseError: too many "
+        "500 error responses"
+    ]
+    assert _Failing.posts == 2  # the first try and one retry
+
+
+def test_http_export_to_a_server_that_is_down_is_one_line_exit_1(db: str) -> None:
+    result = waldo(
+        "--db", db, "export", "openlineage", "--transport", "http", "--url", _closed_port(),
+        "--retries", "0",
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: Could not send OpenLineage events (0 sent before): ")
+    assert "Connection refused" in lines[0]

@@ -41,7 +41,13 @@ JOURNAL_TABLES = {
     "collector_state",
     # 0007: data check results
     "check_results",
+    # 0008: DevLake's code domain
+    "repos",
+    "commits",
+    "pull_requests",
+    "pull_request_commits",
 }
+CODE_DOMAIN = {"repos", "commits", "pull_requests", "pull_request_commits"}
 
 
 def db_schema(conn: sa.Connection) -> str | None:
@@ -299,3 +305,100 @@ def test_sqlite_settings_wait_for_a_lock_that_sqlite_does_not_wait_for(tmp_path:
         release.join()
         waiter.close()
         holder.close()
+
+
+def test_code_domain_revision_downgrades_and_upgrades_with_data(store_url: str) -> None:
+    store = Store(store_url, auto_migrate=False)
+    store.upgrade()
+    with store.connect() as conn:
+        conn.execute(sa.insert(schema.cicd_pipelines).values(id="github:GitHubRun:1:7"))
+        conn.execute(sa.insert(schema.pull_requests).values(id="pr", head_commit_sha="abc"))
+    store.downgrade("0007")  # the revision before the code domain's
+    assert store.current_revision() == "0007"
+    assert tables(store) == JOURNAL_TABLES - CODE_DOMAIN
+    store.upgrade("0008")
+    assert tables(store) == JOURNAL_TABLES
+    with store.connect() as conn:  # the CI/CD rows stayed; the code domain starts empty
+        assert conn.execute(sa.select(schema.cicd_pipelines.c.id)).scalars().all() == [
+            "github:GitHubRun:1:7"
+        ]
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(schema.pull_requests)).scalar() == 0
+        )
+    assert unexpected_differences(store) == []
+    store.dispose()
+
+
+def before(revision: str) -> str:
+    """The revision before ``revision`` (Waldo's revisions are numbered 0001, 0002...)."""
+    return f"{int(revision) - 1:04d}"
+
+
+def _alembic(ini: str, url: str, *command: str) -> subprocess.CompletedProcess[str]:
+    """The seed's workflow: ``alembic -c <path>/alembic.ini -x URL COMMAND``."""
+    alembic = Path(sys.executable).with_name("alembic")
+    return subprocess.run(
+        [str(alembic), "-c", ini, "-x", url, *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_seeds_alembic_workflow_with_the_shipped_ini(store_url: str) -> None:
+    ini = Store.alembic_ini()
+    # the seed writes its URLs for psycopg2; Waldo reads them with psycopg 3
+    url = store_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    head = Store.head_revision()
+
+    def alembic(*command: str) -> str:
+        done = _alembic(ini, url, *command)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    alembic("upgrade", "head")
+    store = Store(store_url, auto_migrate=False)
+    assert store.current_revision() == head
+    assert tables(store) == JOURNAL_TABLES
+    assert alembic("current").split() == [head, "(head)"]
+    listed = alembic("history").splitlines()
+    assert listed[0].startswith(f"{before(head)} -> {head} (head), ")
+    assert listed[-1].startswith("<base> -> 0001, ")
+    alembic("downgrade", "-1")
+    assert store.current_revision() == before(head)
+    alembic("downgrade", "0002")
+    assert store.current_revision() == "0002"
+    assert "cicd_pipelines" not in tables(store)
+    alembic("upgrade", "head")
+    assert store.current_revision() == head
+    assert unexpected_differences(store) == []
+    store.dispose()
+
+
+def test_the_alembic_workflow_without_a_url_says_how(tmp_path: Path) -> None:
+    alembic = Path(sys.executable).with_name("alembic")
+    done = subprocess.run(
+        [str(alembic), "-c", Store.alembic_ini(), "upgrade", "head"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: give the store URL: alembic -c")
+
+
+def test_waldo_db_history_and_downgrade_minus_one(store_url: str) -> None:
+    from tests.helpers.cli import run_waldo
+
+    head = Store.head_revision()
+    assert run_waldo("--db", store_url, "db", "upgrade").returncode == 0
+    listed = run_waldo("--db", store_url, "db", "history")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].startswith(f"{before(head)} -> {head} (current), ")
+    down = run_waldo("--db", store_url, "db", "downgrade", "-1")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip().endswith(f"from {head} to {before(head)}.")
+    assert Store(store_url, auto_migrate=False).current_revision() == before(head)
+    history = run_waldo("--db", store_url, "db", "history").stdout
+    assert f"{before(before(head))} -> {before(head)} (current)" in history

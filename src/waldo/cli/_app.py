@@ -13,7 +13,7 @@ from waldo._errors import ConfigError, WaldoError
 from waldo._version import __version__
 from waldo.cli._check_render import failed_check_lines, outcome_counts
 from waldo.cli._checks import checks
-from waldo.cli._collect import collect
+from waldo.cli._collect import RUN_KINDS, collect, recent_runs
 from waldo.cli._context import CliState
 from waldo.cli._data import data
 from waldo.cli._errors import WaldoGroup
@@ -68,11 +68,27 @@ def app(ctx: click.Context, project: Path | None, env: str | None, db: str | Non
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--pipeline", default=None, help="Only runs of this pipeline.")
+@click.option(
+    "--kind",
+    type=click.Choice(RUN_KINDS),
+    default=None,
+    help="Only Kedro runs, DPO executions, or runs collected from other tools.",
+)
 @FORMAT
 @click.pass_obj
-def runs(state: CliState, limit: int, status: str | None, pipeline: str | None, fmt: str) -> None:
-    """List recent runs: status, duration, pipeline, nodes ok/failed."""
-    found = state.journal.history.runs(limit=limit, status=status, pipeline=pipeline)
+def runs(
+    state: CliState,
+    limit: int,
+    status: str | None,
+    pipeline: str | None,
+    kind: str | None,
+    fmt: str,
+) -> None:
+    """List recent runs: kind, status, duration, pipeline, nodes ok/failed.
+
+    Runs collected from other tools (`waldo collect`) are listed with kind collected.
+    """
+    found = recent_runs(state.journal, limit, status, pipeline, kind)
     if fmt == "json":
         print_json([r.to_json() for r in found])
         return
@@ -265,11 +281,12 @@ def db_upgrade(state: CliState, revision: str) -> None:
         click.echo(f"Migrated {where} from {before or 'an empty database'} to {after}.")
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @click.pass_obj
 def db_downgrade(state: CliState, revision: str) -> None:
-    """Migrate the schema down to REVISION (`base` removes every table)."""
+    """Migrate the schema down to REVISION: a revision id, -1 for one step, or `base`
+    (which removes every table)."""
     before, after = state.journal.downgrade(revision)
     click.echo(
         f"Migrated {mask_url(state.journal.settings.store_url)} from {before} to {after or 'base'}."
@@ -287,6 +304,25 @@ def db_current(state: CliState) -> None:
         f"{mask_url(journal.settings.store_url)} (from {journal.settings.source}): "
         f"revision {current or 'none'}, newest {head}"
     )
+
+
+@db.command("history")
+@click.pass_obj
+def db_history(state: CliState) -> None:
+    """List the schema revisions, newest first; the journal's own is marked (current)."""
+    journal = state.journal
+    current = journal.store.current_revision()
+    for each in journal.store.history():
+        mark = " (current)" if each.revision == current else ""
+        click.echo(f"{each.down_revision or '<base>'} -> {each.revision}{mark}, {each.message}")
+
+
+@db.command("alembic-ini")
+def db_alembic_ini() -> None:
+    """Print the path of the shipped alembic.ini, for `alembic -c PATH -x URL upgrade head`."""
+    from waldo.store import Store
+
+    click.echo(Store.alembic_ini())
 
 
 @app.command()

@@ -6,12 +6,38 @@ a ``collect`` command runs, so the rest of the command line does not pay for the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from waldo._errors import ConfigError
+from waldo._logging import log_level_option, log_to_stderr
 from waldo.cli._errors import WaldoGroup
+
+if TYPE_CHECKING:
+    from waldo.journal import Journal, RunSummary
+
+#: What ``waldo runs --kind`` takes: Kedro runs, DPO executions, collected runs.
+RUN_KINDS = ("kedro", "dpo", "collected")
+
+
+def recent_runs(
+    journal: Journal, limit: int, status: str | None, pipeline: str | None, kind: str | None
+) -> list[RunSummary]:
+    """The newest runs of every kind: the journal's own, and those collected from other
+    tools (``cicd_pipelines`` rows that ``waldo collect`` wrote), newest first."""
+    from datetime import datetime, timezone
+
+    from waldo.journal import CollectorJournal
+
+    found = []
+    if kind != "collected":
+        found = journal.history.runs(limit=limit, status=status, pipeline=pipeline, kind=kind)
+    if kind in (None, "collected"):
+        found += CollectorJournal(journal.store).collected_runs(limit, status, pipeline)
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    found.sort(key=lambda r: r.started_at or oldest, reverse=True)
+    return found[:limit]
 
 
 def _collect_module() -> Any:
@@ -70,12 +96,14 @@ class CollectGroup(WaldoGroup):
     epilog="Plugins are found by name (entry point group waldo.collectors) or as "
     "module:Class. `waldo collect PLUGIN --help` lists a plugin's streams.",
 )
-def collect() -> None:
+@log_level_option("INFO", "Logging level on stderr; INFO shows each retry after a 429 or 5xx.")
+def collect(log_level: str) -> None:
     """Collect runs from other tools (GitHub Actions, dbt, Waldo itself) into the store.
 
     `waldo collect PLUGIN COMMAND CONTEXT_JSON STREAM` with COMMAND collect, extract
     or convert; `waldo collect PLUGIN run CONTEXT_JSON` runs every stream.
     """
+    log_to_stderr(log_level)
 
 
 @collect.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -85,4 +113,9 @@ def run(ctx: click.Context, plugin: str) -> None:
     """Collect, extract and convert every stream of PLUGIN: `run PLUGIN CONTEXT_JSON`."""
     cli, discover = _collect_module()
     group = cli.plugin_cli(discover.load_plugin(plugin))
-    group.main(args=["run", *ctx.args], prog_name=f"waldo collect {plugin}", standalone_mode=False)
+    level = ctx.parent.params["log_level"] if ctx.parent else "INFO"
+    group.main(
+        args=["--log-level", level, "run", *ctx.args],
+        prog_name=f"waldo collect {plugin}",
+        standalone_mode=False,
+    )

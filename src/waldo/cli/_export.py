@@ -45,6 +45,13 @@ def export() -> None:
 @click.option("--endpoint", default=None, help="http: the path (default api/v1/lineage).")
 @click.option("--api-key", envvar="OPENLINEAGE_API_KEY", default=None, help="http: bearer key.")
 @click.option("--namespace", default=None, help="Job and dataset namespace (default: project).")
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    default=5,
+    show_default=True,
+    help="http: tries more after a connection error or a 5xx answer, with back-off.",
+)
 @click.pass_obj
 def openlineage(
     state: CliState,
@@ -56,6 +63,7 @@ def openlineage(
     endpoint: str | None,
     api_key: str | None,
     namespace: str | None,
+    retries: int,
 ) -> None:
     """Write each run as OpenLineage RunEvents: START and COMPLETE/FAIL for the pipeline
     and for every node that ran (with the parent run facet), inputs and outputs as
@@ -74,7 +82,9 @@ def openlineage(
         console_log.addHandler(handler)
         console_log.setLevel(logging.INFO)
         console_log.propagate = False
-    client = make_client(transport, url=url, endpoint=endpoint, path=path, api_key=api_key)
+    client = make_client(
+        transport, url=url, endpoint=endpoint, path=path, api_key=api_key, retries=retries
+    )
     runs, events = export_openlineage(state.journal.history, client, start, end, namespace)
     where = {"file": str(path), "http": str(url), "console": "the console"}[transport]
     click.echo(f"Sent {events} OpenLineage events for {runs} run(s) to {where}.", err=True)

@@ -56,6 +56,7 @@ def runs_table(runs: list[RunSummary]) -> Table:
     table = Table(title="Waldo runs", title_justify="left", header_style="bold")
     for column in (
         "run id",
+        "kind",
         "status",
         "started",
         "duration",
@@ -72,6 +73,7 @@ def runs_table(runs: list[RunSummary]) -> Table:
         git = (run.git_sha or "-")[:8] + ("*" if run.git_dirty else "")
         table.add_row(
             run.run_id,
+            run.kind,
             status_text(run.status),
             fmt_time(run.started_at),
             fmt_duration(run.duration_s),

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waldo._errors import WaldoError
+from waldo._logging import log_level_option, log_to_stderr
 from waldo.cli._errors import WaldoGroup
 from waldo.collect import message as msg
 from waldo.collect._runner import STEPS, Runner, StepResult
@@ -37,12 +38,23 @@ FULL = click.option(
 )
 
 
+LOG_LEVEL = log_level_option(
+    None,
+    "Logging level on stderr (default INFO, or that of `waldo collect`): INFO shows each "
+    "retry after a 429 or 5xx answer, DEBUG every request.",
+)
+
+
 class PluginGroup(WaldoGroup):
     """The plugin's commands; a first argument that is a JSON object means ``run``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0].lstrip().startswith("{"):
-            args = ["run", *args]
+        args = list(args)
+        first = 0
+        while first < len(args) and args[first] in ("-l", "--log-level"):
+            first += 2
+        if first < len(args) and args[first].lstrip().startswith("{"):
+            args.insert(first, "run")
         return super().parse_args(ctx, args)
 
 
@@ -96,8 +108,11 @@ def plugin_cli(plugin_type: type[Plugin]) -> click.Group:
         help=help_text,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
-    def group() -> None:
-        pass
+    @LOG_LEVEL
+    @click.pass_context
+    def group(ctx: click.Context, log_level: str | None) -> None:
+        if log_level is not None or ctx.parent is None:  # else `waldo collect` chose it
+            log_to_stderr(log_level or "INFO")
 
     def _step_command(step: str) -> None:
         @group.command(name=step, help=f"Run the {step} step of STREAM.")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.orm import configure_mappers
 
-from waldo._errors import CollectorError, PluginError
+from waldo._errors import CollectorError, InvalidInput, PluginError
 from waldo.collect.context import Context
 from waldo.collect.model import DomainModel, ToolModel
 from waldo.collect.plugin import Plugin
@@ -141,6 +141,7 @@ class Runner:
                 yield raw, new_state, None
             return
         parent = self.plugin.get_stream(stream.parent_stream(self.plugin.name).name)
+        self._check_parent_extracted(stream, parent)
         for row in self.journal.tool_rows(
             self.tool_table(parent), self.context.connection_id, self.params
         ):
@@ -149,6 +150,22 @@ class Runner:
             for raw, new_state in stream.collect(state, self.context, item) or ():
                 yield raw, new_state, parent_json
                 state = new_state
+
+    def _check_parent_extracted(self, stream: Stream, parent: Stream) -> None:
+        """A substream collects per tool row of its parent: with none, say how to get
+        them rather than collect nothing (a parent collected with no records is fine)."""
+        if self.journal.count(self.tool_table(parent), self.params):
+            return
+        collected = self.journal.count(self.raw_table(parent), self.params)
+        if not collected and self.journal.was_collected(self.state_key(parent)):
+            return  # collected, and the tool had nothing
+        missing = "extracted" if collected else "collected"
+        steps = "extract" if collected else "collect, then extract"
+        raise InvalidInput(
+            f"{stream.name} collects for each {parent.name} record, and {parent.name} has "
+            f"no tool rows yet for this scope (not {missing}): run `{steps} CONTEXT_JSON "
+            f"{parent.name}` first, or `run CONTEXT_JSON {parent.name} {stream.name}`."
+        )
 
     def collect(self, stream: Stream) -> StepResult:
         """Collect the stream's raw records, committing state with each batch."""
@@ -196,7 +213,8 @@ class Runner:
 
         def extractor(record: RawRow) -> dict[str, Any] | None:
             try:
-                return stream.extract_row(json.loads(record.data))
+                parent = json.loads(record.input) if record.input else None
+                return stream.extract_row(json.loads(record.data), parent)
             except ValidationError as exc:
                 error = exc.errors()[0]
                 where = ".".join(str(p) for p in error.get("loc", ())) or "record"

@@ -34,14 +34,12 @@ Records = Iterable[tuple[object, dict[str, Any]]]
 
 
 class DomainType(str, Enum):
-    """DevLake's domains; a stream lists those its domain rows belong to."""
+    """DevLake's domains that Waldo has models for; a stream lists those its domain rows
+    belong to (``waldo.collect.domain_layer``: ``code``, ``devops``, ``crossdomain``)."""
 
     CODE = "CODE"
-    TICKET = "TICKET"
-    CODE_REVIEW = "CODEREVIEW"
     CROSS = "CROSS"
     CICD = "CICD"
-    CODE_QUALITY = "CODEQUALITY"
 
 
 def snake_case(name: str) -> str:
@@ -92,7 +90,12 @@ class Stream:
 
     def extract(self, raw_data: dict[str, Any]) -> ToolModel:
         """A tool model from a raw record whose keys are the model's field names or
-        aliases; override when the tool's record does not line up with the model."""
+        aliases; override when the tool's record does not line up with the model.
+
+        A substream's ``extract`` may take a second argument, ``parent``: the parent's
+        tool row (a dict) the record was collected for, when the record does not name
+        it itself (the commits of a pull request do not name the pull request).
+        """
         return self.tool_model.model_validate(self._by_field_keys(raw_data))
 
     def convert(self, tool_model: Any, context: Context) -> Iterable[DomainModel]:
@@ -147,11 +150,20 @@ class Stream:
                 fields[name] = (info.annotation, Field(default, alias=info.alias))
         return create_model(f"{self.tool_model.__name__}Row", **fields)
 
-    def extract_row(self, raw_data: dict[str, Any]) -> dict[str, Any] | None:
+    @cached_property
+    def extract_takes_parent(self) -> bool:
+        return len(inspect.signature(self.extract).parameters) >= 2
+
+    def extract_row(
+        self, raw_data: dict[str, Any], parent: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """The tool row for a raw record: ``extract`` then the model's columns."""
         row_model = self._row_model
         if row_model is None:
-            model = self.extract(raw_data)
+            if self.extract_takes_parent:
+                model = self.extract(raw_data, parent)  # type: ignore[call-arg]
+            else:
+                model = self.extract(raw_data)
             if model is None:
                 return None
             columns = self.tool_model.__table__.columns  # type: ignore[attr-defined]

@@ -1,7 +1,11 @@
-"""The DPO command line: ``python -m waldo.dpo [--log-level LEVEL] [DB_URL] COMMAND [ARGS]``.
+"""The DPO command line: ``dpo [--log-level LEVEL] [DB_URL] COMMAND [ARGS]``.
 
-The same group is ``waldo dpo ...``. The contract, made for shell capture
-(``id=$(python -m waldo.dpo init-execution)``):
+The same group is ``python -m waldo.dpo``, ``python -m dpo`` (the seed's spelling) and
+``waldo dpo ...``. It takes the seed's full command set, with both spellings where the
+seed uses two: ``get-execution-completion-timestamp`` and
+``get-execution-last-updated-timestamp``, ``init-step`` and ``persist-models``,
+``compare-step-models`` and ``compare-models``. The contract, made for shell capture
+(``id=$(dpo "$DB" init-execution)``):
 
 - stdout carries only the answer, one line: an id, an ISO-8601 timestamp with time
   zone (``2026-11-22T23:42:42.123456+00:00``, UTC, from the database clock), or the
@@ -16,7 +20,11 @@ The same group is ``waldo dpo ...``. The contract, made for shell capture
   a base path that is not a folder, a bad pattern, two models with the same name, a
   step on a completed execution, a usage error), 1 when the store cannot be reached or
   fails; errors are one line on stderr, never a traceback;
-- logs go to stderr (``--log-level``, default WARNING).
+- warnings go to stderr as ``warning: ...`` lines whatever the log level: a pattern that
+  matches no file (an error with ``--strict``), a step with no same-named step in the
+  previous execution;
+- logs go to stderr (``--log-level``, default INFO as in the seed; Waldo logs its
+  routine details at DEBUG, so INFO stays quiet).
 
 DB_URL is optional: without it the store is found as for every ``waldo`` command
 (``--db`` of ``waldo``, ``WALDO_DB_URL``, the project's ``waldo.yml`` or credentials,
@@ -25,9 +33,7 @@ else ``.waldo/waldo.db`` in the project around the current folder).
 
 from __future__ import annotations
 
-import logging
-import sys
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +47,16 @@ from waldo._errors import (
     StepNotFound,
     WaldoError,
 )
-from waldo.journal import Executions, Settings, is_no_execution
+from waldo._logging import log_level_option, log_to_stderr
+from waldo.journal import (
+    Executions,
+    Settings,
+    find_project_root,
+    is_no_execution,
+    resolve_settings,
+)
 from waldo.store import Store
 
-LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 STAT_CACHE_FILE = "statcache.db"
 BIGINT_MAX = 2**63 - 1
 _USER_ERRORS = (InvalidInput, RunNotFound, StepNotFound, ExecutionStateError, ConfigError)
@@ -106,12 +118,19 @@ class DpoState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from waldo.cli._context import cli_settings  # the `waldo` CLI's resolution
-
             project = getattr(self.parent, "project", None)
-            env = getattr(self.parent, "env", None)
             db = self.db_url or getattr(self.parent, "db", None)
-            self._settings = cli_settings(project, env, db)
+            if db and project is None:
+                # The seed's way, a URL on every command: nothing else to read, and no
+                # need to import the `waldo` command line (a third of a command's time).
+                self._settings = resolve_settings(
+                    find_project_root(None), {}, {}, environ={"WALDO_DB_URL": db}
+                )
+            else:
+                from waldo.cli._context import cli_settings  # the `waldo` CLI's resolution
+
+                env = getattr(self.parent, "env", None)
+                self._settings = cli_settings(project, env, db)
         return self._settings
 
     @property
@@ -122,21 +141,6 @@ class DpoState:
         return self.settings.project_path / ".waldo" / STAT_CACHE_FILE
 
 
-def _configure_logging(level: str) -> None:
-    logger = logging.getLogger("waldo")
-    logger.setLevel(level)
-    for each in logger.handlers:
-        if getattr(each, "_waldo_dpo", False) and isinstance(each, logging.StreamHandler):
-            each.setStream(sys.stderr)  # the current stderr (tests swap it)
-            each.setLevel(level)
-            return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.setLevel(level)
-    handler._waldo_dpo = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-
-
 @click.group(
     cls=DpoGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -145,36 +149,94 @@ def _configure_logging(level: str) -> None:
     "before the command; without it the store is found as for `waldo`. Ids are UUIDs. "
     "Exit status 2 means bad input (malformed or unknown id, base path not a folder).",
 )
-@click.option(
-    "-l",
-    "--log-level",
-    type=click.Choice(LOG_LEVELS, case_sensitive=False),
-    default="WARNING",
-    show_default=True,
-    help="Logging level of the messages on stderr.",
-)
+@log_level_option("INFO", "Logging level of the messages on stderr.")
 @click.pass_context
 def dpo(ctx: click.Context, log_level: str) -> None:
     """Track executions and steps of any pipeline and detect changed models.
 
     \b
-    id=$(python -m waldo.dpo "$DB" init-execution)
-    last=$(python -m waldo.dpo "$DB" get-last-successful-execution)
-    step=$(python -m waldo.dpo "$DB" init-step "$id" LOAD ./load '**/*.sql')
-    changed=$(python -m waldo.dpo "$DB" compare-step-models "$step" "$last")
-    python -m waldo.dpo "$DB" complete-step "$step" --rows-processed 1200
-    python -m waldo.dpo "$DB" complete-execution "$id"
+    id=$(dpo "$DB" init-execution --name nightly)
+    last=$(dpo "$DB" get-last-successful-execution)
+    step=$(dpo "$DB" init-step "$id" LOAD ./load '**/*.sql')
+    changed=$(dpo "$DB" compare-step-models "$step" "$last")
+    dpo "$DB" complete-step "$step" --rows-processed 1200
+    dpo "$DB" complete-execution "$id"
+
+    Step names match in any letter case (load is LOAD).
     """
-    _configure_logging(log_level.upper())
+    log_to_stderr(log_level)
     ctx.obj = DpoState(ctx.meta.get("waldo.dpo.db_url"), ctx.obj)
+
+
+def _warn(warnings: list[str]) -> None:
+    """Warnings reach stderr whatever the log level: they change what a script concludes."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _timestamp(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+STRICT = click.option(
+    "--strict", is_flag=True, help="A pattern that matches no file is an error, not a warning."
+)
+MODEL_NAMES = click.option(
+    "--model-names",
+    type=click.Choice(["stem", "path"]),
+    default="stem",
+    show_default=True,
+    help="Name models by file name without extension (the seed's rule: two files with "
+    "the same name are an error) or by path relative to BASE_PATH.",
+)
+STAT_CACHE = click.option(
+    "--stat-cache",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Stat cache file (default: .waldo/statcache.db in the project).",
+)
+NO_STAT_CACHE = click.option(
+    "--no-stat-cache", is_flag=True, help="Read every file, trust no cached digest."
+)
+
+
+def model_options(command: Any) -> Any:
+    """The options of the commands that record a step's models."""
+    for option in (STRICT, NO_STAT_CACHE, STAT_CACHE, MODEL_NAMES):
+        command = option(command)
+    return command
+
+
+SEPARATOR = click.option(
+    "--separator",
+    default=",",
+    show_default=True,
+    help=r"Between model names; backslash escapes work ('\n', '\t').",
+)
 
 
 @dpo.command("init-execution")
 @click.argument("execution_id", required=False)
+@click.option(
+    "--name",
+    default=None,
+    help="The pipeline this execution runs (default: the current folder's name); shown "
+    "by `waldo runs`, in OpenLineage and in cicd_pipelines.",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="An execution no DPO command touched for this long is marked interrupted "
+    "(default: 21600, six hours).",
+)
 @click.pass_obj
-def init_execution(state: DpoState, execution_id: str | None) -> None:
+def init_execution(
+    state: DpoState, execution_id: str | None, name: str | None, lease: float | None
+) -> None:
     """Start an execution; print its id (a new UUID, or EXECUTION_ID if given)."""
-    click.echo(state.executions.init_execution(execution_id))
+    click.echo(state.executions.init_execution(execution_id, name=name, lease_seconds=lease))
 
 
 @dpo.command("get-last-successful-execution")
@@ -195,8 +257,48 @@ def get_execution_completion_timestamp(state: DpoState, execution_id: str) -> No
     if is_no_execution(execution_id):
         click.echo("")
         return
-    when = state.executions.completion_timestamp(execution_id)
-    click.echo(when.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+    click.echo(_timestamp(state.executions.completion_timestamp(execution_id)))
+
+
+@dpo.command("get-execution-last-updated-timestamp")
+@click.argument("execution_id")
+@click.pass_obj
+def get_execution_last_updated_timestamp(state: DpoState, execution_id: str) -> None:
+    """Print the last-updated-on timestamp of EXECUTION_ID (its completion once complete),
+    ISO-8601 with time zone (database clock). The seed's older spelling.
+
+    Given the empty sentinel (no successful execution), print an empty line.
+    """
+    if is_no_execution(execution_id):
+        click.echo("")
+        return
+    click.echo(_timestamp(state.executions.last_updated_timestamp(execution_id)))
+
+
+def _record_step(
+    state: DpoState,
+    execution_id: str,
+    step_name: str,
+    base_path: str,
+    patterns: tuple[str, ...],
+    options: dict[str, Any],
+    completed: bool,
+) -> str:
+    cache = (
+        None if options["no_stat_cache"] else (options["stat_cache"] or state.default_stat_cache())
+    )
+    step = state.executions.init_step(
+        execution_id,
+        step_name,
+        base_path,
+        patterns,
+        cache_path=cache,
+        naming="path" if options["model_names"] == "path" else "stem",
+        strict=options["strict"],
+        completed=completed,
+    )
+    _warn(step.warnings)
+    return step.step_id
 
 
 @dpo.command("init-step")
@@ -204,31 +306,16 @@ def get_execution_completion_timestamp(state: DpoState, execution_id: str) -> No
 @click.argument("step_name")
 @click.argument("base_path")
 @click.argument("patterns", nargs=-1, required=True)
-@click.option(
-    "--model-names",
-    type=click.Choice(["stem", "path"]),
-    default="stem",
-    show_default=True,
-    help="Name models by file name without extension (the seed's rule: two files with "
-    "the same name are an error) or by path relative to BASE_PATH.",
-)
-@click.option(
-    "--stat-cache",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Stat cache file (default: .waldo/statcache.db in the project).",
-)
-@click.option("--no-stat-cache", is_flag=True, help="Read every file, trust no cached digest.")
+@model_options
 @click.pass_obj
 def init_step(
     state: DpoState,
+    /,
     execution_id: str,
     step_name: str,
     base_path: str,
     patterns: tuple[str, ...],
-    model_names: str,
-    stat_cache: Path | None,
-    no_stat_cache: bool,
+    **options: Any,
 ) -> None:
     """Record the models of a step of EXECUTION_ID; print the step's id.
 
@@ -236,16 +323,35 @@ def init_step(
     BASE_PATH, `**` for any folders: '**/*.sql' 'group1/*.csv'); quote the patterns so
     the shell does not expand them. Each is fingerprinted by content (xxh3-128).
     """
-    cache = None if no_stat_cache else (stat_cache or state.default_stat_cache())
-    step = state.executions.init_step(
-        execution_id,
-        step_name,
-        base_path,
-        patterns,
-        cache_path=cache,
-        naming="path" if model_names == "path" else "stem",
-    )
-    click.echo(step.step_id)
+    click.echo(_record_step(state, execution_id, step_name, base_path, patterns, options, False))
+
+
+@dpo.command("persist-models")
+@click.argument("execution_id")
+@click.argument("model_type")
+@click.argument("base_path")
+@click.argument("patterns", nargs=-1, required=True)
+@model_options
+@click.pass_obj
+def persist_models(
+    state: DpoState,
+    /,
+    execution_id: str,
+    model_type: str,
+    base_path: str,
+    patterns: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Save the checksums of the MODEL_TYPE models of EXECUTION_ID (the seed's older
+    form of init-step: a step named MODEL_TYPE, complete at once); print nothing.
+
+    Models are the files under BASE_PATH matching the PATTERNs, as for init-step.
+    """
+    _record_step(state, execution_id, model_type, base_path, patterns, options, True)
+
+
+def _echo_names(names: list[str], separator: str) -> None:
+    click.echo(_separator(separator).join(names))
 
 
 def _separator(text: str) -> str:
@@ -255,15 +361,8 @@ def _separator(text: str) -> str:
 @dpo.command("compare-step-models")
 @click.argument("step_id")
 @click.argument("previous_execution_id")
-@click.option(
-    "--separator",
-    default=",",
-    show_default=True,
-    help=r"Between model names; backslash escapes work ('\n', '\t').",
-)
-@click.option(
-    "--include-deleted", is_flag=True, help="Also list models the previous step had and this lacks."
-)
+@SEPARATOR
+@click.option("--include-deleted", is_flag=True, hidden=True)
 @click.pass_obj
 def compare_step_models(
     state: DpoState,
@@ -274,11 +373,55 @@ def compare_step_models(
 ) -> None:
     """Print the models of STEP_ID that are new or changed since PREVIOUS_EXECUTION_ID.
 
-    The step is compared with the step of the same name in the previous execution.
-    Names are sorted and joined by the separator; nothing changed prints an empty line.
+    The step is compared with the step of the same name (any letter case) in the
+    previous execution. Names are sorted and joined by the separator; nothing changed
+    prints an empty line. Deleted models are listed by deleted-step-models.
     """
+    if include_deleted:
+        raise InvalidInput(
+            "--include-deleted is gone: deleted models are not models to run; list them "
+            "with `deleted-step-models STEP_ID PREVIOUS_EXECUTION_ID`."
+        )
     changes = state.executions.compare_step_models(step_id, previous_execution_id)
-    click.echo(_separator(separator).join(changes.names(include_deleted)))
+    _warn(changes.warnings)
+    _echo_names(changes.names(), separator)
+
+
+@dpo.command("compare-models")
+@click.argument("previous_execution_id")
+@click.argument("current_execution_id")
+@click.argument("model_type")
+@SEPARATOR
+@click.pass_obj
+def compare_models(
+    state: DpoState,
+    previous_execution_id: str,
+    current_execution_id: str,
+    model_type: str,
+    separator: str,
+) -> None:
+    """Print the MODEL_TYPE models of CURRENT_EXECUTION_ID that are new or changed since
+    PREVIOUS_EXECUTION_ID (the seed's older form of compare-step-models)."""
+    changes = state.executions.compare_execution_models(
+        previous_execution_id, current_execution_id, model_type
+    )
+    _warn(changes.warnings)
+    _echo_names(changes.names(), separator)
+
+
+@dpo.command("deleted-step-models")
+@click.argument("step_id")
+@click.argument("previous_execution_id")
+@SEPARATOR
+@click.pass_obj
+def deleted_step_models(
+    state: DpoState, step_id: str, previous_execution_id: str, separator: str
+) -> None:
+    """Print the models the same-named step of PREVIOUS_EXECUTION_ID had and STEP_ID
+    lacks (files deleted or renamed since), sorted, joined by the separator."""
+    changes = state.executions.compare_step_models(step_id, previous_execution_id)
+    _warn(changes.warnings)
+    _echo_names(changes.deleted, separator)
 
 
 @dpo.command("complete-step")
@@ -304,12 +447,23 @@ def complete_step(
 @dpo.command("complete-execution")
 @click.argument("execution_id")
 @click.option("--failed", is_flag=True, help="The execution failed: never the last successful one.")
+@click.option(
+    "--force", is_flag=True, help="Complete it although steps still run; they become interrupted."
+)
 @click.pass_obj
-def complete_execution(state: DpoState, execution_id: str, failed: bool) -> None:
-    """Mark EXECUTION_ID successfully complete; it becomes the last successful one."""
-    state.executions.complete_execution(execution_id, failed=failed)
+def complete_execution(state: DpoState, execution_id: str, failed: bool, force: bool) -> None:
+    """Mark EXECUTION_ID successfully complete; it becomes the last successful one.
+
+    Refused (exit 2) while a step of it is still running, unless --force or --failed.
+    """
+    state.executions.complete_execution(execution_id, failed=failed, force=force)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None, prog_name: str = "python -m waldo.dpo") -> Any:
     """Entry point of ``python -m waldo.dpo``."""
-    return dpo.main(args=argv, prog_name="python -m waldo.dpo")
+    return dpo.main(args=argv, prog_name=prog_name)
+
+
+def script_main() -> Any:
+    """Entry point of the ``dpo`` console script."""
+    return main(prog_name="dpo")

@@ -31,6 +31,7 @@ from waldo.fingerprint._files import (
     fingerprint_glob,
     fingerprint_tree,
     tree_digest,
+    unmatched_patterns,
 )
 from waldo.fingerprint._params import params_fingerprint
 from waldo.fingerprint._stats import DEFAULT_MAX_ROWS, data_stats
@@ -60,4 +61,5 @@ __all__ = [
     "short_id",
     "text_digest",
     "tree_digest",
+    "unmatched_patterns",
 ]

@@ -465,6 +465,16 @@ def expand_patterns(base: str | os.PathLike[str], patterns: Iterable[str]) -> li
     return sorted(found)
 
 
+def unmatched_patterns(relative_paths: Iterable[str], patterns: Iterable[str]) -> list[str]:
+    """The patterns that match none of ``relative_paths`` (as ``expand_patterns`` matches)."""
+    paths = [tuple(p.split("/")) for p in relative_paths]
+    return [
+        pattern
+        for pattern in patterns
+        if not any(_match(path, _check_pattern(pattern).split("/")) for path in paths)
+    ]
+
+
 def _iter_fingerprints(
     root: str, relative_paths: Sequence[str], cache: StatCache | None
 ) -> Iterator[FileFingerprint]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from waldo.journal._model import RunSummary
 from waldo.store import RawRow, StateKey, Store
 
 __all__ = ["CollectorJournal", "RawRow", "StateKey", "raw_params"]
@@ -36,6 +37,35 @@ Converter = Callable[[dict[str, Any]], Iterable[tuple[str, dict[str, Any]]]]
 def raw_params(connection_id: str, scope_id: str) -> str:
     """DevLake's ``_raw_data_params``: which connection and scope a raw row belongs to."""
     return json.dumps({"ConnectionId": connection_id, "ScopeId": scope_id}, sort_keys=True)
+
+
+#: DevLake's (result, status) -> Waldo's run status.
+_RESULT_STATUS = {"SUCCESS": "success", "FAILURE": "failed", "ABORT": "interrupted"}
+
+
+def collected_summary(row: dict[str, Any]) -> RunSummary:
+    """A collected pipeline (``cicd_pipelines`` row) as a run of kind ``collected``."""
+    result, status = row.get("result"), row.get("status")
+    started = row.get("started_date") or row.get("created_date")
+    finished = row.get("finished_date")
+    return RunSummary(
+        run_id=str(row["id"]),
+        kind="collected",
+        status=_RESULT_STATUS.get(result or "", "running" if status == "IN_PROGRESS" else "other"),
+        started_at=started,
+        finished_at=finished,
+        duration_s=row.get("duration_sec"),
+        pipeline_names=[str(row["name"])] if row.get("name") else [],
+        env=row.get("environment"),
+        nodes_ok=int(row.get("ok") or 0),
+        nodes_failed=int(row.get("failed") or 0),
+        nodes_skipped=0,
+        git_sha=None,
+        git_dirty=None,
+        user_name=None,
+        host=None,
+        runner=str(row["id"]).split(":", 1)[0],  # the plugin that collected it
+    )
 
 
 class CollectorJournal:
@@ -66,6 +96,11 @@ class CollectorJournal:
     def load_state(self, key: StateKey) -> dict[str, Any]:
         with self.store.connect() as conn:
             return sql.load_state(conn, key) or {}
+
+    def was_collected(self, key: StateKey) -> bool:
+        """Whether a collection of the stream ever committed (even with no records)."""
+        with self.store.connect() as conn:
+            return sql.load_state(conn, key) is not None
 
     def start_full(self, key: StateKey, raw: sa.Table, params: str) -> int:
         """Forget the state and the raw rows of a scope before collecting from scratch."""
@@ -212,6 +247,19 @@ class CollectorJournal:
         with its ``node_runs`` (for the collector that puts them in the domain layer)."""
         with self.store.connect() as conn:
             return sql.runs_with_nodes(conn, since, limit)
+
+    def collected_runs(
+        self, limit: int = 20, status: str | None = None, pipeline: str | None = None
+    ) -> list[RunSummary]:
+        """The newest runs collected from other tools, as ``waldo runs`` lists them
+        (kind ``collected``; the run id is the pipeline's domain id)."""
+        result = {v: k for k, v in _RESULT_STATUS.items()}.get(status or "")
+        in_progress = "IN_PROGRESS" if status == "running" else None
+        if status is not None and result is None and in_progress is None:
+            return []
+        with self.store.connect() as conn:
+            rows = sql.collected_pipelines(conn, limit, result, in_progress, pipeline)
+        return [collected_summary(r) for r in rows]
 
     def count(self, table: sa.Table, params: str | None = None) -> int:
         with self.store.connect() as conn:

@@ -11,8 +11,16 @@ Statuses (the seed's ``INITIALISED``/``IN_PROGRESS`` and ``COMPLETED``):
   makes it ``success`` (or ``failed`` with ``--failed``, Waldo's addition); only
   ``success`` executions count as "last successful";
 - a step is ``running`` from ``init-step`` until ``complete-step`` makes it ``success``
-  (or ``failed``); a step still running when its execution completes is shown as
-  ``interrupted`` by ``waldo show``.
+  (or ``failed``); ``persist-models`` (the seed's older form) records a step that is
+  complete at once. ``complete-execution`` refuses an execution with running steps
+  unless forced, which marks them ``interrupted``;
+- an execution that no DPO command touched for its lease (``--lease``, default six
+  hours) is abandoned: the next DPO command or ``waldo runs`` marks it ``interrupted``.
+
+Step names match case-insensitively (``load`` and ``LOAD`` are one step, as the seed's
+own code upper-cased model types); a step is stored with the spelling it was given.
+An execution's *name* (``init-execution --name``, default: the current folder's name)
+is kept as its pipeline name, so ``waldo runs --pipeline NAME`` lists its executions.
 
 Ids are UUIDs. They are accepted in any spelling :class:`uuid.UUID` reads (with or
 without hyphens, any case, braces) and always printed in the canonical hyphenated form.
@@ -38,7 +46,7 @@ from waldo._errors import (
     StepNotFound,
 )
 from waldo._version import __version__
-from waldo.fingerprint import FileFingerprint, StatCache, fingerprint_glob
+from waldo.fingerprint import FileFingerprint, StatCache, fingerprint_glob, unmatched_patterns
 from waldo.journal._model import current_user
 from waldo.store import Store, executions
 
@@ -78,6 +86,8 @@ class Step:
     models: dict[str, FileFingerprint]
     cache_hits: int = 0
     cache_misses: int = 0
+    #: Why the step may not be what the user meant (a pattern matching no file).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,12 @@ class ModelChanges:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Why the comparison may not be what the user meant (no same-named previous step).
+    warnings: list[str] = field(default_factory=list)
 
-    def names(self, include_deleted: bool = False) -> list[str]:
-        """Added and changed models (and deleted ones if asked), sorted by name."""
-        found = [*self.added, *self.changed]
-        if include_deleted:
-            found += self.deleted
-        return sorted(found)
+    def names(self) -> list[str]:
+        """Added and changed models, sorted by name: what to run again."""
+        return sorted([*self.added, *self.changed])
 
 
 def model_name(fingerprint: FileFingerprint, naming: ModelNaming) -> str:
@@ -119,6 +128,22 @@ def name_models(
     return by_name
 
 
+def same_step(steps: Sequence[dict[str, object]], name: str) -> dict[str, object] | None:
+    """The step called ``name`` in any letter case (the latest, if several)."""
+    wanted = name.casefold()
+    found = [s for s in steps if str(s["node_name"]).casefold() == wanted]
+    return found[-1] if found else None
+
+
+def pattern_warning(pattern: str, base: str | os.PathLike[str]) -> str:
+    """What to say of a pattern that matches no file under ``base``."""
+    where = os.path.abspath(base)
+    hint = ""
+    if not any(c in pattern for c in "*?["):
+        hint = " (if the shell expanded a pattern, quote it: '**/*.json' instead of **/*.json)"
+    return f"the pattern '{pattern}' matches no file under {where}{hint}."
+
+
 class Executions:
     """The DPO operations over one store; every call is its own transaction."""
 
@@ -133,26 +158,45 @@ class Executions:
             raise ExecutionNotFound(f"No execution '{canonical}' in the journal.")
         return row
 
-    def init_execution(self, execution_id: str | None = None) -> str:
-        """Start an execution (with a given UUID, or a new one); returns its id."""
+    def init_execution(
+        self,
+        execution_id: str | None = None,
+        *,
+        name: str | None = None,
+        lease_seconds: float | None = None,
+    ) -> str:
+        """Start an execution (with a given UUID, or a new one); returns its id.
+
+        ``name`` (default: the current folder's name) is the execution's pipeline name.
+        """
         run_id = str(parse_id(execution_id, "execution") if execution_id else uuid.uuid4())
+        label = (name if name is not None else Path.cwd().name).strip()
+        if not label:
+            raise InvalidInput("The execution name is empty; give --name NAME.")
+        if lease_seconds is not None and lease_seconds <= 0:
+            raise InvalidInput(
+                f"The lease must be a positive number of seconds, not {lease_seconds}."
+            )
+        self.store.run(executions.interrupt_abandoned)
         values = {
             "waldo_version": __version__,
             "user_name": current_user(),
             "host": socket.gethostname(),
             "project_path": os.getcwd(),
             "runner": "waldo dpo",
-            "pipeline_names": [],
+            "pipeline_names": [label],
+            "lease_seconds": lease_seconds or executions.DEFAULT_LEASE_SECONDS,
         }
         if not self.store.run(executions.insert_execution, run_id, values):
             raise ExecutionStateError(
                 f"The execution '{run_id}' already exists; give a new id or none."
             )
-        log.info("execution %s started", run_id)
+        log.debug("execution %s (%s) started", run_id, label)
         return run_id
 
     def last_successful(self) -> str | None:
         """The id of the execution that completed successfully last, or None."""
+        self.store.run(executions.interrupt_abandoned)
         row = self.store.run(executions.last_successful_execution)
         return str(row["run_id"]) if row else None
 
@@ -166,18 +210,51 @@ class Executions:
             )
         return finished
 
-    def complete_execution(self, execution_id: str, *, failed: bool = False) -> None:
+    def last_updated_timestamp(self, execution_id: str) -> datetime:
+        """When a DPO command last changed an execution (its completion, once complete)."""
+        row = self._execution(execution_id)
+        updated = row.get("updated_at") or row.get("started_at")
+        if not isinstance(updated, datetime):  # pragma: no cover - set by init-execution
+            raise ExecutionStateError(f"The execution '{row['run_id']}' has no timestamp.")
+        return updated
+
+    def complete_execution(
+        self, execution_id: str, *, failed: bool = False, force: bool = False
+    ) -> None:
         """Mark an execution ``success`` (or ``failed``); completing it again changes nothing.
 
-        A failed execution is never the last successful one.
+        A failed execution is never the last successful one. A successful completion
+        with steps still running is refused unless ``force``: the execution would become
+        the last successful one although its steps never said they had finished.
         """
         row = self._execution(execution_id)
+        run_id = str(row["run_id"])
+        if row["status"] == "interrupted":
+            raise ExecutionStateError(
+                f"The execution '{run_id}' was interrupted ({row.get('error_message')}); "
+                "start a new one with init-execution."
+            )
+        if row["status"] != "running":
+            return
+        running = [
+            s
+            for s in self.store.run(executions.steps_of_execution, run_id)
+            if s["status"] == "running"
+        ]
+        if running and not (failed or force):
+            listed = ", ".join(f"{s['node_name']} ({uuid.UUID(hex=str(s['id']))})" for s in running)
+            raise ExecutionStateError(
+                f"The execution '{run_id}' still has running steps: {listed}. Complete them "
+                "with complete-step, or give --force to mark them interrupted."
+            )
         status = "failed" if failed else "success"
-        if row["status"] == "running":
-            self.store.run(executions.complete_execution, row["run_id"], status)
-            log.info("execution %s completed: %s", row["run_id"], status)
+        self.store.run(executions.complete_execution, run_id, status)
+        log.debug("execution %s completed: %s", run_id, status)
 
     # -- steps ----------------------------------------------------------------------
+    def _steps(self, run_id: str) -> list[dict[str, object]]:
+        return self.store.run(executions.steps_of_execution, run_id)
+
     def _step(self, step_id: str) -> dict[str, object]:
         parsed = parse_id(step_id, "step")
         row = self.store.run(executions.get_step, parsed.hex)
@@ -194,22 +271,30 @@ class Executions:
         *,
         cache_path: Path | None = None,
         naming: ModelNaming = "stem",
+        strict: bool = False,
+        completed: bool = False,
     ) -> Step:
-        """Fingerprint a step's models and record them under a new running step."""
+        """Fingerprint a step's models and record them under a new step (running, or
+        complete at once with ``completed``, as ``persist-models`` does).
+
+        A pattern that matches no file is a warning in the returned step, or with
+        ``strict`` an :class:`InvalidInput` (nothing is recorded).
+        """
         if not step_name.strip():
             raise InvalidInput("The step name is empty.")
+        self.store.run(executions.interrupt_abandoned)
         run = self._execution(execution_id)
         run_id = str(run["run_id"])
         if run["status"] != "running":
+            done = "was interrupted" if run["status"] == "interrupted" else "is already complete"
             raise ExecutionStateError(
-                f"The execution '{run_id}' is already complete; start a new one with "
-                "init-execution."
+                f"The execution '{run_id}' {done}; start a new one with init-execution."
             )
-        existing = self.store.run(executions.step_of_execution, run_id, step_name)
+        existing = same_step(self._steps(run_id), step_name)
         if existing is not None:
             raise ExecutionStateError(
-                f"The execution '{run_id}' already has a step '{step_name}' "
-                f"({uuid.UUID(hex=str(existing['id']))})."
+                f"The execution '{run_id}' already has a step '{existing['node_name']}' "
+                f"({uuid.UUID(hex=str(existing['id']))}); step names ignore letter case."
             )
         cache = StatCache(cache_path) if cache_path is not None else None
         try:
@@ -217,6 +302,10 @@ class Executions:
         finally:
             if cache is not None:
                 cache.close()
+        unmatched = unmatched_patterns(fingerprints, patterns)
+        warnings = [pattern_warning(p, base_path) for p in unmatched]
+        if warnings and strict:
+            raise InvalidInput(f"{warnings[0][0].upper()}{warnings[0][1:]} (--strict)")
         models = name_models(fingerprints, naming)
         step_id = uuid.uuid4()
         rows = [
@@ -230,8 +319,9 @@ class Executions:
             }
             for name, fp in sorted(models.items())
         ]
-        self.store.run(executions.insert_step, step_id.hex, run_id, step_name, rows)
-        log.info(
+        status = "success" if completed else "running"
+        self.store.run(executions.insert_step, step_id.hex, run_id, step_name, rows, status)
+        log.debug(
             "step %s (%s) of execution %s: %d models (%d read, %d from the stat cache)",
             step_id,
             step_name,
@@ -247,30 +337,54 @@ class Executions:
             models=models,
             cache_hits=cache.hits if cache else 0,
             cache_misses=cache.misses if cache else len(rows),
+            warnings=warnings,
         )
 
     def compare_step_models(self, step_id: str, previous_execution_id: str) -> ModelChanges:
         """Compare a step's models with the same-named step of a previous execution.
 
-        With no previous execution (the sentinel) or no same-named step in it, every
-        model of the step counts as added.
+        With no previous execution (the sentinel) every model of the step counts as
+        added; so it does when the previous execution has no step of that name, and
+        the changes then carry a warning.
         """
         step = self._step(step_id)
+        return self._compare(step, previous_execution_id)
+
+    def compare_execution_models(
+        self, previous_execution_id: str, execution_id: str, step_name: str
+    ) -> ModelChanges:
+        """The seed's ``compare-models``: the step ``step_name`` of an execution against
+        the same-named step of a previous one."""
+        run = self._execution(execution_id)
+        step = same_step(self._steps(str(run["run_id"])), step_name)
+        if step is None:
+            raise StepNotFound(
+                f"The execution '{run['run_id']}' has no models of type '{step_name}'; "
+                "record them first with persist-models (or init-step)."
+            )
+        return self._compare(step, previous_execution_id)
+
+    def _compare(self, step: dict[str, object], previous_execution_id: str) -> ModelChanges:
         current = {
             m["model_name"]: m for m in self.store.run(executions.models_of_step, step["id"])
         }
         previous: dict[str, dict[str, object]] = {}
+        changes = ModelChanges()
         if not is_no_execution(previous_execution_id):
             before = self._execution(previous_execution_id)
-            prior = self.store.run(
-                executions.step_of_execution, before["run_id"], step["node_name"]
-            )
-            if prior is not None:
+            steps = self._steps(str(before["run_id"]))
+            prior = same_step(steps, str(step["node_name"]))
+            if prior is None:
+                names = ", ".join(str(s["node_name"]) for s in steps) or "none"
+                changes.warnings.append(
+                    f"the previous execution {before['run_id']} has no step "
+                    f"'{step['node_name']}' (its steps: {names}); every model counts as new."
+                )
+            else:
                 previous = {
                     m["model_name"]: m
                     for m in self.store.run(executions.models_of_step, prior["id"])
                 }
-        changes = ModelChanges()
         for name, model in sorted(current.items()):
             old = previous.get(name)
             if old is None:

@@ -25,7 +25,7 @@ from waldo.journal._model import (
     RunSummary,
 )
 from waldo.journal._staleness import LastRun
-from waldo.store import Store, pid_alive, queries
+from waldo.store import Store, executions, pid_alive, queries
 
 LATEST_ALIASES = ("latest", "last", "@")
 
@@ -90,7 +90,8 @@ class History:
                 dead.append(run["run_id"])
         if dead:
             self.store.run(queries.mark_interrupted, dead, datetime.now())
-        return dead
+        # DPO executions have no process: they are abandoned when their lease runs out.
+        return dead + self.store.run(executions.interrupt_abandoned)
 
     def runs(
         self,
@@ -273,6 +274,13 @@ class History:
             found = json.loads(value) if isinstance(value, str) else value
             names.update(str(n) for n in found or [])
         return sorted(names)
+
+    def catalog(self, detail: RunDetail) -> dict[str, dict[str, Any]]:
+        """The run's catalog snapshot: each dataset's configuration by name ({} if none)."""
+        if not detail.catalog_hash:
+            return {}
+        content = self.store.run(queries.catalog_snapshot, detail.catalog_hash) or {}
+        return {str(k): dict(v) for k, v in content.items() if isinstance(v, dict)}
 
     def pipeline_nodes(self, detail: RunDetail) -> list[PipelineNode]:
         """The nodes of a run's pipeline, in the snapshot's (topological) order.

@@ -7,9 +7,11 @@ that ran is a job run of its own (``<project>.<pipeline>.<node>``) whose ``paren
 facet points at the pipeline's run. Run ids are UUIDs derived from Waldo's run id and
 the node name, so the live events and a later export describe the same runs.
 
-Datasets are named by their catalog name in the job's namespace, the one name both the
-hooks (live) and the journal (export) know for every dataset, files and in-memory ones
-alike. Parameters are not datasets and are left out.
+The export names datasets by where their data lives, as OpenLineage's naming spec says
+(``waldo.lineage._datasets``), with their facets (schema, data source, version, output
+statistics, the catalog name as a symlink) and each node's ``sourceCodeLocation``.
+Live events, which know only catalog names, name datasets by catalog name in the job's
+namespace. Parameters are not datasets and are left out.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from openlineage.client.facet_v2 import (
 )
 
 from waldo._version import __version__
+from waldo.lineage._datasets import DatasetInfo, input_dataset, output_dataset
 
 PRODUCER = f"https://pypi.org/project/waldo/{__version__}"
 _UUID_NAMESPACE = uuid.UUID("5f6a3c1e-8f43-4d0e-9a55-77a1d5c0b1e2")  # Waldo's own
@@ -50,6 +53,15 @@ def is_dataset(name: str) -> bool:
     return name != "parameters" and not name.startswith("params:")
 
 
+#: A dataset as a job run knows it: its catalog name only (live), or what the journal
+#: recorded of it (export).
+Dataset = str | DatasetInfo
+
+
+def _catalog_name(dataset: Dataset) -> str:
+    return dataset if isinstance(dataset, str) else dataset.catalog_name
+
+
 @dataclass
 class JobRun:
     """One OpenLineage job run: a pipeline run, or a node's run inside one."""
@@ -57,12 +69,27 @@ class JobRun:
     namespace: str
     job_name: str
     run_id: str
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
+    inputs: list[Dataset] = field(default_factory=list)
+    outputs: list[Dataset] = field(default_factory=list)
     parent: JobRun | None = None
+    project_path: str | None = None  # where relative file paths of datasets start
+    job_facets: dict[str, Any] = field(default_factory=dict)  # e.g. sourceCodeLocation
 
-    def _datasets(self, names: Iterable[str]) -> list[str]:
-        return list(dict.fromkeys(n for n in names if is_dataset(n)))
+    def _datasets(self, found: Iterable[Dataset]) -> list[Dataset]:
+        unique: dict[str, Dataset] = {}
+        for dataset in found:
+            unique.setdefault(_catalog_name(dataset), dataset)
+        return [d for n, d in unique.items() if is_dataset(n)]
+
+    def _input(self, dataset: Dataset) -> InputDataset:
+        if isinstance(dataset, str):
+            return InputDataset(self.namespace, dataset)
+        return input_dataset(dataset, self.namespace, self.project_path)
+
+    def _output(self, dataset: Dataset) -> OutputDataset:
+        if isinstance(dataset, str):
+            return OutputDataset(self.namespace, dataset)
+        return output_dataset(dataset, self.namespace, self.project_path)
 
     def event(
         self,
@@ -86,15 +113,16 @@ class JobRun:
                 processingType="BATCH",
                 integration="WALDO",
                 jobType="TASK" if self.parent is not None else "JOB",
-            )
+            ),
+            **self.job_facets,
         }
         return RunEvent(
             eventType=state,
             eventTime=event_time(when),
             run=Run(runId=self.run_id, facets=facets),
             job=Job(namespace=self.namespace, name=self.job_name, facets=job_facets),
-            inputs=[InputDataset(self.namespace, n) for n in self._datasets(self.inputs)],
-            outputs=[OutputDataset(self.namespace, n) for n in self._datasets(self.outputs)],
+            inputs=[self._input(d) for d in self._datasets(self.inputs)],
+            outputs=[self._output(d) for d in self._datasets(self.outputs)],
             producer=PRODUCER,
         )
 
@@ -115,16 +143,29 @@ def pipeline_job(
     project: str | None,
     pipelines: Iterable[str],
     run_id: str,
-    inputs: Iterable[str] = (),
-    outputs: Iterable[str] = (),
+    inputs: Iterable[Dataset] = (),
+    outputs: Iterable[Dataset] = (),
+    project_path: str | None = None,
 ) -> JobRun:
-    """The job run of a whole pipeline run."""
+    """The job run of a whole pipeline run (a DPO execution's pipeline is its name)."""
     name = f"{project or 'waldo'}.{'+'.join(pipelines) or '__default__'}"
-    return JobRun(namespace, name, run_uuid(run_id), list(inputs), list(outputs))
+    return JobRun(
+        namespace,
+        name,
+        run_uuid(run_id),
+        list(inputs),
+        list(outputs),
+        project_path=project_path,
+    )
 
 
 def node_job(
-    parent: JobRun, waldo_run_id: str, node: str, inputs: Iterable[str], outputs: Iterable[str]
+    parent: JobRun,
+    waldo_run_id: str,
+    node: str,
+    inputs: Iterable[Dataset],
+    outputs: Iterable[Dataset],
+    job_facets: dict[str, Any] | None = None,
 ) -> JobRun:
     """The job run of one node, child of the pipeline's run."""
     return JobRun(
@@ -134,4 +175,6 @@ def node_job(
         inputs=list(inputs),
         outputs=list(outputs),
         parent=parent,
+        project_path=parent.project_path,
+        job_facets=dict(job_facets or {}),
     )

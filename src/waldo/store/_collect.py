@@ -22,7 +22,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from waldo._errors import CollectorError
-from waldo.store._schema import DOMAIN_TABLES, PG_SCHEMA, collector_state, node_runs, runs
+from waldo.store._schema import (
+    DOMAIN_TABLES,
+    PG_SCHEMA,
+    cicd_pipelines,
+    cicd_tasks,
+    collector_state,
+    node_runs,
+    runs,
+)
 from waldo.store._types import UTCDateTime
 
 #: Runtime tables live in their own metadata: they are not part of the migrated schema.
@@ -388,3 +396,40 @@ def runs_with_nodes(conn: Connection, since: float | None, limit: int) -> list[d
         node = dict(row._mapping)
         by_id[node["run_id"]]["node_runs"].append(node)
     return found
+
+
+#: The prefix of the pipelines the ``waldo`` collector made of Waldo's own runs.
+OWN_RUNS = "waldo:%"
+
+
+def collected_pipelines(
+    conn: Connection,
+    limit: int,
+    result: str | None = None,
+    status: str | None = None,
+    name: str | None = None,
+) -> list[dict[str, Any]]:
+    """The newest pipelines collected from other tools (not Waldo's own runs), each
+    with counts of its tasks by result; optionally only those of a result, a status or
+    a name."""
+    tasks = (
+        sa.select(
+            cicd_tasks.c.pipeline_id,
+            sa.func.sum(sa.case((cicd_tasks.c.result == "SUCCESS", 1), else_=0)).label("ok"),
+            sa.func.sum(sa.case((cicd_tasks.c.result == "FAILURE", 1), else_=0)).label("failed"),
+        )
+        .group_by(cicd_tasks.c.pipeline_id)
+        .subquery()
+    )
+    started = sa.func.coalesce(cicd_pipelines.c.started_date, cicd_pipelines.c.created_date)
+    query = (
+        sa.select(cicd_pipelines, tasks.c.ok, tasks.c.failed)
+        .select_from(cicd_pipelines.outerjoin(tasks, tasks.c.pipeline_id == cicd_pipelines.c.id))
+        .where(cicd_pipelines.c.id.not_like(OWN_RUNS))
+        .order_by(started.desc(), cicd_pipelines.c.id.desc())
+        .limit(limit)
+    )
+    for column, value in (("result", result), ("status", status), ("name", name)):
+        if value is not None:
+            query = query.where(cicd_pipelines.c[column] == value)
+    return [dict(row._mapping) for row in conn.execute(query)]

@@ -20,6 +20,9 @@ from waldo.store._schema import model_checksums, node_runs, runs
 from waldo.store._types import to_datetime
 
 DPO_KIND = "dpo"
+#: An execution no DPO command touched for this long is abandoned (``--lease``).
+DEFAULT_LEASE_SECONDS = 6 * 3600.0
+ABANDONED = "abandoned: no DPO command touched the execution within its lease"
 
 
 def _now(conn: Connection) -> Any:
@@ -56,10 +59,39 @@ def insert_execution(conn: Connection, run_id: str, values: dict[str, Any]) -> b
             status="running",
             started_at=now,
             updated_at=now,
+            heartbeat_at=now,
             **values,
         )
     )
     return True
+
+
+def interrupt_abandoned(conn: Connection) -> list[str]:
+    """Mark running executions whose lease ran out ``interrupted`` (their running steps
+    too); returns their ids. The lease counts from the last DPO command, database clock."""
+    last_touch = sa.func.coalesce(runs.c.updated_at, runs.c.started_at)
+    lease = sa.func.coalesce(runs.c.lease_seconds, DEFAULT_LEASE_SECONDS)
+    expired = conn.execute(
+        sa.select(runs.c.run_id).where(
+            runs.c.kind == DPO_KIND,
+            runs.c.status == "running",
+            _elapsed(conn, last_touch) > lease,
+        )
+    )
+    run_ids = [str(r) for r in expired.scalars()]
+    if not run_ids:
+        return []
+    conn.execute(
+        sa.update(runs)
+        .where(runs.c.run_id.in_(run_ids), runs.c.status == "running")
+        .values(status="interrupted", finished_at=last_touch, error_message=ABANDONED)
+    )
+    conn.execute(
+        sa.update(node_runs)
+        .where(node_runs.c.run_id.in_(run_ids), node_runs.c.status == "running")
+        .values(status="interrupted")
+    )
+    return run_ids
 
 
 def get_execution(conn: Connection, run_id: str) -> dict[str, Any] | None:
@@ -81,8 +113,16 @@ def last_successful_execution(conn: Connection) -> dict[str, Any] | None:
 
 
 def complete_execution(conn: Connection, run_id: str, status: str = "success") -> bool:
-    """Mark a running execution complete at the database's now; False if not running."""
+    """Mark a running execution complete at the database's now; False if not running.
+
+    Steps still running then (``complete-execution --force``) become ``interrupted``.
+    """
     now = _now(conn)
+    conn.execute(
+        sa.update(node_runs)
+        .where(node_runs.c.run_id == run_id, node_runs.c.status == "running")
+        .values(status="interrupted", finished_at=now)
+    )
     result = conn.execute(
         sa.update(runs)
         .where(runs.c.run_id == run_id, runs.c.kind == DPO_KIND, runs.c.status == "running")
@@ -92,7 +132,11 @@ def complete_execution(conn: Connection, run_id: str, status: str = "success") -
 
 
 def touch_execution(conn: Connection, run_id: str) -> None:
-    conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(updated_at=_now(conn)))
+    """Record a DPO command on the execution: its last update, and its lease renewed."""
+    now = _now(conn)
+    conn.execute(
+        sa.update(runs).where(runs.c.run_id == run_id).values(updated_at=now, heartbeat_at=now)
+    )
 
 
 def get_step(conn: Connection, step_id: str) -> dict[str, Any] | None:
@@ -105,15 +149,14 @@ def get_step(conn: Connection, step_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def step_of_execution(conn: Connection, run_id: str, step_name: str) -> dict[str, Any] | None:
-    """The step named ``step_name`` of an execution (the latest, if several)."""
-    row = conn.execute(
-        sa.select(node_runs)
-        .where(node_runs.c.run_id == run_id, node_runs.c.node_name == step_name)
-        .order_by(node_runs.c.started_at.desc())
-        .limit(1)
-    ).first()
-    return dict(row._mapping) if row else None
+def steps_of_execution(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    """An execution's steps (without their models), oldest first."""
+    query = (
+        sa.select(node_runs.c.id, node_runs.c.node_name, node_runs.c.status)
+        .where(node_runs.c.run_id == run_id)
+        .order_by(node_runs.c.started_at, node_runs.c.id)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def insert_step(
@@ -122,18 +165,22 @@ def insert_step(
     run_id: str,
     step_name: str,
     models: Sequence[dict[str, Any]],
+    status: str = "running",
 ) -> None:
-    """Create a running step and its model checksums in one transaction."""
+    """Create a step (running, or already ``success`` for ``persist-models``) and its
+    model checksums in one transaction."""
     now = _now(conn)
+    finished = {"finished_at": now, "duration_s": 0.0} if status != "running" else {}
     conn.execute(
         sa.insert(node_runs).values(
             id=step_id,
             run_id=run_id,
             node_name=step_name,
-            status="running",
+            status=status,
             started_at=now,
             outputs={},
             inputs={},
+            **finished,
         )
     )
     if models:

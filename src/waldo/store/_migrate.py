@@ -3,7 +3,9 @@
 Users never need an ``alembic.ini``: Waldo builds the Alembic configuration in memory,
 points it at ``waldo/store/migrations`` and hands it an open connection. On PostgreSQL
 the work happens in the ``waldo`` schema under an advisory lock, so two runs starting at
-once cannot both try to create the tables.
+once cannot both try to create the tables. For the seed's workflow the package also
+ships ``migrations/alembic.ini`` (``alembic -c .../alembic.ini -x URL upgrade head``),
+whose ``env.py`` opens the same kind of connection (:func:`migration_connection`).
 
 Every process that opens the store asks whether the schema is current, so that question
 is answered without Alembic (whose import costs about 0.1 s, as much again as
@@ -17,6 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -29,7 +34,16 @@ from waldo.store._schema import PG_SCHEMA
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["MIGRATIONS_DIR", "downgrade", "ensure_current", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "Revision",
+    "downgrade",
+    "ensure_current",
+    "head_revision",
+    "history",
+    "migration_connection",
+    "upgrade",
+]
 
 _ADVISORY_LOCK_KEY = 0x57A1D0  # "waldo": serialises concurrent migrations
 # Alembic runs a command through module-level proxies (alembic.context, alembic.op):
@@ -54,11 +68,48 @@ def current_revision(engine: Engine) -> str | None:
         return schema_revision(dbapi_connection, conn.dialect.name, PG_SCHEMA)
 
 
-def _run(engine: Engine, action: str, revision: str) -> None:
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that may migrate: one migration at a time (the
+    advisory lock on PostgreSQL), the ``waldo`` schema there created if missing."""
     with _MIGRATING, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
+        yield conn
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One shipped migration, as ``waldo db history`` lists it."""
+
+    revision: str
+    down_revision: str | None
+    message: str
+
+
+def history() -> list[Revision]:
+    """The shipped migrations, newest first."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    found = []
+    for script in ScriptDirectory.from_config(config).walk_revisions():
+        down = script.down_revision
+        found.append(
+            Revision(
+                revision=str(script.revision),
+                down_revision=str(down) if isinstance(down, str) else None,
+                message=(script.doc or "").strip().splitlines()[0] if script.doc else "",
+            )
+        )
+    return found
+
+
+def _run(engine: Engine, action: str, revision: str) -> None:
+    with migration_connection(engine) as conn:
         from alembic import command
         from alembic.util import CommandError
 

@@ -12,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from waldo.store._schema import dataset_versions, events, node_runs, pipelines, runs
+from waldo.store._schema import (
+    catalogs,
+    dataset_versions,
+    events,
+    node_runs,
+    pipelines,
+    runs,
+)
 
 
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
@@ -321,6 +328,13 @@ def pipeline_name_lists(conn: Connection) -> list[Any]:
 def pipeline_snapshot(conn: Connection, full_hash: str) -> dict[str, Any] | None:
     """The content of a stored pipeline snapshot (nodes with inputs and outputs)."""
     row = conn.execute(sa.select(pipelines.c.content).where(pipelines.c.full_hash == full_hash))
+    content = row.scalar()
+    return dict(content) if isinstance(content, dict) else None
+
+
+def catalog_snapshot(conn: Connection, full_hash: str) -> dict[str, Any] | None:
+    """The content of a stored catalog snapshot (each dataset's type and location)."""
+    row = conn.execute(sa.select(catalogs.c.content).where(catalogs.c.full_hash == full_hash))
     content = row.scalar()
     return dict(content) if isinstance(content, dict) else None
 

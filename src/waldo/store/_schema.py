@@ -326,6 +326,84 @@ users = sa.Table(
     *_provenance(),
 )
 
+#: 0008: DevLake's code domain, so CI/CD runs join the pull requests that triggered them
+#: (``cicd_pipeline_commits.commit_sha`` = ``pull_requests.head_commit_sha``, or a row of
+#: ``pull_request_commits``). ``pull_requests.status`` is OPEN, CLOSED or MERGED.
+repos = sa.Table(
+    "repos",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("url", sa.String(255)),
+    sa.Column("description", sa.Text),
+    sa.Column("owner_id", sa.String(255)),
+    sa.Column("language", sa.String(255)),
+    sa.Column("forked_from", sa.String(255)),
+    sa.Column("created_date", UTCDateTime),
+    sa.Column("updated_date", UTCDateTime),
+    sa.Column("deleted", sa.Boolean),
+    *_provenance(),
+)
+
+commits = sa.Table(
+    "commits",
+    metadata,
+    sa.Column("sha", sa.String(40), primary_key=True),
+    sa.Column("additions", sa.Integer),
+    sa.Column("deletions", sa.Integer),
+    sa.Column("dev_eq", sa.Integer),
+    sa.Column("message", sa.Text),
+    sa.Column("author_name", sa.String(255)),
+    sa.Column("author_email", sa.String(255)),
+    sa.Column("authored_date", UTCDateTime),
+    sa.Column("author_id", sa.String(255)),
+    sa.Column("committer_name", sa.String(255)),
+    sa.Column("committer_email", sa.String(255)),
+    sa.Column("committed_date", UTCDateTime),
+    sa.Column("committer_id", sa.String(255)),
+    *_provenance(),
+)
+
+pull_requests = sa.Table(
+    "pull_requests",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("base_repo_id", sa.String(255)),
+    sa.Column("head_repo_id", sa.String(255)),
+    sa.Column("status", sa.String(100)),
+    sa.Column("original_status", sa.String(100)),
+    sa.Column("title", sa.Text),
+    sa.Column("description", sa.Text),
+    sa.Column("url", sa.String(255)),
+    sa.Column("author_name", sa.String(100)),
+    sa.Column("author_id", sa.String(100)),
+    sa.Column("pull_request_key", sa.BigInteger),
+    sa.Column("created_date", UTCDateTime),
+    sa.Column("merged_date", UTCDateTime),
+    sa.Column("closed_date", UTCDateTime),
+    sa.Column("type", sa.String(100)),
+    sa.Column("merge_commit_sha", sa.String(40)),
+    sa.Column("head_ref", sa.String(255)),
+    sa.Column("base_ref", sa.String(255)),
+    sa.Column("head_commit_sha", sa.String(40)),
+    sa.Column("base_commit_sha", sa.String(40)),
+    sa.Column("is_draft", sa.Boolean),
+    *_provenance(),
+    sa.Index("ix_pull_requests_base_repo_id", "base_repo_id"),
+    sa.Index("ix_pull_requests_head_commit_sha", "head_commit_sha"),
+)
+
+pull_request_commits = sa.Table(
+    "pull_request_commits",
+    metadata,
+    sa.Column("commit_sha", sa.String(40), primary_key=True),
+    sa.Column("pull_request_id", sa.String(255), primary_key=True),
+    sa.Column("commit_author_name", sa.String(255)),
+    sa.Column("commit_author_email", sa.String(255)),
+    sa.Column("commit_authored_date", UTCDateTime),
+    *_provenance(),
+)
+
 #: The last state a collector stream yielded, per plugin, connection, stream and scope;
 #: written in the same transaction as the raw rows it covers.
 collector_state = sa.Table(
@@ -342,7 +420,18 @@ collector_state = sa.Table(
 
 #: The domain tables collectors write, by name.
 DOMAIN_TABLES: dict[str, sa.Table] = {
-    t.name: t for t in (cicd_scopes, cicd_pipelines, cicd_tasks, cicd_pipeline_commits, users)
+    t.name: t
+    for t in (
+        cicd_scopes,
+        cicd_pipelines,
+        cicd_tasks,
+        cicd_pipeline_commits,
+        users,
+        repos,
+        commits,
+        pull_requests,
+        pull_request_commits,
+    )
 }
 
 #: How rows of each table are written. ``append`` tables take positional tuples in

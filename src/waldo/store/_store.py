@@ -81,6 +81,16 @@ class Store:
     def head_revision() -> str:
         return _migrate.head_revision()
 
+    @staticmethod
+    def history() -> list[_migrate.Revision]:
+        """The shipped migrations, newest first."""
+        return _migrate.history()
+
+    @staticmethod
+    def alembic_ini() -> str:
+        """The shipped ``alembic.ini``, for the seed's ``alembic -c`` workflow."""
+        return str(_migrate.MIGRATIONS_DIR / "alembic.ini")
+
     def write(self, records: Sequence[Record], batch_id: str | None = None) -> bool:
         """Write a batch in one transaction; with a ``batch_id``, at most once ever.
 

@@ -1,4 +1,6 @@
-"""GitHub Actions: workflow runs and their jobs into ``cicd_pipelines`` and ``cicd_tasks``.
+"""GitHub: workflow runs and their jobs into ``cicd_pipelines`` and ``cicd_tasks``; pull
+requests and their commits into ``pull_requests``, ``pull_request_commits`` and
+``commits``, so a run joins the pull request that triggered it by its head commit.
 
 Context::
 
@@ -9,7 +11,9 @@ Context::
 The REST API is paginated with ``Link`` headers (100 per page). Collection is
 incremental: the next collection asks only for runs created since the oldest run that
 was still unfinished (or the newest run) last time, and fetches jobs again only for
-runs that changed since their jobs were collected. ``url`` points at GitHub Enterprise
+runs that changed since their jobs were collected. Pull requests are read newest
+update first and only down to the newest update seen last time; their commits are
+fetched again only for pull requests that changed. ``url`` points at GitHub Enterprise
 (``https://github.example.com/api/v3``) or, in tests, at a local server.
 """
 
@@ -25,12 +29,27 @@ from waldo._errors import InvalidInput
 from waldo.collect import message as msg
 from waldo.collect.api import API, LinkHeaderPaginator, Request, request_hook
 from waldo.collect.context import Context
-from waldo.collect.domain_layer import devops
-from waldo.collect.model import Connection, DomainModel, SecretStr, ToolModel, ToolScope
+from waldo.collect.domain_layer import code, devops
+from waldo.collect.model import (
+    Connection,
+    DomainModel,
+    DomainScope,
+    SecretStr,
+    ToolModel,
+    ToolScope,
+)
 from waldo.collect.plugin import Plugin
 from waldo.collect.stream import DomainType, Records, Stream, Substream
 
-__all__ = ["GitHubActions", "GitHubConnection", "GitHubJob", "GitHubRepo", "GitHubRun"]
+__all__ = [
+    "GitHubActions",
+    "GitHubConnection",
+    "GitHubJob",
+    "GitHubPullRequest",
+    "GitHubPullRequestCommit",
+    "GitHubRepo",
+    "GitHubRun",
+]
 
 #: GitHub's words -> DevLake's (result, status).
 RESULTS = {
@@ -113,6 +132,45 @@ class GitHubJob(ToolModel, table=True):
     completed_at: datetime | None = None
 
 
+class GitHubPullRequest(ToolModel, table=True):
+    __tablename__ = "_tool_github_pull_requests"
+
+    id: int = Field(primary_key=True)
+    number: int | None = None
+    state: str | None = None
+    title: str | None = None
+    body: str | None = None
+    html_url: str | None = None
+    user_login: str | None = None
+    user_id: int | None = None
+    draft: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    merged_at: datetime | None = None
+    merge_commit_sha: str | None = None
+    head_ref: str | None = None
+    head_sha: str | None = None
+    head_repo: str | None = None
+    base_ref: str | None = None
+    base_sha: str | None = None
+    base_repo: str | None = None
+
+
+class GitHubPullRequestCommit(ToolModel, table=True):
+    __tablename__ = "_tool_github_pull_request_commits"
+
+    pull_request_id: int = Field(primary_key=True)
+    sha: str = Field(primary_key=True)
+    message: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+    authored_date: datetime | None = None
+    committer_name: str | None = None
+    committer_email: str | None = None
+    committed_date: datetime | None = None
+
+
 class GitHubAPI(API):
     """GitHub's REST API: token auth, Link-header pagination, 100 items a page."""
 
@@ -142,6 +200,15 @@ class GitHubAPI(API):
     def jobs(self, repo: str, run_id: int) -> Iterator[dict[str, Any]]:
         return self.paged("jobs", "repos", repo, "actions", "runs", str(run_id), "jobs")
 
+    def pulls(self, repo: str) -> Iterator[dict[str, Any]]:
+        """Every pull request, the most recently updated first."""
+        return self.paged(
+            None, "repos", repo, "pulls", state="all", sort="updated", direction="desc"
+        )
+
+    def pull_commits(self, repo: str, number: int) -> Iterator[dict[str, Any]]:
+        return self.paged(None, "repos", repo, "pulls", str(number), "commits")
+
 
 def _repo(context: Context) -> str:
     repo = context.scope_id
@@ -155,6 +222,17 @@ def _repo(context: Context) -> str:
 
 def _scope_id(context: Context) -> str:
     return context.domain_id("github", "GithubRepo", context.scope_id)
+
+
+def _repo_id(context: Context, full_name: str | None) -> str | None:
+    return context.domain_id("github", "GithubRepo", full_name) if full_name else None
+
+
+#: GitHub's pull request state (and merge time) -> DevLake's status.
+def pull_request_status(state: str | None, merged_at: datetime | None) -> str | None:
+    if merged_at is not None:
+        return code.MERGED
+    return {"open": code.OPEN, "closed": code.CLOSED}.get(state or "")
 
 
 class WorkflowRuns(Stream):
@@ -253,8 +331,146 @@ class Jobs(Substream):
         )
 
 
+def _nested(record: dict[str, Any], *keys: str) -> Any:
+    value: Any = record
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+class PullRequests(Stream):
+    """The repository's pull requests, the most recently updated first, down to the
+    newest update the last collection saw."""
+
+    tool_model = GitHubPullRequest
+    domain_types = [DomainType.CODE]
+
+    def collect(self, state: dict[str, Any], context: Context) -> Records:
+        api = GitHubAPI(context.connection)  # type: ignore[arg-type]
+        since: str | None = state.get("updated_since")
+        seen_at_since = set(state.get("ids_at_since", []))
+        newest: str | None = None
+        at_newest: list[int] = []
+        previous: dict[str, Any] | None = None
+        for pull in api.pulls(_repo(context)):
+            updated = pull.get("updated_at") or ""
+            if since and (updated < since or (updated == since and pull["id"] in seen_at_since)):
+                break  # sorted by update: everything from here was collected before
+            if newest is None or updated > newest:
+                newest, at_newest = updated, [pull["id"]]
+            elif updated == newest:
+                at_newest.append(pull["id"])
+            if previous is not None:
+                yield previous, state  # the new state is known after the last record
+            previous = pull
+        if previous is not None:
+            yield previous, {"updated_since": newest, "ids_at_since": at_newest}
+
+    def extract(self, raw_data: dict[str, Any]) -> GitHubPullRequest:
+        return GitHubPullRequest.model_validate(
+            {
+                **{k: raw_data.get(k) for k in GitHubPullRequest.model_fields if k in raw_data},
+                "user_login": _nested(raw_data, "user", "login"),
+                "user_id": _nested(raw_data, "user", "id"),
+                "head_ref": _nested(raw_data, "head", "ref"),
+                "head_sha": _nested(raw_data, "head", "sha"),
+                "head_repo": _nested(raw_data, "head", "repo", "full_name"),
+                "base_ref": _nested(raw_data, "base", "ref"),
+                "base_sha": _nested(raw_data, "base", "sha"),
+                "base_repo": _nested(raw_data, "base", "repo", "full_name"),
+            }
+        )
+
+    def convert(self, pull: GitHubPullRequest, context: Context) -> Iterable[DomainModel]:
+        yield code.PullRequest(
+            id=self.domain_id(pull.id, context=context),
+            base_repo_id=_repo_id(context, pull.base_repo) or _scope_id(context),
+            head_repo_id=_repo_id(context, pull.head_repo),
+            status=pull_request_status(pull.state, pull.merged_at),
+            original_status=pull.state,
+            title=pull.title,
+            description=pull.body,
+            url=pull.html_url,
+            author_name=pull.user_login,
+            author_id=context.domain_id("github", "GithubAccount", pull.user_id)
+            if pull.user_id is not None
+            else None,
+            pull_request_key=pull.number,
+            created_date=pull.created_at,
+            merged_date=pull.merged_at,
+            closed_date=pull.closed_at,
+            merge_commit_sha=pull.merge_commit_sha,
+            head_ref=pull.head_ref,
+            base_ref=pull.base_ref,
+            head_commit_sha=pull.head_sha,
+            base_commit_sha=pull.base_sha,
+            is_draft=pull.draft,
+        )
+
+
+class PullRequestCommits(Substream):
+    """The commits of each pull request; fetched again only for pull requests updated
+    since their commits were collected."""
+
+    tool_model = GitHubPullRequestCommit
+    domain_types = [DomainType.CODE]
+    parent_stream = PullRequests
+
+    def collect(  # type: ignore[override]
+        self, state: dict[str, Any], context: Context, pull: GitHubPullRequest
+    ) -> Records:
+        seen: dict[str, str] = dict(state.get("pulls", {}))
+        version = str(pull.updated_at)
+        if seen.get(str(pull.id)) == version:
+            return
+        commits = list(GitHubAPI(context.connection).pull_commits(_repo(context), pull.number))  # type: ignore[arg-type]
+        seen[str(pull.id)] = version
+        for index, commit in enumerate(commits):
+            yield commit, ({**state, "pulls": seen} if index == len(commits) - 1 else state)
+
+    def extract(  # type: ignore[override]
+        self, raw_data: dict[str, Any], parent: dict[str, Any] | None
+    ) -> GitHubPullRequestCommit:
+        if parent is None:
+            raise InvalidInput("A pull request commit was collected without its pull request.")
+        return GitHubPullRequestCommit.model_validate(
+            {
+                "pull_request_id": parent["id"],
+                "sha": raw_data["sha"],
+                "message": _nested(raw_data, "commit", "message"),
+                "author_name": _nested(raw_data, "commit", "author", "name"),
+                "author_email": _nested(raw_data, "commit", "author", "email"),
+                "authored_date": _nested(raw_data, "commit", "author", "date"),
+                "committer_name": _nested(raw_data, "commit", "committer", "name"),
+                "committer_email": _nested(raw_data, "commit", "committer", "email"),
+                "committed_date": _nested(raw_data, "commit", "committer", "date"),
+            }
+        )
+
+    def convert(self, commit: GitHubPullRequestCommit, context: Context) -> Iterable[DomainModel]:
+        yield code.Commit(
+            sha=commit.sha,
+            message=commit.message,
+            author_name=commit.author_name,
+            author_email=commit.author_email,
+            authored_date=commit.authored_date,
+            committer_name=commit.committer_name,
+            committer_email=commit.committer_email,
+            committed_date=commit.committed_date,
+        )
+        yield code.PullRequestCommit(
+            commit_sha=commit.sha,
+            pull_request_id=context.domain_id(
+                "github", "GitHubPullRequest", commit.pull_request_id
+            ),
+            commit_author_name=commit.author_name,
+            commit_author_email=commit.author_email,
+            commit_authored_date=commit.authored_date,
+        )
+
+
 class GitHubActions(Plugin):
-    """GitHub Actions workflow runs and jobs."""
+    """GitHub Actions workflow runs and jobs, pull requests and their commits."""
 
     name = "github"
 
@@ -268,18 +484,19 @@ class GitHubActions(Plugin):
 
     @property
     def streams(self) -> list[type[Stream]]:
-        return [WorkflowRuns, Jobs]
+        return [WorkflowRuns, Jobs, PullRequests, PullRequestCommits]
 
     def test_connection(self, connection: GitHubConnection) -> msg.TestConnectionResult:
         login = GitHubAPI(connection).user().get("login", "?")
         return msg.TestConnectionResult(success=True, message=f"authenticated as {login}")
 
-    def domain_scopes(self, tool_scope: ToolScope) -> Iterable[devops.CICDScope]:
-        yield devops.CICDScope(
-            id=f"github:GithubRepo:{tool_scope.connection_id}:{tool_scope.id}",
-            name=tool_scope.name or tool_scope.id,
-            url=getattr(tool_scope, "url", None),
-        )
+    def domain_scopes(self, tool_scope: ToolScope) -> Iterable[DomainScope]:
+        """The repository is both a CI/CD scope and the code domain's repo."""
+        scope_id = f"github:GithubRepo:{tool_scope.connection_id}:{tool_scope.id}"
+        name = tool_scope.name or tool_scope.id
+        url = getattr(tool_scope, "url", None)
+        yield devops.CICDScope(id=scope_id, name=name, url=url)
+        yield code.Repo(id=scope_id, name=name, url=url)
 
     def remote_scope_groups(self, connection: GitHubConnection) -> list[msg.RemoteScopeGroup]:
         api = GitHubAPI(connection)

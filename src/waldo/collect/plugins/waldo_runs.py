@@ -10,9 +10,10 @@ Context::
     {"db_url": "sqlite:///.waldo/waldo.db", "connection": {}}
 
 The runs are read from ``connection.journal_url`` (default: ``db_url``, the same
-store). Collection is incremental: it resumes at the oldest run that was unfinished
-last time (or the newest run), so a run that was still running is collected again
-when it ends.
+store). A run is collected once, when it has finished (success, failed or
+interrupted), so each run is one raw row. Collection is incremental: it resumes at the
+oldest run that was still unfinished last time (or the newest run), skipping the
+finished runs from there on that it already collected.
 """
 
 from __future__ import annotations
@@ -98,24 +99,27 @@ class Runs(Stream):
     def collect(self, state: dict[str, Any], context: Context) -> Records:
         url = getattr(context.connection, "journal_url", None) or context.db_url
         journal = CollectorJournal.for_url(url)
-        since: float | None = state.get("since")
+        cursor: float | None = state.get("since")
+        done: dict[str, float] = dict(state.get("done", {}))  # run id -> its start
         open_since: float | None = None
         while True:
-            runs = journal.runs_since(since, PAGE)
+            runs = journal.runs_since(cursor, PAGE)
             for run in runs:
                 started = _epoch(run.get("started_at"))
-                if run.get("status") not in FINISHED and open_since is None:
-                    open_since = started
-                # Resume at the first unfinished run, else at the newest run seen; both
-                # are collected again next time (extraction keeps one row per run id).
-                new_state = {"since": open_since if open_since is not None else started}
-                yield _raw(run), new_state
+                if run.get("status") not in FINISHED:
+                    if open_since is None:
+                        open_since = started
+                    continue
+                if run["run_id"] in done or started is None:
+                    continue
+                done[run["run_id"]] = started
+                yield _raw(run), _next_state(open_since, started, done)
             if len(runs) < PAGE:
                 return
             last = _epoch(runs[-1].get("started_at"))
-            if last is None or last == since:
+            if last is None or last == cursor:
                 return  # a page of runs all started at the same instant: stop, do not loop
-            since = last
+            cursor = last
 
     def convert(self, run: WaldoRun, context: Context) -> Iterable[DomainModel]:
         pipeline_id = self.domain_id(run.run_id, context=context)
@@ -161,6 +165,13 @@ class Runs(Stream):
                 duration_sec=node.get("duration_s"),
                 cicd_scope_id=scope_id,
             )
+
+
+def _next_state(open_since: float | None, started: float, done: dict[str, float]) -> dict[str, Any]:
+    """Resume at the first unfinished run (else at the run just collected), remembering
+    the finished runs from there on so that none is collected twice."""
+    since = started if open_since is None else min(open_since, started)
+    return {"since": since, "done": {k: v for k, v in done.items() if v >= since}}
 
 
 def _parse(value: Any) -> datetime | None:

@@ -1,0 +1,3 @@
+from waldo.dpo import main
+
+main(prog_name="python -m dpo")
