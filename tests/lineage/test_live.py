@@ -1,9 +1,13 @@
-"""Live OpenLineage events from ``kedro run`` (``lineage:`` in waldo.yml), and a dead
-lineage server that must not fail the run. One Kedro project, run twice."""
+"""Live OpenLineage events from ``kedro run`` (``lineage:`` in waldo.yml): to a file, to a
+real HTTP server on 127.0.0.1 with an API key, and a dead lineage server that must not
+fail the run."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +71,74 @@ def test_a_run_emits_valid_events_live(project: Path) -> None:
     )
 
 
-def test_a_dead_lineage_server_does_not_fail_the_run(project: Path) -> None:
-    (project / "conf" / "local" / "waldo.yml").write_text(
-        "lineage:\n  transport: http\n  url: http://127.0.0.1:9\n  timeout: 1\n"
+def test_a_dead_lineage_server_does_not_fail_the_run(tmp_path: Path) -> None:
+    project = chain_project(
+        tmp_path / "proj",
+        nodes=NODES,
+        waldo_yml="lineage:\n  transport: http\n  url: http://127.0.0.1:9\n  timeout: 1\n",
     )
     result = run_kedro(project, "run")
     assert result.returncode == 0, output_of(result)
     warnings = waldo_warnings(output_of(result))
     assert any("could not emit OpenLineage events" in w for w in warnings), warnings
     assert journal_at(project).history.run_detail("latest").summary.status == "success"
+
+
+class LineageServer:
+    """A lineage backend on 127.0.0.1: what it received, with the headers."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.path, dict(self.headers), json.loads(body)))
+                self.send_response(201)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def lineage_server() -> Iterator[LineageServer]:
+    server = LineageServer()
+    yield server
+    server.server.shutdown()
+
+
+def test_a_run_sends_valid_events_to_a_lineage_server(
+    lineage_server: LineageServer, tmp_path: Path
+) -> None:
+    project = chain_project(
+        tmp_path / "proj",
+        nodes=NODES,
+        waldo_yml=(
+            f"lineage:\n  transport: http\n  url: {lineage_server.url}\n"
+            "  namespace: team\n  credentials: marquez\n"
+        ),
+        credentials_yml="marquez:\n  api_key: lineage-key-123\n",
+    )
+    result = run_kedro(project, "run")
+    assert result.returncode == 0, output_of(result)
+    assert waldo_warnings(output_of(result)) == []
+    received = lineage_server.received
+    assert len(received) == 2 + 2 * NODES
+    for path, headers, event in received:
+        assert path == "/api/v1/lineage"
+        assert headers["Authorization"] == "Bearer lineage-key-123"
+        validate(event)
+    run_id = journal_at(project).history.resolve_run_id("latest")
+    events = [event for _, _, event in received]
+    assert events[0]["eventType"] == "START" and events[-1]["eventType"] == "COMPLETE"
+    assert {e["run"]["runId"] for e in (events[0], events[-1])} == {run_uuid(run_id)}
+    assert {e["job"]["namespace"] for e in events} == {"team"}
 
 
 def test_a_node_failure_described_in_its_trail_reaches_the_fail_event(tmp_path: Path) -> None:

@@ -222,7 +222,7 @@ class WaldoHooks:
         try:
             from waldo.lineage import LiveLineage
 
-            credentials = credentials_from_loader(self._loader) if self._loader else {}
+            credentials = credentials_from_loader(self._loader) if self._loader is not None else {}
             lineage = LiveLineage.from_config(config, root, credentials)
             lineage.run_started(
                 run_id,
