@@ -15,7 +15,7 @@ from waldo.journal._derive import (
     Entry,
     TrailDeriver,
 )
-from waldo.journal._diff import NodeDiff, RunDiff
+from waldo.journal._diff import NodeDiff, RunDiff, flat_params
 from waldo.journal._executions import (
     NO_EXECUTION,
     Executions,
@@ -29,6 +29,8 @@ from waldo.journal._journal import Journal
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import (
     RUN_STATUSES,
+    DatasetPoint,
+    NodePoint,
     NodeRun,
     PipelineNode,
     RunDetail,
@@ -68,6 +70,7 @@ __all__ = [
     "TRAIL_ENTRIES",
     "CollectorJournal",
     "Comparison",
+    "DatasetPoint",
     "Decision",
     "Entry",
     "Executions",
@@ -77,6 +80,7 @@ __all__ = [
     "ModelChanges",
     "ModelNaming",
     "NodeDiff",
+    "NodePoint",
     "NodeRun",
     "NodeSpec",
     "NodeTrail",
@@ -101,6 +105,7 @@ __all__ = [
     "describe_error",
     "expand_trails",
     "find_project_root",
+    "flat_params",
     "get_recorder",
     "is_no_execution",
     "json_safe",
