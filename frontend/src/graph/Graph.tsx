@@ -102,9 +102,10 @@ export function Graph({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     let t = zoomIdentity
       .translate((width - layout.width * scale) / 2, (height - layout.height * scale) / 2)
       .scale(scale);
-    if (mode === "focus" && (scale < MIN_SCALE || target)) {
-      const k = Math.max(scale, Math.min(MIN_SCALE * 1.5, 1));
-      const [cx, cy] = target ?? [layout.width / 2, (height / 2) / k];
+    if (mode === "focus" && scale < MIN_SCALE) {
+      // Too big to read whole: start readable, on the node to look at (or the top).
+      const k = MIN_SCALE * 1.5;
+      const [cx, cy] = target ?? [layout.width / 2, height / 2 / k];
       t = zoomIdentity.translate(width / 2 - cx * k, height / 2 - cy * k).scale(k);
     }
     select(svg).call(zoomRef.current.transform, t);

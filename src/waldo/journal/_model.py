@@ -197,11 +197,12 @@ def stats_nulls(stats: Any) -> int | None:
 
 @dataclass
 class NodePoint:
-    """One run of a node, for its charts: when, how long, how many rows it wrote."""
+    """One run of a node, for its charts: when its run started, how long the node took,
+    how many rows it wrote."""
 
     run_id: str
     status: str
-    started_at: datetime | None
+    started_at: datetime | None  # the run's start
     duration_s: float | None
     rows: int | None  # summed over the outputs whose statistics count rows
 

@@ -426,24 +426,25 @@ def node_history(
     limit: int = 50,
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """A node's last ``limit`` runs in a project started by ``until``, newest first, with
-    the statistics of what each of them saved (``stats``: a list per row)."""
+    """A node's last ``limit`` runs in a project (of runs started by ``until``), newest
+    first, each with its run's start and the statistics of what the node saved
+    (``stats``: a list per row)."""
     query = (
         sa.select(
             node_runs.c.run_id,
             node_runs.c.status,
-            node_runs.c.started_at,
+            runs.c.started_at,
             node_runs.c.duration_s,
         )
         .select_from(node_runs.join(runs, runs.c.run_id == node_runs.c.run_id))
         .where(node_runs.c.node_name == node_name)
-        .order_by(node_runs.c.started_at.desc())
+        .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
         .limit(limit)
     )
     if project is not None:
         query = query.where(runs.c.project == project)
     if until is not None:
-        query = query.where(node_runs.c.started_at <= until)
+        query = query.where(runs.c.started_at <= until)
     rows = _dicts(conn.execute(query))
     saves = sa.select(dataset_versions.c.run_id, dataset_versions.c.stats).where(
         dataset_versions.c.run_id.in_([r["run_id"] for r in rows]),
