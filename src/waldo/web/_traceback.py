@@ -3,7 +3,9 @@
 A node's traceback runs through Kedro's runner, pluggy and the standard library before
 it reaches the user's function; the page shows the user's frames first and folds the
 others. A frame is a library's when its file lies in an installed package
-(``site-packages``), in Python's own library, or in Kedro or pluggy's source tree.
+(``site-packages``), in Python's own library, or in Kedro or pluggy's source tree, or
+when its path is not absolute (the source of a compiled extension, ``pandas/_libs/
+lib.pyx``: Python names every module it imports from disk by its absolute path).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ _LIBRARY = re.compile(
     r"site-packages|dist-packages|^<frozen |[/\\]lib[/\\]python\d[^/\\]*[/\\]"
     r"|[/\\](kedro|pluggy)[/\\][^/\\]+(\.py$|[/\\])"
 )
+_ABSOLUTE = re.compile(r"^(/|[A-Za-z]:[/\\]|\\\\)")
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Frame:
 
 def is_library(path: str) -> bool:
     """Whether a frame's file belongs to an installed package or to Python itself."""
-    return bool(_LIBRARY.search(path))
+    return bool(_LIBRARY.search(path)) or not _ABSOLUTE.match(path)
 
 
 def frames(text: str) -> list[Frame]:
