@@ -295,11 +295,16 @@ function Checks({ node }: { node: PNode }) {
   return null;
 }
 
+/** Rows the timeline draws before the reader asks for all (a big run has thousands). */
+const TIMELINE_ROWS = 300;
+
 function Timeline({ data, onSelect }: { data: RunData; onSelect: (name: string) => void }) {
+  const [all, setAll] = useState(false);
   const started = data.nodes
     .filter((n) => n.started != null)
     .sort((a, b) => a.started! - b.started!);
   if (!started.length) return <p class="muted">No node has started yet.</p>;
+  const shown = all ? started : started.slice(0, TIMELINE_ROWS);
   const now = Date.now() / 1000;
   const end = (n: PNode) =>
     Math.max(n.finished ?? (n.status === "running" ? now : n.started!), n.started!);
@@ -322,7 +327,7 @@ function Timeline({ data, onSelect }: { data: RunData; onSelect: (name: string) 
             ))}
           </span>
         </div>
-        {started.map((n) => (
+        {shown.map((n) => (
           <div key={n.name} class="tl-row" data-node={n.name} onClick={() => onSelect(n.name)}>
             <span class="tl-name" title={n.name}>
               {n.name}
@@ -340,6 +345,11 @@ function Timeline({ data, onSelect }: { data: RunData; onSelect: (name: string) 
           </div>
         ))}
       </div>
+      {shown.length < started.length && (
+        <button type="button" class="show-all" onClick={() => setAll(true)}>
+          show all {started.length.toLocaleString("en-US")} nodes
+        </button>
+      )}
     </div>
   );
 }

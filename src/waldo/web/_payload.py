@@ -92,9 +92,19 @@ def run_duration(detail: RunDetail, last_seen: datetime | None) -> float | None:
 
 def run_facts(detail: RunDetail, last_seen: datetime | None = None) -> dict[str, Any]:
     """The run's own facts (no node list): status, times, git, parameters, error."""
-    data = detail.to_json()
-    data.pop("nodes", None)
-    data.pop("datasets_written", None)
+    data = detail.summary.to_json()  # not detail.to_json(): that lists every node
+    data.update(
+        runtime_params=detail.runtime_params,
+        kedro_version=detail.kedro_version,
+        waldo_version=detail.waldo_version,
+        project=detail.project,
+        project_path=detail.project_path,
+        error_type=detail.error_type,
+        error_message=detail.error_message,
+        traceback=detail.traceback,
+        pipeline_hash=detail.pipeline_hash,
+        path_rewrites=detail.path_rewrites,
+    )
     data["started"] = epoch(detail.summary.started_at)
     data["finished"] = epoch(detail.summary.finished_at)
     data["duration_s"] = run_duration(detail, last_seen)
