@@ -69,3 +69,17 @@ export function commitHref(template: string | null | undefined, sha: string | nu
 export function runHref(runId: string): string {
   return `/runs/${encodeURIComponent(runId)}`;
 }
+
+/** Nested parameters as "a.b=1 c=x" (the run list's and run facts' short form). */
+export function fmtParams(params: Record<string, unknown>, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      out.push(...fmtParams(value as Record<string, unknown>, name));
+    } else {
+      out.push(`${name}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
+    }
+  }
+  return out;
+}

@@ -37,8 +37,9 @@ export interface PNode {
   frames?: Frame[];
   checks_failed?: number;
   checks?: Check[];
-  // diff page: added | removed | changed | failed | slower | same
+  // diff page: added | removed | changed | failed | slower | same, and its first reason
   change?: string;
+  why_changed?: string;
   // status page
   stale?: boolean;
   reasons?: string[];

@@ -168,6 +168,11 @@ def test_an_interrupted_run_shows_how_long_it_really_ran(
     assert "while running extract, transform" in triage
     bar = page.locator("#timeline .tl-row[data-node='transform'] .tl-bar")
     assert "s-interrupted" in bar.get_attribute("class")
+    page.goto(server.url)  # the run list and its chart say the same
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#runs tr[data-run='killed'] td").nth(5).inner_text() == "1m40s"
+    point = page.locator("figure.duration-trend tr[data-run='killed'] td").nth(3)
+    assert point.text_content() == "1m40s"
 
 
 def test_a_nodes_panel_charts_its_last_runs(page: Any, server: WaldoServer) -> None:

@@ -365,7 +365,7 @@ function Box({ v, box, members, mode, role }: BoxProps) {
       </text>
       {lines.length > 0 && (
         <text class="badges" x="10" y={box.height - 10}>
-          {lines.join(" \u00b7 ")}
+          {shorten(lines.join(" \u00b7 "), checks ? 29 : 33)}
         </text>
       )}
       {checks > 0 && (

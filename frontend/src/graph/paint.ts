@@ -41,21 +41,36 @@ function sum(values: (number | undefined)[]): number | undefined {
   return known.length ? known.reduce((a, b) => a + b, 0) : undefined;
 }
 
-/** The small print under a box's name: time and rows written, or what changed. */
+/** How long a node took, or for a running one how long it has been going. */
+function took(node: PNode, now: number): number | undefined {
+  if (node.duration != null) return node.duration;
+  if (node.status === "running" && node.started != null) return Math.max(now - node.started, 0);
+  return undefined;
+}
+
+/** The small print under a box's name: time and rows written, what changed, or why it
+ * would run (a namespace's box: how many of its nodes, and the sums). */
 export function badges(mode: Mode, members: PNode[], group: boolean): string[] {
   const out: string[] = [];
   if (group) out.push(`${members.length} nodes`);
   if (mode === "status") {
-    const duration = sum(members.map((m) => m.duration));
+    const now = Date.now() / 1000;
+    const duration = sum(members.map((m) => took(m, now)));
     const rows = sum(members.map((m) => m.rows));
     if (duration !== undefined) out.push(fmtDuration(duration));
     if (rows !== undefined) out.push(`${fmtCount(rows)} rows`);
   } else if (mode === "change") {
     const change = groupChange(members);
-    if (change !== "same") out.push(change);
+    if (group) {
+      const changed = members.filter((m) => (m.change ?? "same") !== "same").length;
+      if (changed) out.push(`${changed} ${change === "same" ? "changed" : change}`);
+    } else if (change !== "same") {
+      out.push(members[0].why_changed ?? change);
+    }
   } else {
-    const stale = members.filter((m) => m.stale).length;
-    out.push(stale ? (group ? `${stale} would run` : "would run") : "up to date");
+    const stale = members.filter((m) => m.stale);
+    if (group) out.push(stale.length ? `${stale.length} would run` : "up to date");
+    else out.push(stale.length ? (members[0].reasons?.[0] ?? "would run") : "up to date");
   }
   return out;
 }

@@ -39,11 +39,21 @@ export function DiffPage({ data }: { data: DiffData }) {
         <RunLink runId={b.run_id} isStatic={data.static} /> <Badge status={b.status} />
       </p>
       <p class="summary" id="diff-summary">
-        <span class="chip c-changed">{count((n) => n.change === "changed")} changed</span>
-        <span class="chip c-failed">{count((n) => n.failed)} failed</span>
-        <span class="chip c-slower">{count((n) => n.slower)} &gt; 20% slower</span>
-        <span class="chip c-added">{count((n) => n.change === "added")} added</span>
-        <span class="chip c-removed">{count((n) => n.change === "removed")} removed</span>
+        {(
+          [
+            ["c-failed", count((n) => n.failed), "failed"],
+            ["c-changed", count((n) => n.change === "changed"), "changed"],
+            ["c-slower", count((n) => n.slower), "> 20% slower"],
+            ["c-added", count((n) => n.change === "added"), "added"],
+            ["c-removed", count((n) => n.change === "removed"), "removed"],
+          ] as [string, number, string][]
+        )
+          .filter(([, n]) => n > 0)
+          .map(([cls, n, label]) => (
+            <span key={cls} class={`chip ${cls}`}>
+              {n} {label}
+            </span>
+          ))}
         <span class="muted">
           {data.nodes.length} nodes in all
           {data.plain_b ? `; ${b.run_id} was a plain run: every node of its pipeline ran.` : "."}

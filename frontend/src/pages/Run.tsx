@@ -12,7 +12,15 @@ import {
   Shell,
   Traceback,
 } from "../components/common";
-import { fmtBytes, fmtCount, fmtDuration, fmtTime, fmtValue, statusClass } from "../format";
+import {
+  fmtBytes,
+  fmtCount,
+  fmtDuration,
+  fmtParams,
+  fmtTime,
+  fmtValue,
+  statusClass,
+} from "../format";
 import { Graph } from "../graph/Graph";
 import type { DatasetPoint, DatasetSaved, LiveState, NodePoint, PNode, RunData } from "../types";
 
@@ -449,7 +457,7 @@ function RunFactsTable({ data }: { data: RunData }) {
     ["runner", run.runner ?? "-"],
     ["git", <GitSha sha={run.git_sha} dirty={run.git_dirty} template={data.commit_url} />],
     ["user@host", `${run.user_name ?? "-"}@${run.host ?? "-"}`],
-    ["parameters", Object.keys(run.runtime_params).length ? JSON.stringify(run.runtime_params) : "-"],
+    ["parameters", fmtParams(run.runtime_params).join(", ") || "-"],
     ["tags", run.tags.join(", ") || "-"],
   ];
   if (data.previous && data.static) rows.push(["previous run", <RunLink runId={data.previous} isStatic />]);

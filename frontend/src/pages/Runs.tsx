@@ -5,16 +5,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { DurationTrend } from "../charts";
 import { Badge, GitSha, getJson, Shell } from "../components/common";
-import { fmtDuration, fmtTime, runHref } from "../format";
+import { fmtDuration, fmtParams, fmtTime, runHref } from "../format";
 import type { RunFacts, RunsData } from "../types";
 
 const MAX_PICKED = 10;
-
-function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-    .join(" ");
-}
 
 export function RunsPage({ initial }: { initial: RunsData }) {
   const [data, setData] = useState(initial);
@@ -196,7 +190,7 @@ function RunsTable({
                 {run.nodes_ok}/{run.nodes_failed}
                 {run.nodes_skipped ? ` (+${run.nodes_skipped} skipped)` : ""}
               </td>
-              <td class="wide-only params">{paramsText(run.runtime_params)}</td>
+              <td class="wide-only params">{fmtParams(run.runtime_params).join(" ")}</td>
               <td class="wide-only">
                 <GitSha sha={run.git_sha} dirty={run.git_dirty} />
               </td>

@@ -118,6 +118,20 @@ def dataset_changes(detail_a: RunDetail, detail_b: RunDetail) -> list[dict[str, 
     return out
 
 
+def graph_change(row: dict[str, Any] | None) -> dict[str, Any]:
+    """A node's colour on the diff's graph and the reason its box shows."""
+    if row is None or row["colour"] == "same":
+        return {"change": "same"}
+    colour = row["colour"]
+    if colour == "slower":
+        why = f"{row['slowdown'] * 100:+.0f}% slower"
+    elif colour in ("failed", "added", "removed"):
+        why = colour
+    else:
+        why = row["details"][0] if row["details"] else colour
+    return {"change": colour, "why_changed": why}
+
+
 def diff_graph(history: History, detail_a: RunDetail, detail_b: RunDetail) -> list[dict[str, Any]]:
     """The pipeline of b, plus the nodes only a had (drawn as removed)."""
     nodes = graph_nodes(history, detail_b)
@@ -133,9 +147,9 @@ def diff_payload(
     detail_a = history.run_detail(result.run_a)
     detail_b = history.run_detail(result.run_b)
     rows = node_rows(result, detail_b)
-    colours = {r["name"]: r["colour"] for r in rows}
+    by_name = {r["name"]: r for r in rows}
     graph = [
-        {**n, "change": colours.get(n["name"], "same")}
+        {**n, **graph_change(by_name.get(n["name"]))}
         for n in diff_graph(history, detail_a, detail_b)
     ]
     return {

@@ -1,6 +1,6 @@
 """Links from a run's git sha to the commit's page on the repository's web host.
 
-The host is the project's ``origin`` remote (asked of ``git`` once per project folder),
+The host is the project's ``origin`` remote (asked of ``git`` for each page: a few ms),
 or the ``--repo-url`` given to ``waldo serve``/``waldo report``. GitHub, GitLab,
 Bitbucket and the hosts that copy GitHub's paths (Gitea, Forgejo) are recognised; a
 remote that is a local path or an unknown scheme gets no link.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from functools import lru_cache
 from pathlib import Path
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*)$")  # git@host:o/r.git
@@ -39,7 +38,6 @@ def commit_template(base: str) -> str:
     return f"{base}/commit/{{sha}}"
 
 
-@lru_cache(maxsize=64)
 def origin_remote(project_path: str) -> str | None:
     """The ``origin`` remote of the git repository holding ``project_path``, if any."""
     if not Path(project_path).is_dir():

@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from waldo.journal import DatasetPoint, History, NodePoint, NodeRun, PipelineNode, RunDetail
+from waldo.journal import (
+    DatasetPoint,
+    History,
+    NodePoint,
+    NodeRun,
+    PipelineNode,
+    RunDetail,
+    RunSummary,
+)
 from waldo.journal._model import stats_nulls, stats_rows
 from waldo.web._git import commit_link
 from waldo.web._traceback import first_line, frames
@@ -81,9 +89,8 @@ def node_state(node: NodeRun | None, run_status: str, rows: int | None = None) -
     return _compact(state)
 
 
-def run_duration(detail: RunDetail, last_seen: datetime | None) -> float | None:
+def run_duration(summary: RunSummary, last_seen: datetime | None) -> float | None:
     """The run's duration; an interrupted run's lasts until it was last seen alive."""
-    summary = detail.summary
     if summary.status != "interrupted" or summary.started_at is None:
         return summary.duration_s
     ends = [t for t in (summary.finished_at, last_seen) if t is not None]
@@ -107,7 +114,7 @@ def run_facts(detail: RunDetail, last_seen: datetime | None = None) -> dict[str,
     )
     data["started"] = epoch(detail.summary.started_at)
     data["finished"] = epoch(detail.summary.finished_at)
-    data["duration_s"] = run_duration(detail, last_seen)
+    data["duration_s"] = run_duration(detail.summary, last_seen)
     if detail.summary.status == "interrupted" and last_seen is not None:
         data["last_seen"] = epoch(last_seen)
     if detail.traceback:
@@ -138,7 +145,7 @@ def live_state(history: History, detail: RunDetail) -> dict[str, Any]:
     """The part of a run page that changes while the run goes (polled by the page)."""
     rows = rows_by_node(detail)
     status = detail.summary.status
-    seen = last_seen(history, detail)
+    seen = last_seen(history, detail.summary)
     return {
         "run": run_facts(detail, seen),
         "triage": triage(detail),
@@ -147,11 +154,11 @@ def live_state(history: History, detail: RunDetail) -> dict[str, Any]:
     }
 
 
-def last_seen(history: History, detail: RunDetail) -> datetime | None:
+def last_seen(history: History, summary: RunSummary) -> datetime | None:
     """When an interrupted run was last seen alive (None for any other run)."""
-    if detail.summary.status != "interrupted":
+    if summary.status != "interrupted":
         return None
-    return history.last_activity(detail.summary.run_id)
+    return history.last_activity(summary.run_id)
 
 
 def history_until(detail: RunDetail, last_seen: datetime | None = None) -> datetime | None:
@@ -290,7 +297,7 @@ def report_histories(history: History, detail: RunDetail) -> dict[str, Any]:
     if depth < 2:
         return {}
     project = detail.project
-    until = history_until(detail, last_seen(history, detail))
+    until = history_until(detail, last_seen(history, detail.summary))
     found = history.dataset_history(project, datasets, depth, until)
     return {
         "nodes": {

@@ -6,17 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from waldo.journal import RUN_STATUSES, History, RunFilter, RunSummary
-from waldo.web._payload import epoch
+from waldo.web._payload import epoch, last_seen, run_duration
 
 PER_PAGE = 50
 TREND_RUNS = 200
 
 
-def run_row(run: RunSummary) -> dict[str, Any]:
+def run_row(history: History, run: RunSummary) -> dict[str, Any]:
     """A run as the list shows it (times as epoch seconds for the browser)."""
     data = run.to_json()
     data["started"] = epoch(run.started_at)
     data["finished"] = epoch(run.finished_at)
+    data["duration_s"] = run_duration(run, last_seen(history, run))
     return data
 
 
@@ -55,13 +56,13 @@ def runs_payload(
         "total": found.total,
         "page_number": found.page,
         "pages": found.pages,
-        "runs": [run_row(r) for r in found.runs],
+        "runs": [run_row(history, r) for r in found.runs],
         "trend": [
             {
                 "run_id": r.run_id,
                 "status": r.status,
                 "t": epoch(r.started_at),
-                "duration": r.duration_s,
+                "duration": run_duration(r, last_seen(history, r)),
             }
             for r in trend
             if r.started_at is not None
