@@ -8,9 +8,12 @@ after a parameter changed (the status page). Screenshots go to ``tests/artifacts
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -307,6 +310,30 @@ def test_the_status_page_says_what_would_run_and_why(
     node.wait_for()
     assert node.get_attribute("data-status") == "up to date"
     screenshot(page, "status-page")
+
+
+def test_waldo_serve_in_the_project_has_its_status(project: Path) -> None:
+    """``waldo serve`` started in a Kedro project checks that project on /status."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "waldo.cli", "serve", "--port", "0"],
+        cwd=project,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/) ", line)
+        assert found, line + (proc.stderr.read() if proc.poll() is not None else "")
+        with urllib.request.urlopen(found.group(1) + "api/status", timeout=120) as response:
+            status = json.loads(response.read())
+        assert status["available"] is True and status["pipeline"] == "__default__"
+        assert len(status["nodes"]) == NODES
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_kedro_waldo_report(project: Path, tmp_path: Path) -> None:

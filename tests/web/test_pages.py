@@ -12,11 +12,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.helpers.journal import record_run, settings_for
+from tests.web._page import page_data
 from waldo.journal import Journal, Recorder, RunInfo
 from waldo.web import WaldoServer, is_loopback, make_server, report_html
 
@@ -30,14 +30,6 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, di
             return response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(), dict(exc.headers)
-
-
-def page_data(body: str) -> dict[str, Any]:
-    """The data a page carries for its script."""
-    found = re.search(r"<script id='waldo-data' type='application/json'>(.*?)</script>", body)
-    assert found, body[:300]
-    data: dict[str, Any] = json.loads(found.group(1))
-    return data
 
 
 def run_ids(url: str) -> list[str]:
