@@ -47,7 +47,12 @@ declare global {
   }
 }
 
-export function Graph({ nodes, mode, selected, onSelect, focus }: GraphProps) {
+export function Graph(props: GraphProps) {
+  if (!props.nodes.length) return <p class="muted no-nodes">No nodes recorded (yet).</p>;
+  return <GraphView {...props} />;
+}
+
+function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
   const allNamespaces = useMemo(() => namespaces(nodes), [nodes.length]);
   const [datasets, setDatasets] = useState(false);
   const [params, setParams] = useState(false);

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from waldo._errors import WaldoError
 from waldo.cli._context import CliState
 from waldo.journal import find_project_root
 from waldo.web import StatusReport, StatusSource, is_loopback, make_server, new_token, write_report
@@ -38,6 +39,14 @@ def kedro_status_source(project: Path | None, env: str | None) -> StatusSource |
         return None
 
     def source(pipeline: str | None) -> StatusReport:
+        try:
+            return _report(pipeline)
+        except WaldoError:
+            raise
+        except Exception as exc:  # the project's own code failed to load: say so
+            raise WaldoError(f"Cannot check the Kedro project at {root}: {exc}") from exc
+
+    def _report(pipeline: str | None) -> StatusReport:
         name, decisions = project_status(root, env, pipeline)
         from kedro.framework.project import pipelines  # registered by project_status
 
