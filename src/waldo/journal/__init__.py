@@ -38,6 +38,8 @@ from waldo.journal._model import (
     RunInfo,
     RunPage,
     RunSummary,
+    stats_nulls,
+    stats_rows,
 )
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
@@ -118,5 +120,7 @@ __all__ = [
     "resolve_settings",
     "spearman",
     "split_trail",
+    "stats_nulls",
+    "stats_rows",
     "stats_text",
 ]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from waldo.journal import History, RunDetail, RunDiff, flat_params
-from waldo.journal._model import stats_nulls, stats_rows
+from waldo.journal import History, RunDetail, RunDiff, flat_params, stats_nulls, stats_rows
 from waldo.web._git import commit_link
 from waldo.web._payload import DISPLAY_STATUS, graph_nodes, run_facts
 

@@ -21,8 +21,9 @@ from waldo.journal import (
     PipelineNode,
     RunDetail,
     RunSummary,
+    stats_nulls,
+    stats_rows,
 )
-from waldo.journal._model import stats_nulls, stats_rows
 from waldo.web._git import commit_link
 from waldo.web._traceback import first_line, frames
 
@@ -145,7 +146,7 @@ def live_state(history: History, detail: RunDetail) -> dict[str, Any]:
     """The part of a run page that changes while the run goes (polled by the page)."""
     rows = rows_by_node(detail)
     status = detail.summary.status
-    seen = last_seen(history, detail.summary)
+    seen = last_seen_alive(history, detail.summary)
     return {
         "run": run_facts(detail, seen),
         "triage": triage(detail),
@@ -154,7 +155,7 @@ def live_state(history: History, detail: RunDetail) -> dict[str, Any]:
     }
 
 
-def last_seen(history: History, summary: RunSummary) -> datetime | None:
+def last_seen_alive(history: History, summary: RunSummary) -> datetime | None:
     """When an interrupted run was last seen alive (None for any other run)."""
     if summary.status != "interrupted":
         return None
@@ -297,7 +298,7 @@ def report_histories(history: History, detail: RunDetail) -> dict[str, Any]:
     if depth < 2:
         return {}
     project = detail.project
-    until = history_until(detail, last_seen(history, detail.summary))
+    until = history_until(detail, last_seen_alive(history, detail.summary))
     found = history.dataset_history(project, datasets, depth, until)
     return {
         "nodes": {

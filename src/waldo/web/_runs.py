@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from waldo.journal import RUN_STATUSES, History, RunFilter, RunSummary
-from waldo.web._payload import epoch, last_seen, run_duration
+from waldo.web._payload import epoch, last_seen_alive, run_duration
 
 PER_PAGE = 50
 TREND_RUNS = 200
@@ -17,7 +17,7 @@ def run_row(history: History, run: RunSummary) -> dict[str, Any]:
     data = run.to_json()
     data["started"] = epoch(run.started_at)
     data["finished"] = epoch(run.finished_at)
-    data["duration_s"] = run_duration(run, last_seen(history, run))
+    data["duration_s"] = run_duration(run, last_seen_alive(history, run))
     return data
 
 
@@ -62,7 +62,7 @@ def runs_payload(
                 "run_id": r.run_id,
                 "status": r.status,
                 "t": epoch(r.started_at),
-                "duration": run_duration(r, last_seen(history, r)),
+                "duration": run_duration(r, last_seen_alive(history, r)),
             }
             for r in trend
             if r.started_at is not None

@@ -32,7 +32,7 @@ from waldo.web._payload import (
     HISTORY_RUNS,
     dataset_series,
     history_until,
-    last_seen,
+    last_seen_alive,
     live_state,
     node_series,
     run_payload,
@@ -248,7 +248,7 @@ class WebApp:
     def api_history(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         """A node's (``node=``) or a dataset's (``dataset=``) last runs up to ``run=``."""
         detail = self.history.run_detail(query.get("run", "").strip() or "latest")
-        until = history_until(detail, last_seen(self.history, detail.summary))
+        until = history_until(detail, last_seen_alive(self.history, detail.summary))
         project = detail.project
         if query.get("node"):
             points = self.history.node_history(project, query["node"], HISTORY_RUNS, until)
