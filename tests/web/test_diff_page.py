@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.browser import CHROMIUM, chromium
+from tests.helpers.browser import CHROMIUM
 from tests.helpers.journal import settings_for
+from tests.web._page import served
 from tests.web._pipelines import generated_pipeline
 from waldo.journal import Journal, Recorder, RunInfo
-from waldo.web import WaldoServer, make_server
+from waldo.web import WaldoServer
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 
@@ -89,20 +90,17 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journal]:
 
 @pytest.fixture(scope="module")
 def server(journal: Journal) -> Iterator[WaldoServer]:
-    srv = make_server(journal.history, port=0)
-    srv.start_in_thread()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with served(journal.history) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
-def page(server: WaldoServer) -> Iterator[Any]:
-    with chromium() as browser:
-        tab = browser.new_page(viewport={"width": 1440, "height": 900})
-        tab.goto(server.url + "diff?a=before&b=after")
-        tab.wait_for_selector("body[data-drawn='1']")
-        yield tab
+def page(browser: Any, server: WaldoServer) -> Iterator[Any]:
+    tab = browser.new_page(viewport={"width": 1440, "height": 900})
+    tab.goto(server.url + "diff?a=before&b=after")
+    tab.wait_for_selector("body[data-drawn='1']")
+    yield tab
+    tab.close()
 
 
 def rows(page: Any) -> dict[str, str]:

@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.browser import CHROMIUM, chromium, screenshot
+from tests.helpers.browser import CHROMIUM, screenshot
 from tests.helpers.postgres import wait_for
 from tests.kedro._e2e import journal_at, kedro_argv, run_kedro, subprocess_env
+from tests.web._page import served
 from tests.web._shop import shop_project
 from waldo.cli._web import kedro_status_source
 from waldo.journal import Journal
-from waldo.web import WaldoServer, make_server
+from waldo.web import WaldoServer
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,18 +65,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(project: Path) -> Iterator[WaldoServer]:
-    status = kedro_status_source(project, None)
-    srv = make_server(journal_at(project).history, port=0, status=status)
-    srv.start_in_thread()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+    with served(journal_at(project).history, status=kedro_status_source(project, None)) as srv:
+        yield srv
 
 
 @pytest.fixture

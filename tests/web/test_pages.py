@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.journal import record_run, settings_for
-from tests.web._page import page_data
+from tests.web._page import page_data, served
 from waldo.journal import Journal, Recorder, RunInfo
 from waldo.web import WaldoServer, is_loopback, make_server, report_html
 
@@ -64,11 +64,8 @@ def journal(
 
 @pytest.fixture
 def server(journal: Journal) -> Iterator[WaldoServer]:
-    srv = make_server(journal.history, port=0)
-    srv.start_in_thread()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with served(journal.history) as srv:
+        yield srv
 
 
 def test_run_list_filters_and_pages(server: WaldoServer, journal: Journal) -> None:

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.browser import CHROMIUM, chromium
+from tests.helpers.browser import CHROMIUM
 from tests.helpers.journal import settings_for
+from tests.web._page import served
 from tests.web._pipelines import generated_pipeline, record_pipeline_run
 from waldo.journal import Journal, Recorder, RunInfo
-from waldo.web import WaldoServer, make_server, write_report
+from waldo.web import WaldoServer, write_report
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 
@@ -90,17 +91,8 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journal]:
 
 @pytest.fixture(scope="module")
 def server(journal: Journal) -> Iterator[WaldoServer]:
-    srv = make_server(journal.history, port=0)
-    srv.start_in_thread()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+    with served(journal.history) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -116,6 +116,12 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     select(svg).call(zoomRef.current.transform, t);
   };
 
+  const zoomBy = (factor: number) => {
+    if (svgRef.current && zoomRef.current) {
+      select(svgRef.current).call(zoomRef.current.scaleBy, factor);
+    }
+  };
+
   useEffect(() => {
     if (!layout || fittedFor.current === layout) return;
     const first = fittedFor.current === null;
@@ -216,20 +222,10 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
           <button type="button" class="fit" title="fit the graph" onClick={() => fit("fit")}>
             fit
           </button>
-          <button
-            type="button"
-            class="zoom-in"
-            title="zoom in"
-            onClick={() => svgRef.current && zoomRef.current && select(svgRef.current).call(zoomRef.current.scaleBy, 1.4)}
-          >
+          <button type="button" class="zoom-in" title="zoom in" onClick={() => zoomBy(1.4)}>
             +
           </button>
-          <button
-            type="button"
-            class="zoom-out"
-            title="zoom out"
-            onClick={() => svgRef.current && zoomRef.current && select(svgRef.current).call(zoomRef.current.scaleBy, 1 / 1.4)}
-          >
+          <button type="button" class="zoom-out" title="zoom out" onClick={() => zoomBy(1 / 1.4)}>
             −
           </button>
         </span>
