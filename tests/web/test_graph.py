@@ -66,11 +66,14 @@ def server(journal: Journal) -> Iterator[WaldoServer]:
 
 @pytest.fixture
 def run_page(browser: Any, server: WaldoServer) -> Iterator[Any]:
-    """Open a run page and wait until its graph is drawn."""
+    """Open a run page and wait until its graph is drawn; the test fails on any script
+    error in it."""
     pages: list[Any] = []
+    errors: list[str] = []
 
     def open_run(run_id: str, width: int = 1440, height: int = 900) -> Any:
         page = browser.new_page(viewport={"width": width, "height": height})
+        page.on("pageerror", lambda error: errors.append(str(error)))
         pages.append(page)
         page.goto(server.url + f"runs/{run_id}")
         page.wait_for_selector(".graph-svg[data-drawn='1']")
@@ -79,6 +82,7 @@ def run_page(browser: Any, server: WaldoServer) -> Iterator[Any]:
     yield open_run
     for page in pages:
         page.close()
+    assert errors == []  # no script error on the way
 
 
 def _points(d: str) -> list[tuple[float, float]]:
@@ -255,6 +259,12 @@ def test_namespaces_fold_into_one_box_with_an_aggregated_state(run_page: Any) ->
     assert_routed_around_boxes(page.evaluate(GEOMETRY))
     page.click("text=collapse all")
     page.wait_for_function("document.querySelectorAll('.graph-svg g.v-group').length === 4")
+    folded = NAMESPACED[25]["name"]  # in ns_2: finding it unfolds its namespace
+    page.fill(".find", folded)
+    page.press(".find", "Enter")
+    page.wait_for_selector(f".graph-svg g.v-node.sel[data-name='{folded}']")
+    assert page.locator(".graph-svg g.v-group").count() == 3
+    assert page.locator("#node-panel h3").inner_text() == folded
 
 
 def test_badges_show_duration_and_the_failed_node_is_shown_first(run_page: Any) -> None:

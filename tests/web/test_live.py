@@ -198,8 +198,8 @@ def test_a_run_writing_far_fewer_rows_is_marked(
     assert re.search(r"5 nodes · [\d.]+ m?s · [\d,]+ rows", badge or "")
     page.fill(".find", "ingest.make_orders")  # its panel charts rows written, run by run
     page.press(".find", "Enter")
+    page.locator("#node-panel figure.node-history").wait_for()
     history = page.locator("#node-panel figure.node-history table.chart-data tbody tr")
-    history.last.wait_for()
     written = [history.nth(i).locator("td").nth(4).text_content() for i in range(history.count())]
     assert written[-1] == "40" and {"200", "220"} <= set(written[:-1])
     screenshot(page, "run-page-drop")

@@ -177,6 +177,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     // Bring a node chosen elsewhere (the find box, a link) into view.
     if (!layout || !selectedVertex || !svgRef.current || !zoomRef.current) return;
     const box = layout.boxes[selectedVertex];
+    if (!box) return; // the layout that shows it is still being made
     const svg = svgRef.current;
     const t = (svg as any).__zoom ?? zoomIdentity;
     const { width, height } = svg.getBoundingClientRect();
