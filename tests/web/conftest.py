@@ -17,3 +17,14 @@ def browser() -> Iterator[Any]:
         pytest.skip("needs /usr/bin/chromium")
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A 1440 x 900 tab; the test fails on any script error in it."""
+    tab = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    tab.close()
+    assert errors == []

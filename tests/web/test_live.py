@@ -69,13 +69,6 @@ def server(project: Path) -> Iterator[WaldoServer]:
         yield srv
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    tab = browser.new_page(viewport={"width": 1440, "height": 900})
-    yield tab
-    tab.close()
-
-
 def open_page(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("body[data-drawn='1']")

@@ -95,13 +95,6 @@ def server(journal: Journal) -> Iterator[WaldoServer]:
         yield srv
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    tab = browser.new_page(viewport={"width": 1440, "height": 900})
-    yield tab
-    tab.close()
-
-
 def open_run(page: Any, server: WaldoServer, run_id: str) -> None:
     page.goto(server.url + f"runs/{run_id}")
     page.wait_for_selector("body[data-drawn='1']")

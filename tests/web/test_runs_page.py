@@ -42,13 +42,6 @@ def server(journal: Journal) -> Iterator[WaldoServer]:
         yield srv
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    tab = browser.new_page(viewport={"width": 1280, "height": 900})
-    yield tab
-    tab.close()
-
-
 def listed(page: Any) -> list[str]:
     return list(page.eval_on_selector_all("#runs tbody tr", "rows => rows.map(r => r.dataset.run)"))
 
