@@ -14,6 +14,7 @@ import pytest
 from tests.helpers.cli import run_waldo as waldo
 from tests.helpers.journal import record_run, recorder_for
 from tests.kedro._e2e import subprocess_env
+from tests.web._page import page_data
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,15 @@ def test_report_writes_one_file(db: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert f"Wrote {out}" in result.stdout
     assert out.read_text().startswith("<!doctype html>")
+    assert page_data(out.read_text())["commit_url"] is None  # no project, no remote
+
+
+def test_report_links_commits_to_the_given_repository(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "run.html"
+    url = "https://gitlab.com/acme/shop"
+    result = waldo("--db", db, "report", "run-1", "-o", str(out), "--repo-url", url)
+    assert result.returncode == 0, result.stderr
+    assert page_data(out.read_text())["commit_url"] == f"{url}/-/commit/{{sha}}"
 
 
 def test_unknown_run_is_one_line(db: str, tmp_path: Path) -> None:

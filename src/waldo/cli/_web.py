@@ -3,12 +3,75 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from waldo._errors import WaldoError
 from waldo.cli._context import CliState
-from waldo.web import is_loopback, make_server, new_token, site_options, write_report, write_site
+from waldo.journal import find_project_root
+from waldo.web import (
+    StatusReport,
+    StatusSource,
+    is_loopback,
+    make_server,
+    new_token,
+    site_options,
+    write_report,
+    write_site,
+)
 from waldo.web._site import DEFAULT_KEEP
+
+REPO_URL = click.option(
+    "--repo-url",
+    default=None,
+    metavar="URL",
+    help="The repository's web page, to link git shas to their commits "
+    "(default: the project's `origin` remote, when it is on a web host).",
+)
+
+
+def _is_kedro_project(root: Path) -> bool:
+    pyproject = root / "pyproject.toml"
+    return pyproject.is_file() and "[tool.kedro]" in pyproject.read_text(errors="replace")
+
+
+def kedro_status_source(project: Path | None, env: str | None) -> StatusSource | None:
+    """What `waldo status` says, for the /status page; None outside a Kedro project or
+    without Kedro installed (the page then says why it has nothing to show)."""
+    root = find_project_root(project)
+    if not _is_kedro_project(root):
+        return None
+    try:
+        from waldo.kedro._snapshots import pipeline_content
+        from waldo.kedro._status import project_status
+    except ImportError:
+        return None
+
+    def source(pipeline: str | None) -> StatusReport:
+        try:
+            return _report(pipeline)
+        except WaldoError:
+            raise
+        except Exception as exc:  # the project's own code failed to load: say so
+            raise WaldoError(f"Cannot check the Kedro project at {root}: {exc}") from exc
+
+    def _report(pipeline: str | None) -> StatusReport:
+        name, decisions = project_status(root, env, pipeline)
+        from kedro.framework.project import pipelines  # registered by project_status
+
+        registry: Any = pipelines
+        return StatusReport(
+            pipeline=name,
+            pipelines=sorted(registry),
+            nodes=[
+                {"node": d.node, "stale": d.run, "reasons": d.reasons, "last_run": d.last_run_id}
+                for d in decisions
+            ],
+            graph=pipeline_content(registry[name])["nodes"],
+        )
+
+    return source
 
 
 @click.command()
@@ -20,10 +83,12 @@ from waldo.web._site import DEFAULT_KEEP
     envvar="WALDO_WEB_TOKEN",
     help="Token every request must carry; required (generated if not given) off loopback.",
 )
+@REPO_URL
 @click.pass_obj
-def serve(state: CliState, host: str, port: int, token: str | None) -> None:
+def serve(state: CliState, host: str, port: int, token: str | None, repo_url: str | None) -> None:
     """Serve a read-only web page over the journal: the run list, each run's pipeline
-    coloured by node status (updated live while it runs), timelines, errors and diffs.
+    coloured by node status (updated live while it runs), charts, errors, diffs, and
+    inside a Kedro project what would re-run and why (/status).
 
     Bound to 127.0.0.1 by default; on any other address every request needs the token
     (printed at start), or gets 401.
@@ -32,7 +97,8 @@ def serve(state: CliState, host: str, port: int, token: str | None) -> None:
     journal.store.ensure_schema()  # a bad store URL fails here, in one line
     if token is None and not is_loopback(host):
         token = new_token()
-    server = make_server(journal.history, host, port, token)
+    status = kedro_status_source(state.project, state.env)
+    server = make_server(journal.history, host, port, token, status=status, repo_url=repo_url)
     url = server.url + (f"?token={token}" if token else "")
     click.echo(f"Waldo is serving {journal.store.display_url} at {url} (Ctrl+C to stop)")
     try:
@@ -65,9 +131,15 @@ def serve(state: CliState, host: str, port: int, token: str | None) -> None:
     help="With --site: how many of the latest runs get a page (default: static_site.keep "
     f"in waldo.yml, else {DEFAULT_KEEP}).",
 )
+@REPO_URL
 @click.pass_obj
 def report(
-    state: CliState, run_id: str | None, output: Path | None, site: Path | None, keep: int | None
+    state: CliState,
+    run_id: str | None,
+    output: Path | None,
+    site: Path | None,
+    keep: int | None,
+    repo_url: str | None,
 ) -> None:
     """Write a run's page as one self-contained HTML file that opens without a server.
 
@@ -89,7 +161,7 @@ def report(
         raise click.UsageError("Give a RUN_ID (or `latest`), or --site DIR.")
     resolved = history.resolve_run_id(run_id)
     path = output or Path(f"waldo-run-{resolved.replace(':', '-')}.html")
-    write_report(history, resolved, path)
+    write_report(history, resolved, path, repo_url=repo_url)
     click.echo(f"Wrote {path}")
 
 

@@ -22,7 +22,7 @@ from waldo.journal._derive import (
     Entry,
     TrailDeriver,
 )
-from waldo.journal._diff import NodeDiff, RunDiff
+from waldo.journal._diff import NodeDiff, RunDiff, flat_params
 from waldo.journal._executions import (
     NO_EXECUTION,
     Executions,
@@ -36,6 +36,8 @@ from waldo.journal._journal import Journal
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import (
     RUN_STATUSES,
+    DatasetPoint,
+    NodePoint,
     NodeRun,
     PipelineNode,
     RunDetail,
@@ -43,6 +45,8 @@ from waldo.journal._model import (
     RunInfo,
     RunPage,
     RunSummary,
+    stats_nulls,
+    stats_rows,
 )
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
@@ -77,6 +81,7 @@ __all__ = [
     "CheckResult",
     "CollectorJournal",
     "Comparison",
+    "DatasetPoint",
     "Decision",
     "Entry",
     "Executions",
@@ -86,6 +91,7 @@ __all__ = [
     "ModelChanges",
     "ModelNaming",
     "NodeDiff",
+    "NodePoint",
     "NodeRun",
     "NodeSpec",
     "NodeTrail",
@@ -112,6 +118,7 @@ __all__ = [
     "expand_trails",
     "failed_check_counts",
     "find_project_root",
+    "flat_params",
     "get_recorder",
     "is_no_execution",
     "json_safe",
@@ -125,5 +132,7 @@ __all__ = [
     "run_checks",
     "spearman",
     "split_trail",
+    "stats_nulls",
+    "stats_rows",
     "stats_text",
 ]

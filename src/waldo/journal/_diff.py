@@ -64,6 +64,13 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def flat_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Nested parameters under dotted keys: ``{"a": {"b": 1}}`` gives ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    _flatten("", params, out)
+    return out
+
+
 def _dict_changes(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     flat_a: dict[str, Any] = {}
     flat_b: dict[str, Any] = {}

@@ -17,12 +17,16 @@ from waldo._errors import RunNotFound
 from waldo.journal._checks import CheckResult, run_checks
 from waldo.journal._diff import RunDiff, diff_runs
 from waldo.journal._model import (
+    DatasetPoint,
+    NodePoint,
     NodeRun,
     PipelineNode,
     RunDetail,
     RunFilter,
     RunPage,
     RunSummary,
+    stats_nulls,
+    stats_rows,
 )
 from waldo.journal._staleness import LastRun
 from waldo.store import Store, executions, pid_alive, queries
@@ -62,6 +66,8 @@ def _summary(row: dict[str, Any]) -> RunSummary:
         user_name=row.get("user_name"),
         host=row.get("host"),
         runner=row.get("runner"),
+        runtime_params=dict(row.get("runtime_params") or {}),
+        tags=[str(t) for t in (row.get("run_params") or {}).get("tags") or []],
     )
 
 
@@ -301,6 +307,7 @@ class History:
                 inputs=[str(i) for i in n.get("inputs") or []],
                 outputs=[str(o) for o in n.get("outputs") or []],
                 tags=[str(t) for t in n.get("tags") or []],
+                namespace=n.get("namespace") or None,
             )
             for n in (content or {}).get("nodes") or []
         ]
@@ -318,3 +325,55 @@ class History:
         """Ids of the runs started in [since, until), oldest first."""
         self.reconcile()
         return self.store.run(queries.run_ids_between, since, until)
+
+    # -- the web page's charts ------------------------------------------------------------
+    def run_kinds(self) -> list[str]:
+        """Every kind of run recorded (kedro, dpo, collected...), sorted."""
+        return self.store.run(queries.run_kinds)
+
+    def last_activity(self, run_id: str) -> datetime | None:
+        """When a run was last seen alive (heartbeat, node start or end, dataset saved)."""
+        return self.store.run(queries.run_last_activity, self.resolve_run_id(run_id))
+
+    def node_history(
+        self, project: str | None, node: str, limit: int = 50, until: datetime | None = None
+    ) -> list[NodePoint]:
+        """A node's last ``limit`` runs in a project started by ``until``, oldest first."""
+        rows = self.store.run(queries.node_history, project, node, limit, until)
+        points = []
+        for row in reversed(rows):
+            counted = [stats_rows(s) for s in row["stats"]]
+            rows_written = [n for n in counted if n is not None]
+            points.append(
+                NodePoint(
+                    run_id=row["run_id"],
+                    status=row["status"],
+                    started_at=row.get("started_at"),
+                    duration_s=row.get("duration_s"),
+                    rows=sum(rows_written) if rows_written else None,
+                )
+            )
+        return points
+
+    def dataset_history(
+        self,
+        project: str | None,
+        datasets: list[str],
+        limit: int = 50,
+        until: datetime | None = None,
+    ) -> dict[str, list[DatasetPoint]]:
+        """The last ``limit`` saves by ``until`` of each dataset in a project, oldest first."""
+        found: dict[str, list[DatasetPoint]] = {name: [] for name in datasets}
+        for row in self.store.run(queries.dataset_saves, project, datasets, limit, until):
+            found[row["dataset_name"]].append(
+                DatasetPoint(
+                    dataset=row["dataset_name"],
+                    run_id=row["run_id"],
+                    recorded_at=row.get("recorded_at"),
+                    rows=stats_rows(row.get("stats")),
+                    nulls=stats_nulls(row.get("stats")),
+                )
+            )
+        for points in found.values():
+            points.reverse()
+        return found

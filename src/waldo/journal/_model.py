@@ -90,6 +90,8 @@ class RunSummary:
     user_name: str | None
     host: str | None
     runner: str | None
+    runtime_params: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)  # the run's ``--tags``
 
     def to_json(self) -> dict[str, Any]:
         return {k: _iso(v) for k, v in asdict(self).items()}
@@ -138,12 +140,16 @@ class RunDetail:
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs a listing shows: by status, pipeline and start time (all optional)."""
+    """Which runs a listing shows: by status, pipeline, start time, kind, a ``--tags``
+    tag, or a runtime parameter's value (dotted key, value as typed); all optional."""
 
     status: str | None = None
     pipeline: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    kind: str | None = None
+    tag: str | None = None
+    param: tuple[str, str] | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,3 +178,41 @@ class PipelineNode:
     inputs: list[str]
     outputs: list[str]
     tags: list[str] = field(default_factory=list)
+    namespace: str | None = None  # a Kedro namespace ("a.b"), if the node has one
+
+
+def stats_rows(stats: Any) -> int | None:
+    """The row count in a dataset's statistics, if it has one."""
+    rows = stats.get("rows") if isinstance(stats, dict) else None
+    return int(rows) if isinstance(rows, (int, float)) and not isinstance(rows, bool) else None
+
+
+def stats_nulls(stats: Any) -> int | None:
+    """The nulls of all columns in a dataset's statistics, if it counted them."""
+    nulls = stats.get("nulls") if isinstance(stats, dict) else None
+    if not isinstance(nulls, dict):
+        return None
+    return sum(int(n) for n in nulls.values() if isinstance(n, (int, float)))
+
+
+@dataclass
+class NodePoint:
+    """One run of a node, for its charts: when its run started, how long the node took,
+    how many rows it wrote."""
+
+    run_id: str
+    status: str
+    started_at: datetime | None  # the run's start
+    duration_s: float | None
+    rows: int | None  # summed over the outputs whose statistics count rows
+
+
+@dataclass
+class DatasetPoint:
+    """One save of a dataset, for its rows chart."""
+
+    dataset: str
+    run_id: str
+    recorded_at: datetime | None
+    rows: int | None
+    nulls: int | None

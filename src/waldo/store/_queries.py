@@ -5,11 +5,13 @@ The journal layer turns these into its domain objects; nothing here knows about 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from waldo.store._schema import (
@@ -208,6 +210,27 @@ def dataset_versions_of(conn: Connection, run_id: str) -> list[dict[str, Any]]:
 # -- browsing (the web page, reports, exports) ------------------------------------------
 
 
+def _like_json_string(text: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+    """Whether the JSON text ``text`` holds the string ``value`` (as ``"value"``)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return text.like(f'%"{escaped}"%', escape="\\")
+
+
+def _json_text_at(
+    column: sa.Column[Any], path: Sequence[str], dialect: str
+) -> sa.ColumnElement[Any]:
+    """The JSON text of the value at ``path`` in a JSON column (NULL when absent).
+
+    SQLite's ``->`` and PostgreSQL's ``#>`` (cast to text) both render a number as
+    ``0.1``, a string as ``"x"``, a list as ``["a","b"]`` (PostgreSQL adds spaces).
+    """
+    if dialect == "postgresql":
+        keys = sa.cast(sa.literal(list(path), ARRAY(sa.Text)), ARRAY(sa.Text))
+        return sa.cast(column.op("#>")(keys), sa.Text)
+    quoted = "".join('."' + key.replace('"', '""') + '"' for key in path)
+    return column.op("->")(sa.literal("$" + quoted, sa.Text))
+
+
 def _filtered_runs(
     query: sa.Select[Any],
     *,
@@ -215,22 +238,35 @@ def _filtered_runs(
     pipeline: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+    param: tuple[str, str] | None = None,
+    dialect: str = "sqlite",
 ) -> sa.Select[Any]:
     """Apply the run list's filters in SQL, so a page of 10,000 runs costs one index scan.
 
     ``pipeline_names`` is a JSON list (text on SQLite, jsonb on PostgreSQL); its text
-    form contains ``"name"`` exactly when the list holds that name.
+    form contains ``"name"`` exactly when the list holds that name. ``tag`` matches the
+    run's ``--tags`` (``run_params.tags``); ``param`` is (dotted key, value) matched
+    against ``runtime_params`` as a number or a string.
     """
     if status:
         query = query.where(runs.c.status == status)
     if pipeline:
-        escaped = pipeline.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        text = sa.cast(runs.c.pipeline_names, sa.Text)
-        query = query.where(text.like(f'%"{escaped}"%', escape="\\"))
+        query = query.where(_like_json_string(sa.cast(runs.c.pipeline_names, sa.Text), pipeline))
     if since is not None:
         query = query.where(runs.c.started_at >= since)
     if until is not None:
         query = query.where(runs.c.started_at < until)
+    if kind:
+        query = query.where(runs.c.kind == kind)
+    if tag:
+        tags = _json_text_at(runs.c.run_params, ["tags"], dialect)
+        query = query.where(_like_json_string(tags, tag))
+    if param is not None:
+        key, value = param
+        found = _json_text_at(runs.c.runtime_params, key.split("."), dialect)
+        query = query.where(found.in_([value, json.dumps(value)]))
     return query
 
 
@@ -243,6 +279,9 @@ def runs_page(
     pipeline: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+    param: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One page of runs, newest first, each with counts of its node runs by status.
 
@@ -250,7 +289,15 @@ def runs_page(
     few milliseconds, and unlike a keyset cursor it needs no exact timestamp round trip.
     """
     query = _filtered_runs(
-        sa.select(runs), status=status, pipeline=pipeline, since=since, until=until
+        sa.select(runs),
+        status=status,
+        pipeline=pipeline,
+        since=since,
+        until=until,
+        kind=kind,
+        tag=tag,
+        param=param,
+        dialect=conn.dialect.name,
     )
     query = query.order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
     rows = _dicts(conn.execute(query.limit(limit).offset(offset)))
@@ -287,6 +334,9 @@ def count_runs(
     pipeline: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+    param: tuple[str, str] | None = None,
 ) -> int:
     query = _filtered_runs(
         sa.select(sa.func.count()).select_from(runs),
@@ -294,6 +344,10 @@ def count_runs(
         pipeline=pipeline,
         since=since,
         until=until,
+        kind=kind,
+        tag=tag,
+        param=param,
+        dialect=conn.dialect.name,
     )
     return int(conn.execute(query).scalar() or 0)
 
@@ -306,6 +360,9 @@ def run_durations(
     pipeline: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+    param: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The newest ``limit`` runs' id, status and times, for a duration trend."""
     query = _filtered_runs(
@@ -314,6 +371,10 @@ def run_durations(
         pipeline=pipeline,
         since=since,
         until=until,
+        kind=kind,
+        tag=tag,
+        param=param,
+        dialect=conn.dialect.name,
     )
     query = query.order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
     return _dicts(conn.execute(query))
@@ -346,3 +407,113 @@ def run_ids_between(
     query = _filtered_runs(sa.select(runs.c.run_id), since=since, until=until)
     query = query.order_by(runs.c.started_at, runs.c.run_id)
     return [str(v) for v in conn.execute(query).scalars()]
+
+
+# -- the web page's charts and run facts ---------------------------------------------------
+
+
+def run_kinds(conn: Connection) -> list[str]:
+    """Every kind of run in the journal (kedro, dpo, collected...), sorted."""
+    return sorted(str(v) for v in conn.execute(sa.select(runs.c.kind).distinct()).scalars())
+
+
+def run_last_activity(conn: Connection, run_id: str) -> datetime | None:
+    """The last moment a run is known to have been alive: its heartbeat, a node start
+    or end, a dataset recorded (what an interrupted run's duration runs up to)."""
+    moments = [
+        sa.select(sa.func.max(runs.c.heartbeat_at)).where(runs.c.run_id == run_id),
+        sa.select(sa.func.max(node_runs.c.started_at)).where(node_runs.c.run_id == run_id),
+        sa.select(sa.func.max(node_runs.c.finished_at)).where(node_runs.c.run_id == run_id),
+        sa.select(sa.func.max(dataset_versions.c.recorded_at)).where(
+            dataset_versions.c.run_id == run_id
+        ),
+    ]
+    found = [conn.execute(q).scalar() for q in moments]
+    values = [v for v in found if v is not None]
+    return max(values) if values else None
+
+
+def node_history(
+    conn: Connection,
+    project: str | None,
+    node_name: str,
+    limit: int = 50,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """A node's last ``limit`` runs in a project (of runs started by ``until``), newest
+    first, each with its run's start and the statistics of what the node saved
+    (``stats``: a list per row)."""
+    query = (
+        sa.select(
+            node_runs.c.run_id,
+            node_runs.c.status,
+            runs.c.started_at,
+            node_runs.c.duration_s,
+        )
+        .select_from(node_runs.join(runs, runs.c.run_id == node_runs.c.run_id))
+        .where(node_runs.c.node_name == node_name)
+        .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+        .limit(limit)
+    )
+    if project is not None:
+        query = query.where(runs.c.project == project)
+    if until is not None:
+        query = query.where(runs.c.started_at <= until)
+    rows = _dicts(conn.execute(query))
+    saves = sa.select(dataset_versions.c.run_id, dataset_versions.c.stats).where(
+        dataset_versions.c.run_id.in_([r["run_id"] for r in rows]),
+        dataset_versions.c.node_name == node_name,
+        dataset_versions.c.operation == "save",
+    )
+    stats: dict[str, list[Any]] = {}
+    for run_id, value in conn.execute(saves):
+        stats.setdefault(run_id, []).append(value)
+    for row in rows:
+        row["stats"] = stats.get(row["run_id"], [])
+    return rows
+
+
+def dataset_saves(
+    conn: Connection,
+    project: str | None,
+    dataset_names: Sequence[str],
+    limit: int = 50,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The last ``limit`` saves by ``until`` of each dataset in a project (run, time,
+    statistics), newest first per dataset: one windowed query for many datasets."""
+    if not dataset_names:
+        return []
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=dataset_versions.c.dataset_name,
+            order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+        )
+        .label("rank")
+    )
+    inner = (
+        sa.select(
+            dataset_versions.c.dataset_name,
+            dataset_versions.c.run_id,
+            dataset_versions.c.recorded_at,
+            dataset_versions.c.stats,
+            rank,
+        )
+        .select_from(dataset_versions.join(runs, runs.c.run_id == dataset_versions.c.run_id))
+        .where(
+            dataset_versions.c.dataset_name.in_(list(dataset_names)),
+            dataset_versions.c.operation == "save",
+        )
+    )
+    if project is not None:
+        inner = inner.where(runs.c.project == project)
+    if until is not None:
+        inner = inner.where(dataset_versions.c.recorded_at <= until)
+    sub = inner.subquery()
+    query = (
+        sa.select(sub.c.dataset_name, sub.c.run_id, sub.c.recorded_at, sub.c.stats)
+        .where(sub.c.rank <= limit)
+        .order_by(sub.c.dataset_name, sub.c.rank)
+    )
+    return _dicts(conn.execute(query))

@@ -22,16 +22,26 @@ from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from waldo._errors import RunNotFound, WaldoError
 from waldo.journal import RUN_STATUSES, History, RunFilter
 from waldo.web import _html
-from waldo.web._payload import live_state, run_payload
+from waldo.web._compare import MAX_COMPARED, compare_payload, diff_payload
+from waldo.web._payload import (
+    HISTORY_RUNS,
+    dataset_series,
+    history_until,
+    last_seen_alive,
+    live_state,
+    node_series,
+    run_payload,
+)
+from waldo.web._runs import runs_payload
+from waldo.web._status import StatusSource, status_payload
 
 log = logging.getLogger("waldo")
 COOKIE = "waldo_token"
-PER_PAGE = 50
 
 
 class BadRequest(WaldoError):
@@ -62,6 +72,16 @@ def _day(text: str, name: str) -> datetime | None:
     return day if day.tzinfo else day.astimezone(timezone.utc)
 
 
+def _param(text: str) -> tuple[str, str] | None:
+    """``key=value`` (a dotted key for nested parameters) from the run list's filter."""
+    if not text.strip():
+        return None
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise BadRequest(f"param={text!r}: write it as name=value (lr=0.1, model.depth=3).")
+    return key.strip(), value.strip()
+
+
 def filters_from(query: dict[str, str]) -> RunFilter:
     """The run list's filters from a query string (``until`` includes that whole day)."""
     status = query.get("status") or None
@@ -75,14 +95,31 @@ def filters_from(query: dict[str, str]) -> RunFilter:
         pipeline=query.get("pipeline") or None,
         since=_day(query.get("since", ""), "since"),
         until=until,
+        kind=query.get("kind") or None,
+        tag=query.get("tag") or None,
+        param=_param(query.get("param", "")),
     )
 
 
 class WebApp:
-    """The routes: the run list, a run page and its live state, a diff, JSON twins."""
+    """The routes: the run list, a run page and its live state, a diff, a comparison of
+    parameters, the status page, and their JSON twins.
 
-    def __init__(self, history: History) -> None:
+    ``status`` computes what would re-run (given when serving inside a Kedro project);
+    ``repo_url`` is the repository's web page, for links to commits (found from the
+    project's git remote when not given).
+    """
+
+    def __init__(
+        self,
+        history: History,
+        status: StatusSource | None = None,
+        repo_url: str | None = None,
+    ) -> None:
         self.history = history
+        self.status_source = status
+        self.repo_url = repo_url
+        self._status_lock = threading.Lock()
 
     def route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         """Answer one GET: (status, content type, body). Errors become pages."""
@@ -105,8 +142,14 @@ class WebApp:
         handlers: dict[tuple[str, ...], Callable[..., tuple[int, str, bytes]]] = {
             (): self.runs,
             ("diff",): self.diff,
+            ("compare",): self.compare,
+            ("status",): self.status,
             ("health",): self.health,
+            ("favicon.ico",): self.favicon,
             ("api", "runs"): self.api_runs,
+            ("api", "diff"): self.api_diff,
+            ("api", "status"): self.api_status,
+            ("api", "history"): self.api_history,
         }
         handler = handlers.get(tuple(parts))
         if handler is not None:
@@ -120,8 +163,8 @@ class WebApp:
         return self._error(path, HTTPStatus.NOT_FOUND, f"No page at {path}.")
 
     @staticmethod
-    def _html(text: str) -> tuple[int, str, bytes]:
-        return HTTPStatus.OK, "text/html; charset=utf-8", text.encode()
+    def _page(title: str, data: dict[str, Any]) -> tuple[int, str, bytes]:
+        return HTTPStatus.OK, "text/html; charset=utf-8", _html.page(title, data).encode()
 
     @staticmethod
     def _json(data: Any) -> tuple[int, str, bytes]:
@@ -137,45 +180,84 @@ class WebApp:
     def health(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         return HTTPStatus.OK, "text/plain; charset=utf-8", b"ok\n"
 
-    def runs(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+    def favicon(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return HTTPStatus.OK, "image/svg+xml", _html.FAVICON_SVG.encode()
+
+    def _runs_data(self, query: dict[str, str]) -> dict[str, Any]:
         filters = filters_from(query)
-        found = self.history.runs_page(filters, self._page_number(query), PER_PAGE)
-        trend = self.history.duration_trend(filters)
-        return self._html(_html.runs_page(found, trend, self.history.pipeline_names(), filters))
+        data = runs_payload(self.history, filters, self._page_number(query), query.get("until", ""))
+        data["poll"] = "/api/runs?" + urlencode({k: v for k, v in query.items() if v})
+        return data
+
+    def runs(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return self._page("Runs", self._runs_data(query))
+
+    def _run_data(self, run_id: str) -> dict[str, Any]:
+        detail = self.history.run_detail(run_id)
+        data = run_payload(self.history, detail, repo_url=self.repo_url)
+        data["poll"] = f"/api/runs/{quote(detail.summary.run_id)}/live"
+        return data
 
     def run(self, run_id: str) -> tuple[int, str, bytes]:
-        detail = self.history.run_detail(run_id)
-        payload = run_payload(self.history, detail)
-        poll = f"/api/runs/{quote(detail.summary.run_id)}/live"
-        previous = self.history.previous_run_id(detail)
-        return self._html(_html.run_page(payload, poll, previous=previous))
+        data = self._run_data(run_id)
+        return self._page(f"Run {data['run']['run_id']}", data)
 
-    def diff(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+    def _diff_data(self, query: dict[str, str]) -> dict[str, Any]:
         a, b = query.get("a", "").strip(), query.get("b", "").strip()
         if not a or not b:
             raise BadRequest("Give two runs to compare: /diff?a=RUN_A&b=RUN_B.")
-        result = self.history.diff(a, b)
-        detail_a = self.history.run_detail(result.run_a)
-        detail_b = self.history.run_detail(result.run_b)
-        return self._html(_html.diff_page(result, detail_a, detail_b))
+        return diff_payload(self.history, self.history.diff(a, b), repo_url=self.repo_url)
+
+    def diff(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        data = self._diff_data(query)
+        return self._page(f"Diff {data['a']['run_id']} {data['b']['run_id']}", data)
+
+    def compare(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        wanted = [r.strip() for r in query.get("runs", "").split(",") if r.strip()]
+        if not 1 <= len(wanted) <= MAX_COMPARED:
+            raise BadRequest(
+                f"Give 1 to {MAX_COMPARED} runs to compare: /compare?runs=RUN_A,RUN_B,..."
+            )
+        run_ids = [self.history.resolve_run_id(r) for r in wanted]
+        data = compare_payload(self.history, run_ids, repo_url=self.repo_url)
+        return self._page("Parameters", data)
+
+    def _status_data(self, query: dict[str, str]) -> dict[str, Any]:
+        with self._status_lock:  # Kedro's project settings are process-wide
+            return status_payload(self.status_source, query.get("pipeline") or None)
+
+    def status(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return self._page("Status", self._status_data(query))
 
     # -- JSON ---------------------------------------------------------------------------
     def api_runs(self, query: dict[str, str]) -> tuple[int, str, bytes]:
-        found = self.history.runs_page(filters_from(query), self._page_number(query), PER_PAGE)
-        return self._json(
-            {
-                "total": found.total,
-                "page": found.page,
-                "pages": found.pages,
-                "runs": [r.to_json() for r in found.runs],
-            }
-        )
+        return self._json(self._runs_data(query))
 
     def api_run(self, run_id: str) -> tuple[int, str, bytes]:
-        return self._json(run_payload(self.history, self.history.run_detail(run_id)))
+        return self._json(self._run_data(run_id))
 
     def api_live(self, run_id: str) -> tuple[int, str, bytes]:
-        return self._json(live_state(self.history.run_detail(run_id)))
+        return self._json(live_state(self.history, self.history.run_detail(run_id)))
+
+    def api_diff(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return self._json(self._diff_data(query))
+
+    def api_status(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        return self._json(self._status_data(query))
+
+    def api_history(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        """A node's (``node=``) or a dataset's (``dataset=``) last runs up to ``run=``."""
+        detail = self.history.run_detail(query.get("run", "").strip() or "latest")
+        until = history_until(detail, last_seen_alive(self.history, detail.summary))
+        project = detail.project
+        if query.get("node"):
+            points = self.history.node_history(project, query["node"], HISTORY_RUNS, until)
+            return self._json(node_series(points))
+        if query.get("dataset"):
+            name = query["dataset"]
+            found = self.history.dataset_history(project, [name], HISTORY_RUNS, until)
+            return self._json(dataset_series(found[name]))
+        raise BadRequest("Ask for node=NAME or dataset=NAME (and run=RUN).")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -280,13 +362,21 @@ class WaldoServer(ThreadingHTTPServer):
 
 
 def make_server(
-    history: History, host: str = "127.0.0.1", port: int = 8765, token: str | None = None
+    history: History,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    *,
+    status: StatusSource | None = None,
+    repo_url: str | None = None,
 ) -> WaldoServer:
     """A server for ``history``; off loopback a token is required (one is made if none
-    is given). Port 0 picks a free port (see ``server.url``)."""
+    is given). Port 0 picks a free port (see ``server.url``). ``status`` and
+    ``repo_url``: see :class:`WebApp`."""
     if token is None and not is_loopback(host):
         token = new_token()
+    app = WebApp(history, status=status, repo_url=repo_url)
     try:
-        return WaldoServer((host, port), WebApp(history), token)
+        return WaldoServer((host, port), app, token)
     except OSError as exc:
         raise WaldoError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc

@@ -11,6 +11,7 @@ Each file is written whole and then renamed into place, so a host never serves h
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ from typing import Any
 from waldo._errors import ConfigError, InvalidInput
 from waldo._format import fmt_duration, fmt_time
 from waldo.journal import History, RunSummary, failed_check_counts
-from waldo.web._html import badge, page
+from waldo.web._html import badge, plain_page
 from waldo.web._report import report_html
 
 DEFAULT_KEEP = 20
@@ -101,15 +102,17 @@ def write_site(
     return report
 
 
-_RUNNING_MARK = 'id="run-status" class="badge">running<'
+_PAGE_DATA = re.compile(r"<script id='waldo-data' type='application/json'>(.*?)</script>", re.S)
 
 
 def _was_running(target: Path) -> bool:
     """Whether a page was written while its run was still going (it is a snapshot)."""
     try:
-        return _RUNNING_MARK in target.read_text(encoding="utf-8")
-    except OSError:
+        found = _PAGE_DATA.search(target.read_text(encoding="utf-8"))
+        data = json.loads(found.group(1)) if found else {}
+    except (OSError, ValueError):
         return False
+    return bool(data.get("run", {}).get("status") == "running")
 
 
 def _write(path: Path, text: str) -> None:
@@ -139,4 +142,4 @@ def index_html(runs: list[RunSummary], failed_checks: Mapping[str, int]) -> str:
         if rows
         else "<p>No runs recorded yet.</p>"
     )
-    return page("Runs", f"<h1>Runs</h1>{table}", static=True)
+    return plain_page("Runs", f"<h1>Runs</h1>{table}")
