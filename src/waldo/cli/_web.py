@@ -7,17 +7,24 @@ from pathlib import Path
 import click
 
 from waldo.cli._context import CliState
-from waldo.web import is_loopback, make_server, new_token, write_report
+from waldo.web import check_token, is_loopback, make_server, new_token, write_report
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free port).",
+)
 @click.option(
     "--token",
     default=None,
     envvar="WALDO_WEB_TOKEN",
-    help="Token every request must carry; required (generated if not given) off loopback.",
+    help="Token every request must carry (16 characters or more); required (generated "
+    "if not given) off loopback.",
 )
 @click.pass_obj
 def serve(state: CliState, host: str, port: int, token: str | None) -> None:
@@ -27,6 +34,7 @@ def serve(state: CliState, host: str, port: int, token: str | None) -> None:
     Bound to 127.0.0.1 by default; on any other address every request needs the token
     (printed at start), or gets 401.
     """
+    check_token(token)
     journal = state.journal
     journal.store.ensure_schema()  # a bad store URL fails here, in one line
     if token is None and not is_loopback(host):

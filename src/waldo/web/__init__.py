@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from waldo.web._layout import Layout, layout
 from waldo.web._report import report_html, write_report
-from waldo.web._server import WaldoServer, WebApp, is_loopback, make_server, new_token
+from waldo.web._server import (
+    WaldoServer,
+    WebApp,
+    check_token,
+    is_loopback,
+    make_server,
+    new_token,
+)
 
 __all__ = [
     "Layout",
     "WaldoServer",
     "WebApp",
+    "check_token",
     "is_loopback",
     "layout",
     "make_server",
