@@ -16,10 +16,17 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from waldo.journal._config_check import (
+    ConfigCheck,
+    KeyPath,
+    remove_at,
+    value_at,
+    without_yaml_quirks,
+)
 
 _SECTION = ConfigDict(extra="forbid", populate_by_name=True)
 # How many rounds of "leave the bad keys out, validate again" a config can need (a
@@ -151,51 +158,32 @@ class WaldoConfig(BaseModel):
     mask: list[str] = Field(default_factory=list)
 
 
-@dataclass
-class ConfigCheck:
-    """What :func:`check_config` found: the problems, worded for a person, and the
-    config without the keys they concern (what the integrations then read)."""
-
-    problems: list[str] = field(default_factory=list)
-    usable: dict[str, Any] = field(default_factory=dict)
-
-
 def check_config(raw: Mapping[str, Any], where: str = "waldo.yml") -> ConfigCheck:
     """Validate ``raw`` against :class:`WaldoConfig`; see the module docstring."""
-    usable = _without_yaml_quirks(copy.deepcopy(dict(raw)))
-    problems: list[str] = []
+    usable = without_yaml_quirks(copy.deepcopy(dict(raw)))
+    check = ConfigCheck()
     for _round in range(_MAX_ROUNDS):
         try:
             WaldoConfig.model_validate(usable)
-            return ConfigCheck(problems, usable)
+            return check
         except ValidationError as exc:
             before = copy.deepcopy(usable)
             for path, message in _problems(exc, usable, where).items():
-                problems.append(message)
-                _remove(usable, path)
+                check.problems.append(message)
+                check.removed.append(path)
+                remove_at(usable, path)
             if usable == before:  # pragma: no cover - every error names a key
                 break
-    return ConfigCheck(problems, {})
-
-
-def _without_yaml_quirks(raw: dict[str, Any]) -> dict[str, Any]:
-    """YAML 1.1 reads a bare ``on:`` as ``true``: in ``notify:`` it means ``when:``."""
-    notify = raw.get("notify")
-    if isinstance(notify, dict):
-        for alias in (True, "on"):
-            if alias in notify:
-                notify.setdefault("when", notify.pop(alias))
-    return raw
+    check.removed = [()]  # nothing of it can be used
+    return check
 
 
 # -- wording pydantic's errors ---------------------------------------------------------
 
-Path = tuple[Any, ...]
 
-
-def _problems(exc: ValidationError, raw: Mapping[str, Any], where: str) -> dict[Path, str]:
+def _problems(exc: ValidationError, raw: Mapping[str, Any], where: str) -> dict[KeyPath, str]:
     """One message per bad key, the innermost one when a union reports several."""
-    by_path: dict[Path, dict[str, Any]] = {}
+    by_path: dict[KeyPath, dict[str, Any]] = {}
     for error in exc.errors():
         path, owner = _field_path(tuple(error["loc"]))
         if error["type"] == "missing":
@@ -214,7 +202,7 @@ def _problems(exc: ValidationError, raw: Mapping[str, Any], where: str) -> dict[
     return innermost
 
 
-def _unknown_key(path: Path, owner: type[BaseModel] | None, where: str) -> str:
+def _unknown_key(path: KeyPath, owner: type[BaseModel] | None, where: str) -> str:
     key = str(path[-1])
     known = sorted(_names(owner)) if owner is not None else []
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -227,12 +215,12 @@ def _unknown_key(path: Path, owner: type[BaseModel] | None, where: str) -> str:
 _LIMITS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
 
-def _wrong_type(path: Path, raw: Mapping[str, Any], where: str, limit: str | None) -> str:
+def _wrong_type(path: KeyPath, raw: Mapping[str, Any], where: str, limit: str | None) -> str:
     if limit is not None:
         expected = limit.removeprefix("Input should be ")
     else:
         expected = _describe(_annotation_at(path))
-    value = _value_at(raw, path)
+    value = value_at(raw, path)
     return f"{where}: `{_dotted(path)}` must be {expected}, not {value!r}; ignored"
 
 
@@ -258,7 +246,7 @@ def _members(kind: Any) -> tuple[Any, ...]:
     return (kind,)
 
 
-def _field_path(loc: Path) -> tuple[Path, type[BaseModel] | None]:
+def _field_path(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
     """The keys of an error's location (without pydantic's union member tags) and the
     model that owns the last key."""
     path: list[Any] = []
@@ -285,7 +273,7 @@ def _field_path(loc: Path) -> tuple[Path, type[BaseModel] | None]:
     return tuple(path), owner
 
 
-def _annotation_at(path: Path) -> Any:
+def _annotation_at(path: KeyPath) -> Any:
     kinds: tuple[Any, ...] = (WaldoConfig,)
     annotation: Any = WaldoConfig
     for part in path:
@@ -332,29 +320,5 @@ def _plural(text: str) -> str:
     return text
 
 
-def _dotted(path: Path) -> str:
+def _dotted(path: KeyPath) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-
-
-def _value_at(raw: Any, path: Path) -> Any:
-    for part in path:
-        try:
-            raw = raw[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return raw
-
-
-def _remove(raw: Any, path: Path) -> None:
-    """Leave the value at ``path`` out of ``raw`` (its default then applies)."""
-    if not path:
-        raw.clear()
-        return
-    parent = _value_at(raw, path[:-1])
-    key = path[-1]
-    if isinstance(parent, dict):
-        parent.pop(key, None)
-    elif isinstance(parent, list) and isinstance(key, int) and key < len(parent):
-        parent.pop(key)
-    else:
-        _remove(raw, path[:-1])

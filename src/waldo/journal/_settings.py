@@ -26,6 +26,7 @@ from typing import Any
 
 from waldo._errors import ConfigError
 from waldo._masking import mask_url
+from waldo.journal._config_check import ConfigCheck, remembered_check
 from waldo.store import parse_store_url
 
 log = logging.getLogger("waldo")
@@ -108,29 +109,35 @@ def _is_url(store: str) -> bool:
     return "://" in store or store.startswith("sqlite:")
 
 
+CONFIG_SCHEMA = Path(__file__).with_name("_config.py")
 CORE_KEYS = frozenset({"store", "strict", "enabled", "spool_dir", "heartbeat_seconds", "mask"})
 _warned: set[str] = set()
 
 
+def _check(raw: Mapping[str, Any]) -> ConfigCheck:
+    from waldo.journal._config import check_config  # pydantic: only when waldo.yml changed
+
+    return check_config(raw)
+
+
 def checked_config(
-    waldo_conf: Mapping[str, Any] | None, environ: Mapping[str, str]
+    waldo_conf: Mapping[str, Any] | None, project: Path, environ: Mapping[str, str]
 ) -> dict[str, Any]:
     """``waldo.yml`` without the keys that are wrong: each is one warning (once per
     process), or, when strict mode is asked for, all of them are one ConfigError."""
     if not waldo_conf:
         return {}
-    from waldo.journal._config import check_config  # pydantic: only with a waldo.yml
-
-    check = check_config(waldo_conf)
+    check = remembered_check(waldo_conf, project / DEFAULT_DIR, CONFIG_SCHEMA, _check)
+    usable = check.usable(waldo_conf)
     if not check.problems:
-        return check.usable
-    if _truthy(check.usable.get("strict", False)) or _truthy(environ.get("WALDO_STRICT", "")):
+        return usable
+    if _truthy(usable.get("strict", False)) or _truthy(environ.get("WALDO_STRICT", "")):
         raise ConfigError("; ".join(check.problems) + " (strict mode: fix waldo.yml)")
     for problem in check.problems:
         if problem not in _warned:
             _warned.add(problem)
             log.warning("waldo: %s", problem)
-    return check.usable
+    return usable
 
 
 def resolve_settings(
@@ -143,7 +150,7 @@ def resolve_settings(
     project = Path(project_path).resolve()
     creds = credentials or {}
     env = os.environ if environ is None else environ
-    conf = checked_config(waldo_conf, env)
+    conf = checked_config(waldo_conf, project, env)
     if "store" in (waldo_conf or {}) and "store" not in conf:  # never another store instead
         raise ConfigError("`store:` in waldo.yml must be a URL or a credentials entry name.")
     # Everything else (e.g. ``preflight``, ``fingerprints``, ``dolt``) is for the
