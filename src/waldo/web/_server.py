@@ -101,7 +101,7 @@ class WebApp:
     def route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         """Answer one GET: (status, content type, body). Errors become pages."""
         try:
-            if not _plain([path, *query, *query.values()]):
+            if not _plain([unquote(path), *query, *query.values()]):
                 raise BadRequest("The address holds control characters.")
             return self._route(path, query)
         except RunNotFound as exc:
