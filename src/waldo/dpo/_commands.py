@@ -20,7 +20,8 @@ The same group is ``waldo dpo ...``. The contract, made for shell capture
 
 DB_URL is optional: without it the store is found as for every ``waldo`` command
 (``--db`` of ``waldo``, ``WALDO_DB_URL``, the project's ``waldo.yml`` or credentials,
-else ``.waldo/waldo.db`` in the project around the current folder).
+else ``.waldo/waldo.db`` in the project around the current folder; outside a project,
+with neither, the command says so and creates nothing).
 """
 
 from __future__ import annotations
