@@ -29,6 +29,7 @@ UNREACHABLE = [
     "postgresql://u:Pw7@atSECRET@127.0.0.1:1/x",
     "postgresql://u:Pw7%40encodedSECRET@127.0.0.1:1/x",
     "postgres://u:Pw7SECRET@127.0.0.1:notaport/x",
+    "postgresql:/u:Pw7SECRET@127.0.0.1/x",
 ]
 
 
@@ -50,6 +51,7 @@ def hidden(text: str) -> bool:
         ("sqlite:////tmp/a@b/waldo.db", "sqlite:////tmp/a@b/waldo.db"),
         ("sqlite:///.waldo/waldo.db", "sqlite:///.waldo/waldo.db"),
         ("host=h password=pw dbname=d", "host=h password=*** dbname=d"),
+        ("postgresql:/u:pw@h/db", "postgresql:/u:***@h/db"),  # too broken to parse
     ],
 )
 def test_mask_url_hides_every_form_of_password(url: str, shown: str) -> None:

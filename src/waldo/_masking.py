@@ -103,7 +103,7 @@ def mask_url(url: str) -> str:
     """The URL with its password (in the user info or the query) replaced by ``***``."""
     parts = _split_url(url)
     if parts is None:
-        return mask_text(url)
+        return mask_text(_mask_broken_userinfo(url))
     scheme, userinfo, place, query = parts
     if userinfo:
         user, colon, password = userinfo.partition(":")
@@ -111,6 +111,19 @@ def mask_url(url: str) -> str:
     if query:
         query = "?" + _mask_query(query[1:])
     return scheme + userinfo + place + query
+
+
+def _mask_broken_userinfo(text: str) -> str:
+    """A URL too broken to parse (``postgresql:/u:pw@h/db``): mask what sits between the
+    user's ``:`` and the last ``@``, as its password would."""
+    head, at, tail = text.rpartition("@")
+    if not at:
+        return text
+    before, slash, userinfo = head.rpartition("/")
+    user, colon, password = userinfo.partition(":")
+    if not colon or not password:
+        return text
+    return f"{before}{slash}{user}:{MASK}@{tail}"
 
 
 def url_secrets(url: str) -> list[str]:

@@ -76,7 +76,7 @@ def _url_from_credentials(name: str, credentials: Mapping[str, Any]) -> str:
     if name not in credentials:
         known = ", ".join(sorted(credentials)) or "none"
         raise ConfigError(
-            f"waldo.yml names the credentials entry '{name}', but credentials.yml has no "
+            f"waldo.yml names the credentials entry '{mask_url(name)}', but credentials.yml has no "
             f"such entry (entries: {known}); add it or put a database URL in `store:`."
         )
     entry = credentials[name]
@@ -105,8 +105,9 @@ def needs_credentials(
 
 
 def _is_url(store: str) -> bool:
-    """A ``store:`` value that is a URL, not the name of a credentials entry."""
-    return "://" in store or store.startswith("sqlite:")
+    """A ``store:`` value that is a URL, not the name of a credentials entry (a name
+    holds no ``:``; a mistyped URL is then named as a bad URL, its password masked)."""
+    return ":" in store
 
 
 CONFIG_SCHEMA = Path(__file__).with_name("_config.py")
