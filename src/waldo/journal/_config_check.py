@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,23 +84,21 @@ def _key(raw: Mapping[str, Any], schema: Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def remembered_check(
-    raw: Mapping[str, Any],
-    folder: Path,
-    schema: Path,
-    check: Callable[[Mapping[str, Any]], ConfigCheck],
-) -> ConfigCheck:
-    """``check(raw)``, or what it said last time for the same ``raw`` and ``schema``
-    (kept in ``folder``; a folder that cannot be written only costs the check)."""
-    key = _key(raw, schema)
-    path = folder / CACHE_FILE
+def recall(raw: Mapping[str, Any], folder: Path, schema: Path) -> ConfigCheck | None:
+    """What the check said last time for the same ``raw`` and ``schema``, if it is kept
+    in ``folder``."""
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        kept = json.loads(path.read_text())
-        if kept["key"] == key:
+        kept = json.loads((folder / CACHE_FILE).read_text())
+        if kept["key"] == _key(raw, schema):
             return ConfigCheck(list(kept["problems"]), [tuple(p) for p in kept["removed"]])
-    found = check(raw)
-    _keep(path, {"key": key, "problems": found.problems, "removed": found.removed})
-    return found
+    return None
+
+
+def remember(raw: Mapping[str, Any], folder: Path, schema: Path, found: ConfigCheck) -> None:
+    """Keep what the check found in ``folder`` (one that cannot be written only costs
+    the check next time)."""
+    data = {"key": _key(raw, schema), "problems": found.problems, "removed": found.removed}
+    _keep(folder / CACHE_FILE, data)
 
 
 def _keep(path: Path, data: dict[str, Any]) -> None:

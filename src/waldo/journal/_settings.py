@@ -26,7 +26,7 @@ from typing import Any
 
 from waldo._errors import ConfigError
 from waldo._masking import mask_url
-from waldo.journal._config_check import ConfigCheck, remembered_check
+from waldo.journal._config_check import ConfigCheck, recall, remember
 from waldo.store import parse_store_url
 
 log = logging.getLogger("waldo")
@@ -115,30 +115,31 @@ CORE_KEYS = frozenset({"store", "strict", "enabled", "spool_dir", "heartbeat_sec
 _warned: set[str] = set()
 
 
-def _check(raw: Mapping[str, Any]) -> ConfigCheck:
-    from waldo.journal._config import check_config  # pydantic: only when waldo.yml changed
-
-    return check_config(raw)
-
-
 def checked_config(
     waldo_conf: Mapping[str, Any] | None, project: Path, environ: Mapping[str, str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], ConfigCheck | None]:
     """``waldo.yml`` without the keys that are wrong: each is one warning (once per
-    process), or, when strict mode is asked for, all of them are one ConfigError."""
+    process), or, when strict mode is asked for, all of them are one ConfigError.
+    Also the check just made (None when it was recalled), for :func:`remember`."""
     if not waldo_conf:
-        return {}
-    check = remembered_check(waldo_conf, project / DEFAULT_DIR, CONFIG_SCHEMA, _check)
+        return {}, None
+    folder = project / DEFAULT_DIR
+    fresh = None
+    check = recall(waldo_conf, folder, CONFIG_SCHEMA)
+    if check is None:
+        from waldo.journal._config import check_config  # pydantic: when waldo.yml changed
+
+        check = fresh = check_config(waldo_conf)
     usable = check.usable(waldo_conf)
     if not check.problems:
-        return usable
+        return usable, fresh
     if _truthy(usable.get("strict", False)) or _truthy(environ.get("WALDO_STRICT", "")):
         raise ConfigError("; ".join(check.problems) + " (strict mode: fix waldo.yml)")
     for problem in check.problems:
         if problem not in _warned:
             _warned.add(problem)
             log.warning("waldo: %s", problem)
-    return usable
+    return usable, fresh
 
 
 def resolve_settings(
@@ -151,7 +152,7 @@ def resolve_settings(
     project = Path(project_path).resolve()
     creds = credentials or {}
     env = os.environ if environ is None else environ
-    conf = checked_config(waldo_conf, project, env)
+    conf, fresh_check = checked_config(waldo_conf, project, env)
     if "store" in (waldo_conf or {}) and "store" not in conf:  # never another store instead
         raise ConfigError("`store:` in waldo.yml must be a URL or a credentials entry name.")
     # Everything else (e.g. ``preflight``, ``fingerprints``, ``dolt``) is for the
@@ -172,6 +173,8 @@ def resolve_settings(
         url = f"sqlite:///{project / DEFAULT_DIR / DEFAULT_DB}"
         source = "default"
     parse_store_url(url)  # a URL that can never work is a ConfigError now, not at write
+    if fresh_check is not None and waldo_conf:  # a usable configuration: worth keeping
+        remember(waldo_conf, project / DEFAULT_DIR, CONFIG_SCHEMA, fresh_check)
 
     spool = Path(conf.get("spool_dir") or project / DEFAULT_DIR / "spool")
     if not spool.is_absolute():
