@@ -3,7 +3,6 @@ command line, the store's errors, the settings' repr and a ``kedro run``'s outpu
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,15 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers.cli import run_waldo as waldo
 from tests.helpers.journal import record_run, recorder_for
 from tests.helpers.postgres import fresh_database
+from tests.kedro._e2e import subprocess_env
 from waldo import ConfigError, StoreError
 from waldo._masking import looks_secret, mask_text, mask_url
 from waldo.cli import app
 from waldo.journal import resolve_settings
 from waldo.store import Spool, Store, parse_store_url
 
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("WALDO_")}
 # Every password holds SECRET, and the unmasked pieces a broken parse would show.
 UNREACHABLE = [
     "postgresql://:Pw7SECRET@127.0.0.1:1/x",
@@ -95,19 +95,6 @@ def test_store_errors_and_settings_never_show_the_password(url: str, tmp_path: P
         assert hidden(repr(settings))
 
 
-def waldo(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "waldo.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**ENV, **(env or {})},
-        timeout=120,
-    )
-
-
 COMMANDS = [
     ("runs",),
     ("show", "latest"),
@@ -178,7 +165,7 @@ def test_messages_of_a_reachable_store_never_show_the_password(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env=ENV,
+                env=subprocess_env(),
             )
             try:
                 assert server.stdout is not None

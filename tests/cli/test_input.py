@@ -4,33 +4,17 @@ traceback, never a journal made where there is no project, recorded names as tex
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers.cli import run_waldo as waldo_process
 from tests.helpers.journal import record_run, recorder_for
 from waldo.cli import app
 
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("WALDO_")}
 HOSTILE = ["[/bold]", "[red]red[/red]", ":warning:", "[link=http://x]y[/link]"]
-
-
-def waldo_process(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "waldo.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**ENV, **(env or {})},
-        timeout=120,
-    )
 
 
 def waldo(*args: str, code: int = 0) -> Result:
