@@ -314,9 +314,11 @@ def _describe(kind: Any) -> str:
 
 
 def _plural(text: str) -> str:
+    """``a mapping (from, to)`` -> ``mappings (from, to)``."""
     for article in ("a ", "an "):
         if text.startswith(article):
-            return text[len(article) :] + "s"
+            word, space, rest = text[len(article) :].partition(" ")
+            return f"{word}s{space}{rest}"
     return text
 
 
