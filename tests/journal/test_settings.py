@@ -77,16 +77,16 @@ def test_credentials_entry_without_a_url_is_a_config_error(tmp_path: Path) -> No
 def test_options_strict_disabled_heartbeat_and_relative_spool(tmp_path: Path) -> None:
     settings = resolve_settings(
         tmp_path,
-        {"strict": "true", "heartbeat_seconds": 2, "spool_dir": "spool-here", "colour": "blue"},
+        {"strict": "true", "heartbeat_seconds": 2, "spool_dir": "spool-here", "stats": False},
         environ={"WALDO_DISABLE": "1"},
     )
     assert settings.strict is True
     assert settings.enabled is False
     assert settings.lease_seconds == 2 * 3 + 5
     assert settings.spool_dir == tmp_path.resolve() / "spool-here"
-    assert settings.extra == {"colour": "blue"}
+    assert settings.extra == {"stats": False}
     with pytest.raises(ConfigError, match="heartbeat_seconds"):
-        resolve_settings(tmp_path, {"heartbeat_seconds": "often"}, environ={})
+        resolve_settings(tmp_path, {"heartbeat_seconds": "often", "strict": True}, environ={})
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,13 @@ def test_show_marks_the_waiting_node(killed: tuple[Path, str]) -> None:
     assert nodes == [(f"step_{i}", "success") for i in range(WAIT_NODE)] + [
         (f"step_{WAIT_NODE}", "interrupted")
     ]
+
+
+def test_the_killed_run_lasts_until_its_last_node_started(killed: tuple[Path, str]) -> None:
+    """Killed before its first heartbeat, the run still ends when it was last heard
+    from (its waiting node's start), not when it started."""
+    root, _run_id = killed
+    shown = waldo_json(root, "show", "latest")
+    waiting = next(n for n in shown["nodes"] if n["node_name"] == f"step_{WAIT_NODE}")
+    assert shown["finished_at"] >= waiting["started_at"] > shown["started_at"]
+    assert shown["duration_s"] > 0

@@ -58,4 +58,4 @@ def test_a_bad_rule_is_one_clear_warning(tmp_path: Path) -> None:
     result = kedro_run(root)
     assert result.returncode == 0
     output = " ".join((result.stdout + result.stderr).split())
-    assert output.count("`paths:` in waldo.yml") == 1  # one warning (rich wraps the rest)
+    assert output.count("`paths` must be") == 1  # one warning (rich wraps the rest)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from waldo._errors import ConfigError, WaldoError
+from waldo._errors import ConfigError, InvalidInput, WaldoError
 from waldo._version import __version__
 from waldo.cli._check_render import failed_check_lines, outcome_counts
 from waldo.cli._checks import checks
@@ -19,6 +19,7 @@ from waldo.cli._data import data
 from waldo.cli._errors import WaldoGroup
 from waldo.cli._export import export
 from waldo.cli._render import (
+    COUNT,
     FORMAT,
     console,
     diff_table,
@@ -65,7 +66,9 @@ def app(ctx: click.Context, project: Path | None, env: str | None, db: str | Non
 
 
 @app.command()
-@click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option(
+    "-n", "--limit", type=COUNT, default=20, show_default=True, help="How many runs to list."
+)
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--pipeline", default=None, help="Only runs of this pipeline.")
 @click.option(
@@ -328,7 +331,14 @@ def db_alembic_ini() -> None:
 @app.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("waldo-demo"))
 @click.option("--force", is_flag=True, help="Replace the folder if it exists.")
-@click.option("--runs", "run_count", default=2, show_default=True, help="How many times to run it.")
+@click.option(
+    "--runs",
+    "run_count",
+    type=click.IntRange(1, 100),
+    default=2,
+    show_default=True,
+    help="How many times to run it.",
+)
 @click.option(
     "--example",
     type=click.Choice(["orders", "outliers"]),
@@ -350,12 +360,17 @@ def demo(path: Path, force: bool, run_count: int, example: str) -> None:
         from waldo.kedro._outliers_demo import run_outliers_demo
     except ImportError as exc:
         raise ConfigError(f"The demo needs Kedro: `pip install 'waldo[kedro]'` ({exc}).") from exc
-    if example == "outliers":
-        if path == Path("waldo-demo"):
-            path = Path("waldo-outliers")
-        run_outliers_demo(path, force=force, echo=click.echo)
-        return
-    run_demo(path, force=force, run_count=run_count, echo=click.echo)
+    if example == "outliers" and path == Path("waldo-demo"):
+        path = Path("waldo-outliers")
+    try:
+        if example == "outliers":
+            run_outliers_demo(path, force=force, echo=click.echo)
+        else:
+            run_demo(path, force=force, run_count=run_count, echo=click.echo)
+    except OSError as exc:  # a folder that cannot be made or written: say which
+        raise InvalidInput(
+            f"Cannot write the demo project in {path}: {exc.strerror or exc}."
+        ) from exc
 
 
 app.add_command(dpo)  # `waldo dpo ...`: the DPO commands (waldo.dpo)

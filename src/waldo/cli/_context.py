@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,9 @@ from typing import Any
 import yaml
 
 from waldo._errors import ConfigError
-from waldo.journal import Journal, Settings, find_project_root, resolve_settings
+from waldo.journal import Journal, Settings, project_root, resolve_settings
+
+ENV_URL = "WALDO_DB_URL"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -34,13 +38,45 @@ def _plain_settings(root: Path, env: str) -> Settings:
     return resolve_settings(root, waldo, credentials)
 
 
-def cli_settings(project: Path | None, env: str | None, db: str | None) -> Settings:
-    root = find_project_root(project)
+def _check_env(root: Path, env: str) -> None:
+    """``--env`` must name one of the project's configuration folders."""
+    conf = root / "conf"
+    if not conf.is_dir():
+        raise ConfigError(f"--env {env}: {root} has no Kedro configuration (conf/) to read.")
+    if not (conf / env).is_dir():
+        known = ", ".join(sorted(p.name for p in conf.iterdir() if p.is_dir()))
+        raise ConfigError(f"--env {env}: no such environment in {conf} ({known}).")
+
+
+def cli_settings(
+    project: Path | None,
+    env: str | None,
+    db: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """The settings of the journal a command reads: ``--db``, else the project's.
+
+    Outside a project (no Kedro project, no ``.waldo`` folder, here or above) without
+    ``--db`` or ``WALDO_DB_URL`` there is no journal: a ConfigError, and nothing is
+    created (a journal made in any folder would then be found from every folder below).
+    """
     if project is not None and not Path(project).is_dir():
         raise ConfigError(f"The project folder {project} does not exist.")
+    found = project_root(project)
+    here = Path(project or Path.cwd()).resolve()
+    environ = os.environ if environ is None else environ
+    if found is None and not db and not environ.get(ENV_URL):
+        raise ConfigError(
+            f"{here} is not in a Waldo project (no Kedro project, no .waldo folder here "
+            f"or above): run this in a project, pass --db URL or set {ENV_URL}, or "
+            "`mkdir .waldo` to keep a journal here."
+        )
+    root = found or here
     if db:
-        settings = resolve_settings(root, {}, {}, environ={"WALDO_DB_URL": db})
+        settings = resolve_settings(root, {}, {}, environ={ENV_URL: db})
         return replace(settings, source="--db")
+    if env is not None:  # the environment whose waldo.yml is read
+        _check_env(root, env)
     if (root / "conf").is_dir():
         try:
             from waldo.kedro._config import settings_for_project

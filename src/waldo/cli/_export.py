@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from waldo._errors import ConfigError, InvalidInput
+from waldo._errors import ConfigError
+from waldo._format import parse_moment
 from waldo.cli._context import CliState
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"{option} {text!r} is not a date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)."
-        ) from exc
-    return value if value.tzinfo else value.astimezone(timezone.utc)
 
 
 @click.group()
@@ -74,7 +62,7 @@ def openlineage(
         raise ConfigError(
             f"OpenLineage export needs `pip install 'waldo[lineage]'` ({exc})."
         ) from exc
-    start, end = _moment(since, "--since"), _moment(until, "--until")
+    start, end = parse_moment(since, "--since"), parse_moment(until, "--until")
     if transport == "console":  # the console transport logs each event: print them bare
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -17,6 +17,9 @@ from waldo._format import fmt_time as fmt_time
 from waldo.cli._check_render import check_change_rows
 from waldo.journal import Decision, RunDetail, RunDiff, RunSummary
 
+#: How many rows a listing may ask for: any count the databases' 64-bit LIMIT takes.
+COUNT = click.IntRange(1, 2**63 - 1)
+
 #: The ``--format`` option every listing command shares.
 FORMAT = click.option(
     "--format",
@@ -38,10 +41,12 @@ STATUS_STYLE = {
 
 
 def console() -> Console:
-    """A console that keeps tables readable when the output is a pipe or a file."""
+    """A console that keeps tables readable when the output is a pipe or a file, and
+    shows every string as text: recorded names (a pipeline called ``[/bold]``, a
+    dataset called ``:warning:``) are never read as markup or emoji codes."""
     probe = Console()
     width = None if probe.is_terminal else max(probe.width, 160)
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
 
 
 def print_json(data: Any) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from waldo._errors import InvalidInput
 from waldo.cli._context import CliState
-from waldo.cli._render import FORMAT, console, fmt_time, print_json
+from waldo.cli._render import COUNT, FORMAT, console, fmt_time, print_json
 from waldo.journal import Comparison, ResultContext, Results
 
 CONTEXT_HELP = (
@@ -42,7 +42,7 @@ def results() -> None:
 @results.command("contexts")
 @click.option("--run", default=None, help="Only the contexts of this run (`latest` works).")
 @click.option("--algorithm", default=None, help="Only this algorithm's contexts.")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option("--limit", type=COUNT, default=20, show_default=True, help="How many, newest first.")
 @FORMAT
 @click.pass_obj
 def results_contexts(
@@ -74,7 +74,7 @@ def results_contexts(
 
 @results.command("top", epilog=CONTEXT_HELP)
 @click.argument("context")
-@click.option("-k", "k", default=10, show_default=True, help="How many samples.")
+@click.option("-k", "k", type=COUNT, default=10, show_default=True, help="How many samples.")
 @click.option("--ascending", is_flag=True, help="Lowest scores first.")
 @FORMAT
 @click.pass_obj
@@ -137,7 +137,9 @@ def comparison_table(pairs: list[Comparison]) -> Table:
 @click.option(
     "--run", default=None, help="Compare every context of this run (default: the latest run)."
 )
-@click.option("--top", "top_k", default=10, show_default=True, help="Top-k overlap size.")
+@click.option(
+    "--top", "top_k", type=COUNT, default=10, show_default=True, help="Top-k overlap size."
+)
 @FORMAT
 @click.pass_obj
 def results_compare(

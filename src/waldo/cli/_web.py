@@ -13,6 +13,7 @@ from waldo.journal import find_project_root
 from waldo.web import (
     StatusReport,
     StatusSource,
+    check_token,
     is_loopback,
     make_server,
     new_token,
@@ -76,12 +77,19 @@ def kedro_status_source(project: Path | None, env: str | None) -> StatusSource |
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free port).",
+)
 @click.option(
     "--token",
     default=None,
     envvar="WALDO_WEB_TOKEN",
-    help="Token every request must carry; required (generated if not given) off loopback.",
+    help="Token every request must carry (16 characters or more); required (generated "
+    "if not given) off loopback.",
 )
 @REPO_URL
 @click.pass_obj
@@ -93,6 +101,7 @@ def serve(state: CliState, host: str, port: int, token: str | None, repo_url: st
     Bound to 127.0.0.1 by default; on any other address every request needs the token
     (printed at start), or gets 401.
     """
+    check_token(token)
     journal = state.journal
     journal.store.ensure_schema()  # a bad store URL fails here, in one line
     if token is None and not is_loopback(host):

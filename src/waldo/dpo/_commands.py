@@ -28,7 +28,8 @@ seed uses two: ``get-execution-completion-timestamp`` and
 
 DB_URL is optional: without it the store is found as for every ``waldo`` command
 (``--db`` of ``waldo``, ``WALDO_DB_URL``, the project's ``waldo.yml`` or credentials,
-else ``.waldo/waldo.db`` in the project around the current folder).
+else ``.waldo/waldo.db`` in the project around the current folder; outside a project,
+with neither, the command says so and creates nothing).
 """
 
 from __future__ import annotations

@@ -51,11 +51,12 @@ from waldo.journal._model import (
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
 from waldo.journal._rows import describe_error, node_run_id, stats_text
-from waldo.journal._secrets import mask_secrets
+from waldo.journal._secrets import mask_params, mask_secrets
 from waldo.journal._settings import (
     Settings,
     find_project_root,
     needs_credentials,
+    project_root,
     resolve_settings,
 )
 from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
@@ -123,10 +124,12 @@ __all__ = [
     "is_no_execution",
     "json_safe",
     "last_timestamp",
+    "mask_params",
     "mask_secrets",
     "needs_credentials",
     "node_run_id",
     "node_step",
+    "project_root",
     "raw_params",
     "resolve_settings",
     "run_checks",

@@ -78,7 +78,11 @@ class History:
         self.store = store
 
     def reconcile(self) -> list[str]:
-        """Mark runs whose process is gone as ``interrupted``; return their ids."""
+        """Mark runs whose process is gone as ``interrupted``; return their ids.
+
+        Such a run ends when the journal last heard from it (its heartbeat, or a node
+        or an event noted since), not when someone noticed; nodes whose end was
+        recorded keep their status (see :meth:`run_detail`)."""
         now = time.time()
         here = socket.gethostname()
         dead: list[str] = []
@@ -95,7 +99,8 @@ class History:
             if expired or gone:
                 dead.append(run["run_id"])
         if dead:
-            self.store.run(queries.mark_interrupted, dead, datetime.now())
+            last_heard = self.store.run(queries.last_heard, dead)
+            self.store.run(queries.mark_interrupted, {r: last_heard.get(r) for r in dead})
         # DPO executions have no process: they are abandoned when their lease runs out.
         return dead + self.store.run(executions.interrupt_abandoned)
 

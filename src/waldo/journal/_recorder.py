@@ -35,6 +35,7 @@ from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
 from waldo.journal._rows import describe_error, json_map, node_run_id
 from waldo.journal._rows import target_id as target_id_of
+from waldo.journal._secrets import mask_params
 from waldo.journal._settings import Settings
 from waldo.journal._trail import NodeTrail, expand_trails, trail_record
 from waldo.store import (
@@ -181,7 +182,9 @@ class Recorder:
             "project_path": info.project_path,
             "pipeline_names": list(info.pipeline_names),
             "env": info.env,
-            "runtime_params": json_safe(info.runtime_params, "runtime parameter"),
+            "runtime_params": mask_params(
+                json_safe(info.runtime_params, "runtime parameter"), self.settings.mask
+            ),
             "run_params": json_safe(info.run_params, "run parameter"),
             "kedro_version": info.kedro_version,
             "waldo_version": __version__,

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, DatasetError
 
-from waldo.journal import get_recorder
+from waldo.journal import get_recorder, mask_params
 from waldo.kedro._config import settings_from_loader, strict_requested, waldo_config
 from waldo.kedro._dolt_client import (
     BRANCH_ENV,
@@ -341,7 +341,7 @@ class DoltHooks:
         if self._database is None or not self._database.exists():
             return
         run_id = str(run_params.get("run_id"))
-        params = run_params.get("runtime_params") or {}
+        params = mask_params(run_params.get("runtime_params") or {})  # no secret in Dolt
         message = f"waldo run {run_id}\n\nruntime params: {json.dumps(params, sort_keys=True)}"
         result = call(
             "commit",

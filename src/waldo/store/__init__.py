@@ -5,6 +5,7 @@ Only this package writes SQL. It knows nothing about Kedro or any other integrat
 
 from __future__ import annotations
 
+from waldo._masking import mask_url
 from waldo.store import _checks as checks
 from waldo.store import _collect as collectors
 from waldo.store import _executions as executions
@@ -13,7 +14,7 @@ from waldo.store import _results as results
 from waldo.store import _schema as schema
 from waldo.store._bulk import Record, Row, json_text
 from waldo.store._collect import RawRow, StateKey
-from waldo.store._engine import mask_url, parse_store_url
+from waldo.store._engine import parse_store_url
 from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
 from waldo.store._writer import BatchWriter, FlushResult

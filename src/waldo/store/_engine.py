@@ -7,7 +7,6 @@ decided here so that no other module needs to care.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from waldo._errors import ConfigError, StoreError, StoreUnavailable
+from waldo._masking import mask_text, mask_url
 from waldo.store._driver import (
     PG_CONNECT_TIMEOUT_S,
     SQLITE_BUSY_TIMEOUT_S,
@@ -30,13 +30,6 @@ from waldo.store._driver import (
 )
 from waldo.store._schema import PG_SCHEMA
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]+:)(?P<secret>[^@\s]+)(?P<tail>@)")
-
-
-def mask_url(url: str) -> str:
-    """Hide the password of a database URL so it can be logged or shown."""
-    return _PASSWORD_IN_URL.sub(r"\g<head>***\g<tail>", url)
-
 
 def parse_store_url(url: str) -> sa.URL:
     """Validate a store URL and pick Waldo's driver for its database.
@@ -48,11 +41,16 @@ def parse_store_url(url: str) -> sa.URL:
         raise ConfigError("The store URL is empty: set WALDO_DB_URL or `store:` in waldo.yml.")
     try:
         parsed = sa.make_url(url.strip())
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise ConfigError(
             f"'{mask_url(url)}' is not a database URL; expected e.g. "
             "sqlite:///.waldo/waldo.db or postgresql://user:pass@host:5432/db."
         ) from exc
+    if parsed.host and "@" in parsed.host:
+        raise ConfigError(
+            f"The store URL {mask_url(url)} has an '@' in its password: write it as %40 "
+            "(percent-encode the password's special characters)."
+        )
     backend = parsed.get_backend_name()
     if backend in ("postgres", "postgresql"):
         driver = parsed.get_driver_name()
@@ -123,7 +121,7 @@ def translate_error(exc: BaseException, url: str) -> StoreError:
     """Turn a driver error into a one-line Waldo error that says what to do."""
     where = mask_url(url)
     first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    detail = first_line[0] if first_line else type(exc).__name__
+    detail = mask_text(first_line[0], [url]) if first_line else type(exc).__name__
     if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):

@@ -6,7 +6,7 @@ The journal layer turns these into its domain objects; nothing here knows about 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -127,18 +127,52 @@ def running_runs(conn: Connection) -> list[dict[str, Any]]:
     return _dicts(conn.execute(query))
 
 
-def mark_interrupted(conn: Connection, run_ids: Sequence[str], when: datetime) -> int:
-    if not run_ids:
+def last_heard(conn: Connection, run_ids: Sequence[str]) -> dict[str, datetime]:
+    """When the journal last heard from each run: the latest of its start, its
+    heartbeat, its node runs' starts and ends and its events."""
+    ids = list(run_ids)
+    if not ids:
+        return {}
+    moments = [
+        sa.select(runs.c.run_id, runs.c.started_at).where(runs.c.run_id.in_(ids)),
+        sa.select(runs.c.run_id, runs.c.heartbeat_at).where(runs.c.run_id.in_(ids)),
+        sa.select(node_runs.c.run_id, sa.func.max(node_runs.c.started_at))
+        .where(node_runs.c.run_id.in_(ids))
+        .group_by(node_runs.c.run_id),
+        sa.select(node_runs.c.run_id, sa.func.max(node_runs.c.finished_at))
+        .where(node_runs.c.run_id.in_(ids))
+        .group_by(node_runs.c.run_id),
+        sa.select(events.c.run_id, sa.func.max(events.c.timestamp))
+        .where(events.c.run_id.in_(ids))
+        .group_by(events.c.run_id),
+    ]
+    latest: dict[str, datetime] = {}
+    for query in moments:
+        for run_id, moment in conn.execute(query):
+            if moment is not None and (run_id not in latest or moment > latest[run_id]):
+                latest[run_id] = moment
+    return latest
+
+
+def mark_interrupted(conn: Connection, finished: Mapping[str, datetime | None]) -> int:
+    """Mark running runs ``interrupted``, each ending when it was last heard from."""
+    if not finished:
         return 0
-    result = conn.execute(
+    statement = (
         sa.update(runs)
-        .where(runs.c.run_id.in_(list(run_ids)), runs.c.status == "running")
+        .where(runs.c.run_id == sa.bindparam("target"), runs.c.status == "running")
         .values(
             status="interrupted",
-            finished_at=sa.func.coalesce(runs.c.heartbeat_at, runs.c.started_at),
+            finished_at=sa.func.coalesce(
+                sa.bindparam("last_heard", type_=runs.c.finished_at.type),
+                runs.c.heartbeat_at,
+                runs.c.started_at,
+            ),
             error_message="the process stopped without ending the run (killed or crashed)",
         )
     )
+    params = [{"target": run_id, "last_heard": when} for run_id, when in finished.items()]
+    result = conn.execute(statement, params)
     return int(result.rowcount or 0)
 
 

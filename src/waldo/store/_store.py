@@ -15,9 +15,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from waldo._errors import StoreError
+from waldo._masking import mask_url
 from waldo.store import _migrate
 from waldo.store._bulk import Record, write_records
-from waldo.store._engine import create_store_engine, mask_url, translate_error
+from waldo.store._engine import create_store_engine, translate_error
 
 T = TypeVar("T")
 

@@ -9,7 +9,14 @@ latest runs. All draw the same pages, with the front end built from ``frontend/`
 from __future__ import annotations
 
 from waldo.web._report import report_html, write_report
-from waldo.web._server import WaldoServer, WebApp, is_loopback, make_server, new_token
+from waldo.web._server import (
+    WaldoServer,
+    WebApp,
+    check_token,
+    is_loopback,
+    make_server,
+    new_token,
+)
 from waldo.web._site import SiteOptions, site_options, write_site
 from waldo.web._status import NO_PROJECT, StatusReport, StatusSource
 
@@ -20,6 +27,7 @@ __all__ = [
     "StatusSource",
     "WaldoServer",
     "WebApp",
+    "check_token",
     "is_loopback",
     "make_server",
     "new_token",

@@ -17,14 +17,14 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from waldo._errors import RunNotFound, WaldoError
+from waldo._errors import InvalidInput, RunNotFound, WaldoError
+from waldo._format import parse_moment
 from waldo.journal import RUN_STATUSES, History, RunFilter
 from waldo.web import _html
 from waldo.web._compare import MAX_COMPARED, compare_payload, diff_payload
@@ -42,10 +42,24 @@ from waldo.web._status import StatusSource, status_payload
 
 log = logging.getLogger("waldo")
 COOKIE = "waldo_token"
+#: The highest page number asked for (a million pages of runs); more is a mistake.
+MAX_PAGE = 1_000_000
+#: The shortest token ``waldo serve`` accepts: a short one is guessed.
+MIN_TOKEN_CHARS = 16
 
 
-class BadRequest(WaldoError):
+class BadRequest(InvalidInput):
     """A query parameter the page cannot use (a malformed date, a page number)."""
+
+
+def check_token(token: str | None) -> None:
+    """Refuse a token that protects nothing: empty, blank or short (a server off
+    loopback answers to anyone who has it)."""
+    if token is not None and len(token.strip()) < MIN_TOKEN_CHARS:
+        raise InvalidInput(
+            f"The token must have at least {MIN_TOKEN_CHARS} characters; leave --token "
+            "out and Waldo makes one."
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -60,16 +74,6 @@ def is_loopback(host: str) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-def _day(text: str, name: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        day = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise BadRequest(f"{name}={text!r} is not a date (YYYY-MM-DD).") from exc
-    return day if day.tzinfo else day.astimezone(timezone.utc)
 
 
 def _param(text: str) -> tuple[str, str] | None:
@@ -87,18 +91,28 @@ def filters_from(query: dict[str, str]) -> RunFilter:
     status = query.get("status") or None
     if status is not None and status not in RUN_STATUSES:
         raise BadRequest(f"status={status!r}: use one of {', '.join(RUN_STATUSES)}.")
-    until = _day(query.get("until", ""), "until")
-    if until is not None and len(query.get("until", "")) <= 10:
-        until += timedelta(days=1)
     return RunFilter(
         status=status,
         pipeline=query.get("pipeline") or None,
-        since=_day(query.get("since", ""), "since"),
-        until=until,
+        since=parse_moment(query.get("since"), "since"),
+        until=parse_moment(query.get("until"), "until", whole_day=True),
         kind=query.get("kind") or None,
         tag=query.get("tag") or None,
         param=_param(query.get("param", "")),
     )
+
+
+def page_number(query: dict[str, str]) -> int:
+    """``page=`` of a listing: a whole number from 1 to :data:`MAX_PAGE`."""
+    text = query.get("page") or "1"
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        raise BadRequest(f"page={text!r}: use a page number from 1 to {MAX_PAGE:,}.")
+    return int(text)
+
+
+def _plain(values: list[str]) -> bool:
+    """Whether request text holds no control characters (a NUL no database stores)."""
+    return all(ch >= " " or ch == "\t" for value in values for ch in value)
 
 
 class WebApp:
@@ -124,13 +138,20 @@ class WebApp:
     def route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         """Answer one GET: (status, content type, body). Errors become pages."""
         try:
+            if not _plain([unquote(path), *query, *query.values()]):
+                raise BadRequest("The address holds control characters.")
             return self._route(path, query)
         except RunNotFound as exc:
             return self._error(path, HTTPStatus.NOT_FOUND, str(exc))
-        except BadRequest as exc:
+        except InvalidInput as exc:
             return self._error(path, HTTPStatus.BAD_REQUEST, str(exc))
         except WaldoError as exc:
             return self._error(path, HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
+        except Exception:  # a bug: say so on the page, never drop the connection
+            log.exception("waldo serve: %s failed", path)
+            return self._error(
+                path, HTTPStatus.INTERNAL_SERVER_ERROR, "Waldo failed to answer this page."
+            )
 
     def _error(self, path: str, status: int, message: str) -> tuple[int, str, bytes]:
         if path.startswith("/api/"):
@@ -170,12 +191,6 @@ class WebApp:
     def _json(data: Any) -> tuple[int, str, bytes]:
         return HTTPStatus.OK, "application/json", json.dumps(data, default=str).encode()
 
-    def _page_number(self, query: dict[str, str]) -> int:
-        try:
-            return max(1, int(query.get("page") or 1))
-        except ValueError as exc:
-            raise BadRequest(f"page={query.get('page')!r} is not a number.") from exc
-
     # -- pages ------------------------------------------------------------------------
     def health(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         return HTTPStatus.OK, "text/plain; charset=utf-8", b"ok\n"
@@ -185,7 +200,7 @@ class WebApp:
 
     def _runs_data(self, query: dict[str, str]) -> dict[str, Any]:
         filters = filters_from(query)
-        data = runs_payload(self.history, filters, self._page_number(query), query.get("until", ""))
+        data = runs_payload(self.history, filters, page_number(query), query.get("until", ""))
         data["poll"] = "/api/runs?" + urlencode({k: v for k, v in query.items() if v})
         return data
 
@@ -373,6 +388,9 @@ def make_server(
     """A server for ``history``; off loopback a token is required (one is made if none
     is given). Port 0 picks a free port (see ``server.url``). ``status`` and
     ``repo_url``: see :class:`WebApp`."""
+    check_token(token)
+    if not 0 <= port <= 65535:
+        raise InvalidInput(f"Port {port} does not exist: use 1 to 65535 (0: any free port).")
     if token is None and not is_loopback(host):
         token = new_token()
     app = WebApp(history, status=status, repo_url=repo_url)

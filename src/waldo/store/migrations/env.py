@@ -43,7 +43,8 @@ def url_from_command_line() -> str | None:
 
 def run_from_url() -> None:
     from waldo._errors import WaldoError
-    from waldo.store._engine import create_store_engine, mask_url, translate_error
+    from waldo._masking import mask_url
+    from waldo.store._engine import create_store_engine, translate_error
     from waldo.store._migrate import migration_connection
 
     if context.config.config_file_name:
