@@ -75,8 +75,14 @@ class NumbersPlugin(Plugin):
         return [Numbers]
 
 
-def numbers_handler(total: int, delay: float = 0.0) -> Any:
-    """A JsonServer handler: ``/numbers?after=A&page=P&per_page=K``."""
+def numbers_handler(
+    total: int, delay: float = 0.0, hold_from: int | None = None, release: Any = None
+) -> Any:
+    """A JsonServer handler: ``/numbers?after=A&page=P&per_page=K``.
+
+    With ``hold_from``, a page starting at or after that number waits until ``release``
+    (a ``threading.Event``) is set: a collection stalls there, however fast it runs.
+    """
     from waldo.collect.testing import Reply, SeenRequest
 
     def handler(request: SeenRequest) -> Reply:
@@ -84,6 +90,8 @@ def numbers_handler(total: int, delay: float = 0.0) -> Any:
         page = int(request.query.get("page", 1))
         per_page = int(request.query.get("per_page", 10))
         start = after + 1 + (page - 1) * per_page
+        if hold_from is not None and start >= hold_from:
+            release.wait(timeout=300)
         items = [{"n": n, "square": n * n} for n in range(start, min(total, start + per_page))]
         return Reply({"items": items}, delay=delay)
 

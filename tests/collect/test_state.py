@@ -8,15 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 
 import pytest
 
 from tests.collect._helpers import ROOT, context, count, query, waldo
+from tests.helpers.postgres import wait_for
 from waldo.collect.testing import JsonServer
 
 PLUGIN = "tests.collect.numbers_plugin:NumbersPlugin"
 TOTAL = 300
+HOLD_FROM = 120  # the server holds back the numbers from here until the kill
 
 
 def numbers_in_raw(url: str) -> list[int]:
@@ -29,7 +31,10 @@ def test_killed_collection_resumes_without_gap_or_duplicate(
 ) -> None:
     from tests.collect.numbers_plugin import numbers_handler
 
-    json_server.route("/numbers", handler=numbers_handler(TOTAL, delay=0.05))
+    release = threading.Event()  # the server holds the pages from HOLD_FROM on until set
+    json_server.route(
+        "/numbers", handler=numbers_handler(TOTAL, hold_from=HOLD_FROM, release=release)
+    )
     ctx = context(store_url, connection={"url": json_server.url}, options={"batch_size": 7})
     child = subprocess.Popen(
         [sys.executable, "-m", "waldo.cli", "collect", PLUGIN, "collect", ctx, "numbers"],
@@ -39,17 +44,17 @@ def test_killed_collection_resumes_without_gap_or_duplicate(
         env=os.environ.copy(),
     )
     try:
-        deadline = time.monotonic() + 60
-        while count(store_url, "_raw_numbers_numbers") < 60:
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the collection never got going"
-            time.sleep(0.02)
+        stalled = wait_for(
+            lambda: count(store_url, "_raw_numbers_numbers") >= HOLD_FROM // 2, timeout=120
+        )
+        assert stalled and child.poll() is None, child.communicate()
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
+        release.set()
     assert child.returncode == -signal.SIGKILL
     collected = numbers_in_raw(store_url)
-    assert 60 <= len(collected) < TOTAL, "the kill did not land mid-stream"
+    assert HOLD_FROM // 2 <= len(collected) <= HOLD_FROM, "the kill did not land mid-stream"
     # What was committed is a prefix, and the state points at its last number.
     assert collected == list(range(len(collected)))
     state = query(store_url, "SELECT state FROM {s}collector_state WHERE stream = 'numbers'")
