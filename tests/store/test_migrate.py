@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from tests.helpers.postgres import wait_for
 from waldo.journal import History
 from waldo.store import Store, schema
 from waldo.store._driver import configure_sqlite
@@ -223,11 +223,15 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
 
 MIGRATE_AT_ONCE = """
 import sys, time
+from pathlib import Path
 from waldo.store import Store
 
-start = float(sys.argv[2])
-time.sleep(max(0.0, start - time.time()))  # every process starts migrating together
-Store(sys.argv[1]).ensure_schema()
+ready, go = Path(sys.argv[2]), Path(sys.argv[3])
+store = Store(sys.argv[1])
+ready.touch()  # imported and ready: wait for the others, then all migrate together
+while not go.exists():
+    time.sleep(0.005)
+store.ensure_schema()
 """
 
 
@@ -239,15 +243,18 @@ def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Pat
     script.write_text(MIGRATE_AT_ONCE)
     for attempt in range(3):
         url = f"sqlite:///{tmp_path / f'new-{attempt}.db'}"
-        start = time.time() + 2.0
+        go = tmp_path / f"go-{attempt}"
+        ready = [tmp_path / f"ready-{attempt}-{n}" for n in range(4)]
         procs = [
             subprocess.Popen(
-                [sys.executable, str(script), url, str(start)],
+                [sys.executable, str(script), url, str(flag), str(go)],
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(4)
+            for flag in ready
         ]
+        assert wait_for(lambda: all(flag.exists() for flag in ready), timeout=120)  # noqa: B023
+        go.touch()
         errors = [p.communicate(timeout=120)[1] for p in procs]
         assert all(p.returncode == 0 for p in procs), "\n".join(errors)
         assert Store(url).current_revision() == Store.head_revision()
