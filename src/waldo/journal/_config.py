@@ -130,9 +130,10 @@ class StaticSiteConfig(BaseModel):
     keep: int | None = Field(None, ge=0)
 
 
-# One item of a dataset's checks: ``{expectation: {kwargs}}``, ``{suite: name}`` or
-# ``{when: pipeline_end, ...}``; the data checks own their finer shape.
-CheckItem = dict[str, Any]
+# A dataset's checks are validated by the data checks themselves
+# (``waldo.kedro._checks_config``): with ``on_failure: fail`` a broken check must stop the
+# run, not be dropped here with a warning.
+DatasetChecks = Any
 
 
 class WaldoConfig(BaseModel):
@@ -152,7 +153,7 @@ class WaldoConfig(BaseModel):
     lineage: LineageConfig | None = None
     dolt: DoltConfig | None = None
     branch: BranchConfig | None = None
-    checks: dict[str, list[CheckItem]] = Field(default_factory=dict)
+    checks: dict[str, DatasetChecks] = Field(default_factory=dict)
     on_failure: Literal["warn", "fail"] = "warn"
     static_site: StaticSiteConfig | None = None
     mask: list[str] = Field(default_factory=list)
