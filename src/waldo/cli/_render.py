@@ -178,10 +178,13 @@ def show_run(detail: RunDetail, out: Console) -> None:
                 out.print(Text(node.traceback.rstrip(), style="red"))
 
 
-def status_table(pipeline: str, decisions: list[Decision]) -> Table:
+def status_table(pipeline: str, decisions: list[Decision], branch: str | None = None) -> Table:
     stale = sum(d.run for d in decisions)
+    waiting = sum(bool(d.waits_on) for d in decisions)
+    where = f" on data branch {branch}" if branch else ""
+    later = f" ({waiting} only if their re-made inputs change)" if waiting else ""
     table = Table(
-        title=f"Pipeline {pipeline}: {stale} of {len(decisions)} nodes to run",
+        title=f"Pipeline {pipeline}{where}: {stale} of {len(decisions)} nodes to run{later}",
         title_justify="left",
         header_style="bold",
     )
@@ -189,7 +192,12 @@ def status_table(pipeline: str, decisions: list[Decision]) -> Table:
     table.add_column("state")
     table.add_column("why")
     for decision in decisions:
-        state = Text("stale", style="yellow") if decision.run else Text("up to date", style="green")
+        if not decision.run:
+            state = Text("up to date", style="green")
+        elif decision.waits_on:
+            state = Text("stale if inputs change", style="yellow")
+        else:
+            state = Text("stale", style="yellow")
         table.add_row(decision.node, state, decision.summary if decision.run else "")
     return table
 

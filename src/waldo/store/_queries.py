@@ -12,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from waldo.store._schema import dataset_versions, events, node_runs, pipelines, runs
+from waldo.store._schema import (
+    catalogs,
+    dataset_versions,
+    events,
+    node_runs,
+    pipelines,
+    runs,
+)
 
 
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
@@ -140,50 +147,115 @@ def count_rows(conn: Connection, table: sa.Table, run_id: str | None = None) -> 
     return int(conn.execute(query).scalar() or 0)
 
 
+def _data_branch() -> sa.ColumnElement[Any]:
+    """A run's data branch (NULL on main): ``run_params.data_branch``, or for runs
+    recorded before it was, the ``waldo_branch``/``dolt_branch`` runtime parameter."""
+    return sa.func.nullif(
+        sa.func.coalesce(
+            runs.c.run_params["data_branch"].as_string(),
+            runs.c.runtime_params["waldo_branch"].as_string(),
+            runs.c.runtime_params["dolt_branch"].as_string(),
+        ),
+        "",
+    )
+
+
+def _on_branches(
+    query: sa.Select[Any], branch: str | None
+) -> tuple[sa.Select[Any], sa.ColumnElement[Any]]:
+    """Keep the runs on main and on ``branch``; return the query and a rank key that
+    puts the branch's first (0) before main's (1)."""
+    data_branch = _data_branch()
+    if branch is None:
+        return query.where(data_branch.is_(None)), sa.literal(1)
+    on_branch = sa.case((data_branch == branch, 0), else_=1)
+    return query.where(sa.or_(data_branch.is_(None), data_branch == branch)), on_branch
+
+
 def last_successful_node_runs(
-    conn: Connection, project: str | None, node_names: Sequence[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """For each node name, its most recent successful run within a project."""
+    conn: Connection,
+    project: str | None,
+    node_names: Sequence[str] | None = None,
+    branch: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """For each node name, its most recent successful run within a project: on data
+    branch ``branch`` first, then on main (on main only when ``branch`` is None). Each
+    row carries its run's ``catalog_hash`` and ``project_path``."""
+    branch_runs, side = _on_branches(
+        sa.select(
+            runs.c.run_id,
+            runs.c.catalog_hash,
+            runs.c.project_path,
+        ),
+        branch,
+    )
+    if project is not None:
+        branch_runs = branch_runs.where(runs.c.project == project)
+    chosen = branch_runs.add_columns(side.label("side")).subquery()
     rank = (
         sa.func.row_number()
-        .over(partition_by=node_runs.c.node_name, order_by=node_runs.c.finished_at.desc())
+        .over(
+            partition_by=(node_runs.c.node_name, chosen.c.side),
+            order_by=node_runs.c.finished_at.desc(),
+        )
         .label("rank")
     )
     inner = (
-        sa.select(node_runs, rank)
-        .select_from(node_runs.join(runs, runs.c.run_id == node_runs.c.run_id))
+        sa.select(node_runs, chosen.c.catalog_hash, chosen.c.project_path, chosen.c.side, rank)
+        .select_from(node_runs.join(chosen, chosen.c.run_id == node_runs.c.run_id))
         .where(node_runs.c.status == "success")
     )
-    if project is not None:
-        inner = inner.where(runs.c.project == project)
     if node_names is not None:
         inner = inner.where(node_runs.c.node_name.in_(list(node_names)))
     sub = inner.subquery()
-    rows = _dicts(conn.execute(sa.select(sub).where(sub.c.rank == 1)))
-    return {row["node_name"]: row for row in rows}
+    query = sa.select(sub).where(sub.c.rank == 1).order_by(sub.c.side)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in _dicts(conn.execute(query)):
+        found.setdefault(row["node_name"], []).append(row)
+    return found
+
+
+def catalog_snapshots(conn: Connection, full_hashes: Sequence[str]) -> dict[str, Any]:
+    """The content of the catalog snapshots with these hashes."""
+    if not full_hashes:
+        return {}
+    query = sa.select(catalogs.c.full_hash, catalogs.c.content).where(
+        catalogs.c.full_hash.in_(list(full_hashes))
+    )
+    return {str(full_hash): content for full_hash, content in conn.execute(query)}
 
 
 def latest_dataset_versions(
-    conn: Connection, project: str | None, dataset_names: Sequence[str]
+    conn: Connection,
+    project: str | None,
+    dataset_names: Sequence[str],
+    branch: str | None = None,
 ) -> dict[str, str | None]:
-    """The most recently recorded version of each dataset (load or save), per project."""
+    """The most recently recorded version of each dataset (load or save), per project:
+    on data branch ``branch`` when it has one there, else on main."""
     if not dataset_names:
         return {}
+    branch_runs, side = _on_branches(sa.select(runs.c.run_id), branch)
+    if project is not None:
+        branch_runs = branch_runs.where(runs.c.project == project)
+    chosen = branch_runs.add_columns(side.label("side")).subquery()
     rank = (
         sa.func.row_number()
         .over(
             partition_by=dataset_versions.c.dataset_name,
-            order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+            order_by=(
+                chosen.c.side,
+                dataset_versions.c.recorded_at.desc(),
+                dataset_versions.c.id.desc(),
+            ),
         )
         .label("rank")
     )
     inner = (
         sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank)
-        .select_from(dataset_versions.join(runs, runs.c.run_id == dataset_versions.c.run_id))
+        .select_from(dataset_versions.join(chosen, chosen.c.run_id == dataset_versions.c.run_id))
         .where(dataset_versions.c.dataset_name.in_(list(dataset_names)))
     )
-    if project is not None:
-        inner = inner.where(runs.c.project == project)
     sub = inner.subquery()
     rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
     return {str(name): version for name, version in rows}
