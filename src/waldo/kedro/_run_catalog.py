@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 from waldo._errors import ConfigError
 from waldo.kedro._branches import (
     BranchConfig,
@@ -40,8 +42,10 @@ log = logging.getLogger("waldo")
 _VALIDATOR_KEY = "validator"
 
 
-class BranchRefused(PreflightError):
-    """A branch run would write datasets that cannot be made branch-local."""
+class BranchRefused(PreflightError, click.ClickException):
+    """A run on a data branch cannot start without risking main data (datasets that
+    cannot be branch-local, a bad ``branch:`` section). A click error too: ``kedro run``
+    then prints its one line, not a traceback."""
 
 
 @dataclass(frozen=True)
@@ -212,10 +216,13 @@ def prepare_for_hooks(
     done = prepared(catalog)
     if done is not None:
         return done
-    return prepare_run_catalog(
-        catalog,
-        pipeline,
-        waldo_config(loader) if loader is not None else {},
-        run_params.get("runtime_params"),
-        Path(run_params.get("project_path") or Path.cwd()),
-    )
+    try:
+        return prepare_run_catalog(
+            catalog,
+            pipeline,
+            waldo_config(loader) if loader is not None else {},
+            run_params.get("runtime_params"),
+            Path(run_params.get("project_path") or Path.cwd()),
+        )
+    except ConfigError as exc:  # the data branch is unsure: the run must not start
+        raise BranchRefused(f"{exc} The run stopped before any node ran.") from exc
