@@ -196,6 +196,7 @@ def _selection_options(command: Any) -> Any:
 
 @app.command()
 @_selection_options
+@click.option("--all", "show_all", is_flag=True, help="Also list the nodes that are up to date.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show Kedro's own logging.")
 @FORMAT
 @click.pass_obj
@@ -212,6 +213,7 @@ def status(
     from_inputs: tuple[str, ...],
     to_outputs: tuple[str, ...],
     namespaces: tuple[str, ...],
+    show_all: bool,
     verbose: bool,
     fmt: str,
 ) -> None:
@@ -272,7 +274,7 @@ def status(
             }
         )
         return
-    console().print(status_table(report.pipeline, decisions, report.branch))
+    console().print(status_table(report.pipeline, decisions, report.branch, show_all))
 
 
 @app.command()

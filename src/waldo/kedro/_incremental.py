@@ -22,19 +22,19 @@ from waldo.kedro._versions import Fingerprints
 __all__ = ["MISSING", "Gate", "KedroDatasets", "Plan", "node_specs", "plan"]
 
 
-def _param_values(catalog: Any, node: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in node.inputs:
-        if is_parameter(name):
-            try:
-                values[name] = catalog.load(name)
-            except Exception:
-                values[name] = object()  # unknown: counts as changed
-    return values
-
-
 def node_specs(pipeline: Any, catalog: Any, fingerprints: Fingerprints) -> list[NodeSpec]:
     """The pipeline's nodes, in topological order, as the staleness logic sees them."""
+    params: dict[str, str] = {}  # each parameter loaded and fingerprinted once
+
+    def param_hash(name: str) -> str:
+        if name not in params:
+            try:
+                value = catalog.load(name)
+            except Exception:
+                value = object()  # unknown: counts as changed
+            params.update(fingerprints.params({name: value}))
+        return params[name]
+
     specs = []
     for node in pipeline.nodes:
         specs.append(
@@ -43,7 +43,7 @@ def node_specs(pipeline: Any, catalog: Any, fingerprints: Fingerprints) -> list[
                 inputs=tuple(i for i in node.inputs if not is_parameter(i)),
                 outputs=tuple(node.outputs),
                 code_hash=fingerprints.code(node.func),
-                params_hashes=fingerprints.params(_param_values(catalog, node)),
+                params_hashes={i: param_hash(i) for i in node.inputs if is_parameter(i)},
             )
         )
     return specs

@@ -160,16 +160,42 @@ def _data_branch() -> sa.ColumnElement[Any]:
     )
 
 
-def _on_branches(
-    query: sa.Select[Any], branch: str | None
-) -> tuple[sa.Select[Any], sa.ColumnElement[Any]]:
-    """Keep the runs on main and on ``branch``; return the query and a rank key that
-    puts the branch's first (0) before main's (1)."""
+def _runs_on(project: str | None, branch: str | None) -> sa.Select[Any]:
+    """The ids of a project's runs on data branch ``branch`` (on main when None)."""
     data_branch = _data_branch()
-    if branch is None:
-        return query.where(data_branch.is_(None)), sa.literal(1)
-    on_branch = sa.case((data_branch == branch, 0), else_=1)
-    return query.where(sa.or_(data_branch.is_(None), data_branch == branch)), on_branch
+    on = data_branch.is_(None) if branch is None else data_branch == branch
+    query = sa.select(runs.c.run_id).where(on)
+    return query.where(runs.c.project == project) if project is not None else query
+
+
+def _latest_successes(
+    conn: Connection, run_ids: sa.Select[Any], node_names: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """Each node's latest successful node run among ``run_ids``, with its run's
+    ``catalog_hash`` and ``project_path``. Ranked on narrow columns (an index holds
+    them all), then only the latest are read whole: a journal keeps many runs of each
+    node, each with its fingerprints."""
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=node_runs.c.node_name, order_by=node_runs.c.finished_at.desc())
+        .label("rank")
+    )
+    ranked = sa.select(node_runs.c.id, rank).where(
+        node_runs.c.status == "success", node_runs.c.run_id.in_(run_ids.scalar_subquery())
+    )
+    if node_names is not None:
+        ranked = ranked.where(node_runs.c.node_name.in_(list(node_names)))
+    latest = ranked.subquery()
+    query = (
+        sa.select(node_runs, runs.c.catalog_hash, runs.c.project_path)
+        .select_from(
+            node_runs.join(latest, latest.c.id == node_runs.c.id).join(
+                runs, runs.c.run_id == node_runs.c.run_id
+            )
+        )
+        .where(latest.c.rank == 1)
+    )
+    return _dicts(conn.execute(query))
 
 
 def last_successful_node_runs(
@@ -179,39 +205,12 @@ def last_successful_node_runs(
     branch: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """For each node name, its most recent successful run within a project: on data
-    branch ``branch`` first, then on main (on main only when ``branch`` is None). Each
-    row carries its run's ``catalog_hash`` and ``project_path``."""
-    branch_runs, side = _on_branches(
-        sa.select(
-            runs.c.run_id,
-            runs.c.catalog_hash,
-            runs.c.project_path,
-        ),
-        branch,
-    )
-    if project is not None:
-        branch_runs = branch_runs.where(runs.c.project == project)
-    chosen = branch_runs.add_columns(side.label("side")).subquery()
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(node_runs.c.node_name, chosen.c.side),
-            order_by=node_runs.c.finished_at.desc(),
-        )
-        .label("rank")
-    )
-    inner = (
-        sa.select(node_runs, chosen.c.catalog_hash, chosen.c.project_path, chosen.c.side, rank)
-        .select_from(node_runs.join(chosen, chosen.c.run_id == node_runs.c.run_id))
-        .where(node_runs.c.status == "success")
-    )
-    if node_names is not None:
-        inner = inner.where(node_runs.c.node_name.in_(list(node_names)))
-    sub = inner.subquery()
-    query = sa.select(sub).where(sub.c.rank == 1).order_by(sub.c.side)
+    branch ``branch`` first, then on main (on main only when ``branch`` is None)."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for row in _dicts(conn.execute(query)):
-        found.setdefault(row["node_name"], []).append(row)
+    sides = [branch, None] if branch is not None else [None]
+    for side in sides:
+        for row in _latest_successes(conn, _runs_on(project, side), node_names):
+            found.setdefault(row["node_name"], []).append(row)
     return found
 
 
@@ -233,32 +232,28 @@ def latest_dataset_versions(
 ) -> dict[str, str | None]:
     """The most recently recorded version of each dataset (load or save), per project:
     on data branch ``branch`` when it has one there, else on main."""
-    if not dataset_names:
-        return {}
-    branch_runs, side = _on_branches(sa.select(runs.c.run_id), branch)
-    if project is not None:
-        branch_runs = branch_runs.where(runs.c.project == project)
-    chosen = branch_runs.add_columns(side.label("side")).subquery()
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=dataset_versions.c.dataset_name,
-            order_by=(
-                chosen.c.side,
-                dataset_versions.c.recorded_at.desc(),
-                dataset_versions.c.id.desc(),
-            ),
+    found: dict[str, str | None] = {}
+    sides = [branch, None] if branch is not None else [None]
+    for side in sides:
+        wanted = [name for name in dataset_names if name not in found]
+        if not wanted:
+            break
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=dataset_versions.c.dataset_name,
+                order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+            )
+            .label("rank")
         )
-        .label("rank")
-    )
-    inner = (
-        sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank)
-        .select_from(dataset_versions.join(chosen, chosen.c.run_id == dataset_versions.c.run_id))
-        .where(dataset_versions.c.dataset_name.in_(list(dataset_names)))
-    )
-    sub = inner.subquery()
-    rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
-    return {str(name): version for name, version in rows}
+        inner = sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank).where(
+            dataset_versions.c.dataset_name.in_(wanted),
+            dataset_versions.c.run_id.in_(_runs_on(project, side).scalar_subquery()),
+        )
+        sub = inner.subquery()
+        rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
+        found.update({str(name): version for name, version in rows})
+    return found
 
 
 def dataset_versions_of(conn: Connection, run_id: str) -> list[dict[str, Any]]:
