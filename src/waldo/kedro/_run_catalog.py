@@ -91,6 +91,9 @@ def prepare_run_catalog(
     outputs = set(pipeline.all_outputs())
     root = f"{project_path.as_posix().rstrip('/')}/"
     result = RunCatalog(branch=branch)
+    if branch is None and not rules:  # nothing to rewrite
+        _prepared = (weakref.ref(catalog), result)
+        return result
     refused: list[str] = []
     with _quiet_replacements():
         for name in sorted(pipeline.datasets()):

@@ -65,6 +65,9 @@ def project_status(project_path: Path, selection: Selection, verbose: bool = Fal
             raise ConfigError(f"{project_path} is not a Kedro project: {exc}") from exc
         context = _context(project_path, package, selection)
         pipeline, name = _pipeline(selection, project_path)
+        if selection.pipelines and "__default__" not in selection.pipelines:
+            # as the session does: parameters are validated (and typed) for these only
+            context._pipelines_to_validate = list(selection.pipelines)
         try:
             catalog = context.catalog
         except Exception as exc:  # Kedro's own message, on one line
@@ -86,7 +89,7 @@ def project_status(project_path: Path, selection: Selection, verbose: bool = Fal
             project_path.name,
             fingerprints,
             branch=run_catalog.branch,
-            entries=entries_now(catalog, project_path),
+            entries=entries_now(catalog, Path(context.project_path)),
         )
     return Status(name, run_catalog.branch, the_plan.decisions)
 
