@@ -145,23 +145,9 @@ def _prepare(
     entry = dataset_config(catalog, name)
     key = next((k for k in PATH_KEYS if entry and isinstance(entry.get(k), str)), None)
     if entry is None or key is None:
-        if branch is None or not written or name in config.shared:
-            return None
-        if type(dataset).__name__ == "DoltTableDataset":
-            return None  # branch-local through the Dolt branch of the same name
-        kind = entry.get("type") if entry else None
-        return f"{name} ({kind or type(dataset).__name__}, no file)"
-    main = dataset
-    old = str(entry[key])
-    new = rewrite(old, rules) if rules else None
-    if new is not None and new != old:
-        try:
-            main = _rebuild(catalog, name, {**entry, key: new})
-        except Exception as exc:
-            log.warning("waldo: cannot rewrite the path of %s to %s: %s", name, new, exc)
-        else:
-            result.rewrites.append({"dataset": name, "from": old, "to": new})
-            entry = {**entry, key: new}
+        shared = branch is None or not written or name in config.shared
+        return None if shared else _no_copy(name, dataset, entry)
+    main, entry = _with_rules(catalog, name, dataset, entry, key, rules, result)
     if branch is not None and name not in config.shared:
         try:
             copy = _rebuild(catalog, name, {**entry, key: branch_path(str(entry[key]), branch)})
@@ -175,6 +161,37 @@ def _prepare(
     if main is not dataset:
         _replace(catalog, name, main)
     return None
+
+
+def _no_copy(name: str, dataset: Any, entry: dict[str, Any] | None) -> str | None:
+    """Why a dataset with no file cannot be written from a branch (None: it can)."""
+    if type(dataset).__name__ == "DoltTableDataset":
+        return None  # branch-local through the Dolt branch of the same name
+    kind = entry.get("type") if entry else None
+    return f"{name} ({kind or type(dataset).__name__}, no file)"
+
+
+def _with_rules(
+    catalog: Any,
+    name: str,
+    dataset: Any,
+    entry: dict[str, Any],
+    key: str,
+    rules: list[tuple[str, str]],
+    result: RunCatalog,
+) -> tuple[Any, dict[str, Any]]:
+    """The dataset and its configuration after the first ``paths:`` rule that matches."""
+    old = str(entry[key])
+    new = rewrite(old, rules) if rules else None
+    if new is None or new == old:
+        return dataset, entry
+    try:
+        rewritten = _rebuild(catalog, name, {**entry, key: new})
+    except Exception as exc:
+        log.warning("waldo: cannot rewrite the path of %s to %s: %s", name, new, exc)
+        return dataset, entry
+    result.rewrites.append({"dataset": name, "from": old, "to": new})
+    return rewritten, {**entry, key: new}
 
 
 def _rebuild(catalog: Any, name: str, config: dict[str, Any]) -> Any:
