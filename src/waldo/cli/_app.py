@@ -252,7 +252,7 @@ def status(
         to_outputs=to_outputs,
         namespaces=namespaces,
     )
-    report = project_status(root, selection, verbose)
+    report = project_status(root, selection, verbose, store_url=state.db)
     decisions = report.decisions
     if fmt == "json":
         print_json(

@@ -16,6 +16,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from waldo.kedro._incremental import plan
 from waldo.kedro._run_catalog import prepare_run_catalog
 from waldo.kedro._versions import Fingerprints
 from waldo.store import Store
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waldo-status")
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,11 @@ class Status:
     decisions: list[Decision]
 
 
-def project_status(project_path: Path, selection: Selection, verbose: bool = False) -> Status:
-    """What a ``kedro run`` with ``selection`` would run in the project, and why."""
+def project_status(
+    project_path: Path, selection: Selection, verbose: bool = False, store_url: str | None = None
+) -> Status:
+    """What a ``kedro run`` with ``selection`` would run in the project, and why
+    (``store_url``: the journal to read, instead of the project's)."""
     with _kedro_logging(verbose), _no_cycle_collection():
         from kedro.framework.startup import bootstrap_project
 
@@ -65,6 +71,10 @@ def project_status(project_path: Path, selection: Selection, verbose: bool = Fal
         except Exception as exc:
             raise ConfigError(f"{project_path} is not a Kedro project: {exc}") from exc
         context = _context(project_path, package, selection)
+        settings = settings_from_loader(context.config_loader, project_path)
+        store = Store(store_url or settings.store_url)
+        # Connect (and import the driver) while Kedro builds the pipeline and catalog.
+        connecting = _BACKGROUND.submit(store.ensure_schema)
         pipeline, name = _pipeline(selection, project_path)
         if selection.pipelines and "__default__" not in selection.pipelines:
             # as the session does: parameters are validated (and typed) for these only
@@ -81,12 +91,12 @@ def project_status(project_path: Path, selection: Selection, verbose: bool = Fal
             selection.params,
             project_path,
         )
-        settings = settings_from_loader(context.config_loader, project_path)
         fingerprints = Fingerprints(settings.project_path)
+        connecting.result()
         the_plan = plan(
             pipeline,
             catalog,
-            History(Store(settings.store_url)),
+            History(store),
             project_path.name,
             fingerprints,
             branch=run_catalog.branch,
