@@ -120,45 +120,185 @@ def show(state: CliState, run_id: str, fmt: str) -> None:
     show_run(detail, out, failed_check_lines(results), outcome_counts(results) if results else None)
 
 
+def _names(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """A comma-separated option, as `kedro run` splits it."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _runtime_params(ctx: click.Context, param: click.Parameter, value: str) -> dict[str, Any]:
+    """--params as `kedro run` reads it: `key=value` items, comma-separated, typed and
+    nested (`a.b=1`) by OmegaConf, so the values fingerprint as in the run."""
+    dotlist = []
+    for item in _names(ctx, param, value):
+        key, equals, val = item.partition("=")
+        if not equals or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE.", ctx, param)
+        dotlist.append(f"{key.strip()}={val}")
+    if not dotlist:
+        return {}
+    from omegaconf import OmegaConf
+
+    return dict(OmegaConf.to_container(OmegaConf.from_dotlist(dotlist)))  # type: ignore[arg-type]
+
+
+def _selection_options(command: Any) -> Any:
+    """`kedro run`'s options that choose what runs (and with which parameters)."""
+    options = [
+        click.option(
+            "-p",
+            "--pipeline",
+            "pipeline",
+            default=None,
+            help="The pipeline to run (default: __default__).",
+        ),
+        click.option(
+            "--pipelines", default="", callback=_names, help="Several pipelines, comma-separated."
+        ),
+        click.option(
+            "-e",
+            "--env",
+            "run_env",
+            default=None,
+            help="Kedro environment (default: the global --env, else local).",
+        ),
+        click.option(
+            "--params",
+            default="",
+            metavar="KEY=VALUE,...",
+            callback=_runtime_params,
+            help="Runtime parameters, as `kedro run --params` "
+            "(waldo_branch=NAME or dolt_branch=NAME: run on a data branch).",
+        ),
+        click.option(
+            "-t",
+            "--tags",
+            default="",
+            callback=_names,
+            help="Only nodes with these tags (comma-separated).",
+        ),
+        click.option(
+            "-n",
+            "--nodes",
+            "--node-names",
+            "node_names",
+            default="",
+            callback=_names,
+            help="Only these nodes (comma-separated).",
+        ),
+        click.option(
+            "--from-nodes",
+            default="",
+            callback=_names,
+            help="Only these nodes and what depends on them.",
+        ),
+        click.option(
+            "--to-nodes",
+            default="",
+            callback=_names,
+            help="Only these nodes and what they depend on.",
+        ),
+        click.option(
+            "--from-inputs",
+            default="",
+            callback=_names,
+            help="Only nodes downstream of these datasets.",
+        ),
+        click.option(
+            "--to-outputs",
+            default="",
+            callback=_names,
+            help="Only nodes upstream of these datasets.",
+        ),
+        click.option(
+            "--namespaces", default="", callback=_names, help="Only nodes in these namespaces."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @app.command()
-@click.option(
-    "-p", "--pipeline", default=None, help="The pipeline to check (default: __default__)."
-)
+@_selection_options
+@click.option("--all", "show_all", is_flag=True, help="Also list the nodes that are up to date.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show Kedro's own logging.")
 @FORMAT
 @click.pass_obj
-def status(state: CliState, pipeline: str | None, fmt: str) -> None:
-    """For each node of a Kedro pipeline: up to date, or why it would run.
+def status(
+    state: CliState,
+    pipeline: str | None,
+    pipelines: tuple[str, ...],
+    run_env: str | None,
+    params: dict[str, Any],
+    tags: tuple[str, ...],
+    node_names: tuple[str, ...],
+    from_nodes: tuple[str, ...],
+    to_nodes: tuple[str, ...],
+    from_inputs: tuple[str, ...],
+    to_outputs: tuple[str, ...],
+    namespaces: tuple[str, ...],
+    show_all: bool,
+    verbose: bool,
+    fmt: str,
+) -> None:
+    """What `kedro run` with the same options would run now, node by node, and why.
 
-    Compares each node's code, parameters and inputs now with its last successful
-    run in the journal; an incremental run (`kedro waldo run`) runs exactly the nodes
-    marked to run.
+    Takes `kedro run`'s selection options (--pipeline, --env, --params, --tags,
+    --nodes, --from-nodes, --to-nodes, ...) and compares each selected node's code,
+    parameters, catalog entries and inputs with its last successful run in the
+    journal; `waldo run` (an incremental `kedro run`) with the same options runs
+    exactly the nodes marked to run. On a data branch (--params waldo_branch=NAME, or
+    `branch: {from: git}` in waldo.yml) the branch copies of files count.
+
+    \b
+    Examples:
+      waldo status
+      waldo status --pipeline main --params threshold=4
+      waldo status --env dev --params waldo_branch=exp --format json
     """
     try:
-        from waldo.kedro._status import project_status
+        from waldo.kedro._status import Selection, project_status
     except ImportError as exc:
         raise ConfigError(
             f"`waldo status` needs Kedro: pip install 'waldo[kedro]' ({exc})"
         ) from exc
     root = find_project_root(state.project)
-    name, decisions = project_status(root, state.env, pipeline)
+    chosen = ((pipeline,) if pipeline else ()) + tuple(pipelines)
+    selection = Selection(
+        pipelines=chosen,
+        env=run_env or state.env,
+        params=params,
+        tags=tags,
+        node_names=node_names,
+        from_nodes=from_nodes,
+        to_nodes=to_nodes,
+        from_inputs=from_inputs,
+        to_outputs=to_outputs,
+        namespaces=namespaces,
+    )
+    report = project_status(root, selection, verbose, store_url=state.db)
+    decisions = report.decisions
     if fmt == "json":
         print_json(
             {
-                "pipeline": name,
+                "pipeline": report.pipeline,
+                "branch": report.branch,
                 "to_run": sum(d.run for d in decisions),
+                "waiting": sum(bool(d.waits_on) for d in decisions),
                 "nodes": [
                     {
                         "node": d.node,
                         "stale": d.run,
                         "reasons": d.reasons,
                         "last_run": d.last_run_id,
+                        "waits_on": [u.dataset for u in d.waits_on],
                     }
                     for d in decisions
                 ],
             }
         )
         return
-    console().print(status_table(name, decisions))
+    console().print(status_table(report.pipeline, decisions, report.branch, show_all))
 
 
 @app.command()

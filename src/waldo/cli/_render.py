@@ -202,18 +202,38 @@ def show_run(
                 out.print(Text(node.traceback.rstrip(), style="red"))
 
 
-def status_table(pipeline: str, decisions: list[Decision]) -> Table:
+def status_table(
+    pipeline: str, decisions: list[Decision], branch: str | None = None, show_all: bool = False
+) -> Table | Text:
+    """The nodes to run and why; the up-to-date ones too with ``show_all`` (a line
+    under the table counts them otherwise)."""
     stale = sum(d.run for d in decisions)
+    waiting = sum(bool(d.waits_on) for d in decisions)
+    where = f" on data branch {branch}" if branch else ""
+    later = f" ({waiting} only if their re-made inputs change)" if waiting else ""
+    fresh = len(decisions) - stale
+    if not stale and not show_all:
+        return Text(f"Pipeline {pipeline}{where}: all {fresh} nodes up to date.")
+    hidden = f"{fresh} up to date (--all lists them)" if fresh and not show_all else None
     table = Table(
-        title=f"Pipeline {pipeline}: {stale} of {len(decisions)} nodes to run",
+        title=f"Pipeline {pipeline}{where}: {stale} of {len(decisions)} nodes to run{later}",
         title_justify="left",
         header_style="bold",
+        caption=hidden,
+        caption_justify="left",
     )
     table.add_column("node")
     table.add_column("state")
     table.add_column("why")
     for decision in decisions:
-        state = Text("stale", style="yellow") if decision.run else Text("up to date", style="green")
+        if not decision.run:
+            if not show_all:
+                continue
+            state = Text("up to date", style="green")
+        elif decision.waits_on:
+            state = Text("stale if inputs change", style="yellow")
+        else:
+            state = Text("stale", style="yellow")
         table.add_row(decision.node, state, decision.summary if decision.run else "")
     return table
 

@@ -45,7 +45,7 @@ def kedro_status_source(project: Path | None, env: str | None) -> StatusSource |
         return None
     try:
         from waldo.kedro._snapshots import pipeline_content
-        from waldo.kedro._status import project_status
+        from waldo.kedro._status import Selection, project_status
     except ImportError:
         return None
 
@@ -58,18 +58,19 @@ def kedro_status_source(project: Path | None, env: str | None) -> StatusSource |
             raise WaldoError(f"Cannot check the Kedro project at {root}: {exc}") from exc
 
     def _report(pipeline: str | None) -> StatusReport:
-        name, decisions = project_status(root, env, pipeline)
+        selection = Selection(pipelines=(pipeline,) if pipeline else (), env=env)
+        status = project_status(root, selection)
         from kedro.framework.project import pipelines  # registered by project_status
 
         registry: Any = pipelines
         return StatusReport(
-            pipeline=name,
+            pipeline=status.pipeline,
             pipelines=sorted(registry),
             nodes=[
                 {"node": d.node, "stale": d.run, "reasons": d.reasons, "last_run": d.last_run_id}
-                for d in decisions
+                for d in status.decisions
             ],
-            graph=pipeline_content(registry[name])["nodes"],
+            graph=pipeline_content(registry[status.pipeline])["nodes"],
         )
 
     return source

@@ -71,6 +71,18 @@ def _summary(row: dict[str, Any]) -> RunSummary:
     )
 
 
+def _last_run(row: dict[str, Any]) -> LastRun:
+    return LastRun(
+        run_id=row["run_id"],
+        code_hash=row.get("code_hash"),
+        params_hashes=dict(row.get("params_hashes") or {}),
+        input_versions=dict(row.get("input_versions") or {}),
+        output_versions=dict(row.get("output_versions") or {}),
+        catalog_hash=row.get("catalog_hash"),
+        project_path=row.get("project_path"),
+    )
+
+
 class History:
     """Queries over one store's journal."""
 
@@ -201,20 +213,20 @@ class History:
         )
 
     def last_successful_nodes(
-        self, project: str | None, node_names: list[str] | None = None
-    ) -> dict[str, LastRun]:
-        """What each node's most recent successful run saw (for staleness)."""
-        rows = self.store.run(queries.last_successful_node_runs, project, node_names)
-        return {
-            name: LastRun(
-                run_id=row["run_id"],
-                code_hash=row.get("code_hash"),
-                params_hashes=dict(row.get("params_hashes") or {}),
-                input_versions=dict(row.get("input_versions") or {}),
-                output_versions=dict(row.get("output_versions") or {}),
-            )
-            for name, row in rows.items()
-        }
+        self,
+        project: str | None,
+        node_names: list[str] | None = None,
+        branch: str | None = None,
+    ) -> dict[str, list[LastRun]]:
+        """What each node's most recent successful run saw (for staleness): on data
+        branch ``branch`` first, then on main; on main only without a branch."""
+        found = self.store.run(queries.last_successful_node_runs, project, node_names, branch)
+        return {name: [_last_run(row) for row in rows] for name, rows in found.items()}
+
+    def catalog_snapshots(self, full_hashes: list[str]) -> dict[str, dict[str, Any]]:
+        """The catalog snapshots with these hashes, as stored (secrets masked)."""
+        found = self.store.run(queries.catalog_snapshots, full_hashes)
+        return {key: dict(value) for key, value in found.items() if isinstance(value, dict)}
 
     def pipeline_snapshot_of(self, run_id: str) -> dict[str, Any] | None:
         """The content of the pipeline snapshot a run was recorded with, if any."""
@@ -223,9 +235,9 @@ class History:
         return self.store.run(queries.pipeline_snapshot, pipeline_hash) if pipeline_hash else None
 
     def latest_dataset_versions(
-        self, project: str | None, dataset_names: list[str]
+        self, project: str | None, dataset_names: list[str], branch: str | None = None
     ) -> dict[str, str | None]:
-        return self.store.run(queries.latest_dataset_versions, project, dataset_names)
+        return self.store.run(queries.latest_dataset_versions, project, dataset_names, branch)
 
     def diff(self, run_a: str, run_b: str) -> RunDiff:
         """Compare two runs (ids, prefixes or ``latest``)."""

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from waldo.kedro._branches import BranchLocalDataset
+
 _EPHEMERAL = {"MemoryDataset", "SharedMemoryDataset", "CachedDataset"}
 
 
@@ -23,20 +25,45 @@ def dataset_of(catalog: Any, name: str) -> Any | None:
         return None
 
 
+def dataset_config(catalog: Any, name: str) -> dict[str, Any] | None:
+    """The configuration ``name`` is built from (credentials resolved), whether written
+    out in the catalog or matched by a factory pattern; None for a dataset the catalog
+    has no configuration for (parameters, runtime MemoryDatasets, datasets added by code).
+    """
+    resolver = getattr(catalog, "config_resolver", None)
+    if resolver is None or is_parameter(name):
+        return None
+    config = resolver.config.get(name)
+    if config is None and (
+        resolver.match_dataset_pattern(name) or resolver.match_user_catch_all_pattern(name)
+    ):
+        config = resolver.resolve_pattern(name)
+    return dict(config) if isinstance(config, dict) else None
+
+
+def is_ephemeral(dataset: Any) -> bool:
+    """True for datasets that live only while a run goes (memory, shared memory, cache)."""
+    return type(dataset).__name__ in _EPHEMERAL
+
+
 def is_persisted(catalog: Any, name: str) -> bool:
     """True for datasets that outlive a run (files, tables): not memory, not params."""
     if is_parameter(name):
         return False
     dataset = dataset_of(catalog, name)
-    return dataset is not None and type(dataset).__name__ not in _EPHEMERAL
+    return dataset is not None and not is_ephemeral(dataset)
 
 
 def local_path(dataset: Any) -> Path | None:
     """The local file or folder a dataset reads and writes, if it has one.
 
     Versioned datasets resolve to their latest version's path. Remote protocols
-    (s3, gcs, ...) return None: their versions come from data fingerprints instead.
+    (s3, gcs, ...) return None: their versions come from data fingerprints instead. A
+    branch-local dataset resolves to its branch copy once that exists, else to the main
+    file: what a load reads now, and where a save has just written.
     """
+    if isinstance(dataset, BranchLocalDataset):
+        dataset = dataset.visible()
     if dataset is None:
         return None
     protocol = getattr(dataset, "_protocol", None)

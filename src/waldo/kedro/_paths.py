@@ -9,22 +9,20 @@ Rules in ``waldo.yml`` rewrite where datasets read and write, per Kedro environm
       - from: s3://prod-bucket/
         to: s3://dev-bucket/
 
-The first rule whose ``from`` starts a dataset's ``filepath`` (or ``path``) wins. Only
-datasets written out in the catalog are rewritten (not factory patterns); each is
-rebuilt from its configuration with the new path, so a change of protocol (local to
-s3) works too. Every rewrite is recorded on the run and shown by ``waldo show``.
+The first rule whose ``from`` starts a dataset's ``filepath`` (or ``path``) wins. Every
+dataset the run uses is rewritten, whether written out in the catalog or made by a
+factory pattern; each is rebuilt from its configuration with the new path, so a change
+of protocol (local to s3) works too (see ``waldo.kedro._run_catalog``). Every rewrite
+is recorded on the run and shown by ``waldo show``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from waldo._errors import ConfigError
-
-log = logging.getLogger("waldo")
 
 PATH_KEYS = ("filepath", "path")
 
@@ -62,41 +60,3 @@ def rewrite(path: str, rules: list[tuple[str, str]]) -> str | None:
         if path.startswith(prefix):
             return replacement + path[len(prefix) :]
     return None
-
-
-def rewrite_catalog(
-    catalog: Any,
-    conf_catalog: Mapping[str, Any],
-    conf_creds: Mapping[str, Any],
-    rules: list[tuple[str, str]],
-    project: Path,
-) -> list[dict[str, str]]:
-    """Rebuild every catalog dataset whose path a rule matches; return the rewrites."""
-    from kedro.io import AbstractDataset
-
-    rules = anchored(rules, project)
-    root = f"{project.as_posix().rstrip('/')}/"
-
-    done: list[dict[str, str]] = []
-    for name, config in conf_catalog.items():
-        if "{" in name or not isinstance(config, Mapping):
-            continue
-        key = next((k for k in PATH_KEYS if isinstance(config.get(k), str)), None)
-        if key is None:
-            continue
-        old = str(config[key])
-        new = rewrite(old, rules)
-        if new is None or new == old:
-            continue
-        twin = dict(config)
-        twin[key] = new
-        credentials = twin.get("credentials")
-        if isinstance(credentials, str):
-            twin["credentials"] = conf_creds.get(credentials, {})
-        try:
-            catalog[name] = AbstractDataset.from_config(name, twin)
-        except Exception as exc:
-            log.warning("waldo: cannot rewrite the path of %s to %s: %s", name, new, exc)
-            continue
-        done.append({"dataset": name, "from": old.removeprefix(root), "to": new.removeprefix(root)})
-    return done

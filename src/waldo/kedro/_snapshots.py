@@ -76,23 +76,25 @@ def code_manifests(content: Mapping[str, Any] | None) -> dict[str, CodeManifest]
 
 
 def with_recorded_code(
-    history: History, specs: Sequence[NodeSpec], records: Mapping[str, LastRun]
-) -> dict[str, LastRun]:
-    """``records`` with, for each node whose code fingerprint changed, the code
-    manifest its last successful run recorded (read from that run's snapshot)."""
-    changed = [
-        (spec.name, records[spec.name])
-        for spec in specs
-        if spec.name in records and records[spec.name].code_hash not in (None, spec.code_hash)
-    ]
+    history: History, specs: Sequence[NodeSpec], records: Mapping[str, Sequence[LastRun]]
+) -> dict[str, list[LastRun]]:
+    """``records`` (each node's last successful runs) with, for each run whose code
+    fingerprint differs from the node's now, the code manifest that run recorded (read
+    from its pipeline snapshot), so that the reason can name what changed."""
+    now = {spec.name: spec.code_hash for spec in specs}
     snapshots: dict[str, dict[str, CodeManifest]] = {}
-    found = dict(records)
-    for name, record in changed:
-        if record.run_id not in snapshots:
-            snapshots[record.run_id] = code_manifests(history.pipeline_snapshot_of(record.run_id))
-        manifest = snapshots[record.run_id].get(record.code_hash or "")
-        if manifest is not None:
-            found[name] = dataclasses.replace(record, code=manifest)
+    found: dict[str, list[LastRun]] = {}
+    for name, runs in records.items():
+        found[name] = []
+        for record in runs:
+            if record.code_hash not in (None, now.get(name)):
+                if record.run_id not in snapshots:
+                    content = history.pipeline_snapshot_of(record.run_id)
+                    snapshots[record.run_id] = code_manifests(content)
+                manifest = snapshots[record.run_id].get(record.code_hash or "")
+                if manifest is not None:
+                    record = dataclasses.replace(record, code=manifest)
+            found[name].append(record)
     return found
 
 

@@ -31,6 +31,7 @@ from waldo.fingerprint import (
     tree_digest,
 )
 from waldo.journal import MISSING
+from waldo.kedro._branches import BranchLocalDataset
 from waldo.kedro._datasets import dataset_of, is_parameter, is_persisted, local_path
 from waldo.kedro._project_code import CodeOptions, code_options, project_packages
 
@@ -53,6 +54,7 @@ class Fingerprints:
 
     def __init__(self, project_path: Path, options: Any = None) -> None:
         """``options``: ``fingerprints:`` from ``waldo.yml`` (see ``_project_code``)."""
+        self.project_path = project_path
         self._cache_path = project_path / STAT_CACHE
         self._cache: StatCache | None = None
         self._cache_pid = 0
@@ -141,9 +143,12 @@ class Fingerprints:
         if found is None:
             persisted = is_persisted(catalog, name)
             dataset = dataset_of(catalog, name) if persisted else None
-            versioned = getattr(dataset, "_version", None) is not None
+            moves = (  # a versioned path moves with every save, a branch copy appears
+                getattr(dataset, "_version", None) is not None
+                or isinstance(dataset, BranchLocalDataset)
+            )
             found = (persisted, local_path(dataset) if persisted else None)
-            if not versioned:  # a versioned path moves with every save: never cache it
+            if not moves:
                 self._where[name] = found
         return found
 

@@ -3,20 +3,19 @@
 - :class:`DoltTableDataset` saves a pandas DataFrame to a table of a Dolt database
   (``doltlite`` file by default; a ``dolt sql-server`` through a ``mysql+pymysql://``
   URL in ``credentials: {con: ...}``) and loads it back.
-- :data:`dolt_hooks` (entry point ``kedro.hooks: waldo_dolt``) works only when
-  ``waldo.yml`` names a database (``dolt: {database: data/warehouse.db}``):
+- :data:`dolt_hooks` (entry point ``kedro.hooks: waldo_dolt``) prepares every run's
+  catalog: ``paths:`` rules and the data branch (``--params waldo_branch=NAME`` or
+  ``dolt_branch=NAME``, or ``branch: {from: git}``) apply to every dataset, factory
+  datasets included (``waldo.kedro._run_catalog``; with or without a Dolt database).
+  When ``waldo.yml`` names a database (``dolt: {database: data/warehouse.db}``):
 
-  * ``kedro run --params waldo_branch=NAME`` runs on branch NAME (created from the
+  * a run on a data branch runs on the Dolt branch of that name (created from the
     current branch when missing). Dolt's checkout is per connection, so the database's
     own current branch is never moved: after the run, on failure too, every later
     connection is on the original branch again.
   * after a successful run the database is committed with a message holding the run
     id and the runtime parameters, only when a table changed; the commit hash is
     recorded on the run in the journal (event ``dolt_commit``).
-  * with a branch set, plain file datasets of ``catalog.yml`` are branch-local:
-    saves go to ``<stem>@<branch>.<suffix>`` next to the file, loads read that copy
-    when it exists and the main file otherwise (the catalog is rewritten in
-    ``after_catalog_created``; this works with or without a Dolt database).
   * a failed run commits nothing: what its nodes saved stays in the working set of
     the branch, uncommitted, as after a failed ``git commit -a``; the next successful
     run commits it together with its own changes.
@@ -31,7 +30,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +37,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, DatasetError
 
 from waldo.journal import get_recorder, mask_params
+from waldo.kedro._branches import BranchLocalDataset, branch_path
 from waldo.kedro._config import settings_from_loader, strict_requested, waldo_config
 from waldo.kedro._dolt_client import (
     BRANCH_ENV,
@@ -47,13 +46,16 @@ from waldo.kedro._dolt_client import (
     call,
     database_from_config,
 )
+from waldo.kedro._entries import remember_catalog_config
+from waldo.kedro._run_catalog import prepare_for_hooks
 
 if TYPE_CHECKING:  # pandas is imported on first load/save: the hooks run in every project
     import pandas as pd
 
 log = logging.getLogger("waldo")
 
-BRANCH_PARAM = "waldo_branch"
+__all__ = ["BranchLocalDataset", "DoltHooks", "DoltTableDataset", "branch_path", "dolt_hooks"]
+
 COMMIT_EVENT = "dolt_commit"
 _MODES = ("replace", "append", "upsert")
 
@@ -209,61 +211,9 @@ class DoltTableDataset(AbstractDataset["pd.DataFrame", "pd.DataFrame"]):
         return pd.read_sql_table(self._table, self._server_engine())
 
 
-class BranchLocalDataset(AbstractDataset[Any, Any]):
-    """A file dataset on a branch: saves go to the branch copy of the file; loads read
-    the branch copy when it exists and the main copy otherwise ("steel toes")."""
-
-    def __init__(self, main: AbstractDataset[Any, Any], branch: AbstractDataset[Any, Any]):
-        self._main = main
-        self._branch = branch
-
-    def _describe(self) -> dict[str, Any]:
-        return {"main": self._main._describe(), "branch": self._branch._describe()}
-
-    def load(self) -> Any:
-        return (self._branch if self._branch.exists() else self._main).load()
-
-    def save(self, data: Any) -> None:
-        self._branch.save(data)
-
-    def _exists(self) -> bool:
-        return self._branch.exists() or self._main.exists()
-
-
-def branch_path(filepath: str, branch: str) -> str:
-    """``data/summary.csv`` on branch ``exp`` -> ``data/summary@exp.csv``."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", branch)
-    head, sep, name = filepath.rpartition("/")
-    stem, dot, suffix = name.partition(".")
-    return f"{head}{sep}{stem}@{safe}{dot}{suffix}"
-
-
-def branch_catalog(catalog: Any, conf_catalog: dict[str, Any], branch: str) -> list[str]:
-    """Swap each plain file dataset of ``catalog`` for its branch-local twin.
-
-    Only entries written out in ``catalog.yml`` with a ``filepath`` and no
-    ``credentials`` are switched (factory patterns and remote stores are left as is).
-    """
-    switched = []
-    for name, config in conf_catalog.items():
-        if "{" in name or not isinstance(config, dict):
-            continue
-        filepath = config.get("filepath")
-        if not isinstance(filepath, str) or config.get("credentials") or name not in catalog:
-            continue
-        twin = dict(config, filepath=branch_path(filepath, branch))
-        try:
-            copy = AbstractDataset.from_config(name, twin)
-            catalog[name] = BranchLocalDataset(catalog.get(name), copy)
-        except Exception as exc:  # leave a dataset we cannot rebuild on main's file
-            log.warning("waldo: %s stays on its main file on branch %s: %s", name, branch, exc)
-            continue
-        switched.append(name)
-    return switched
-
-
 class DoltHooks:
-    """Commit the Dolt database after each successful run; run on a branch on request."""
+    """Prepare each run's catalog (paths, data branch); commit the Dolt database after
+    each successful run."""
 
     def __init__(self) -> None:
         self._database: Path | None = None
@@ -298,30 +248,32 @@ class DoltHooks:
 
     @hook_impl
     def after_catalog_created(
-        self, catalog: Any, conf_catalog: dict[str, Any], parameters: dict[str, Any]
+        self, catalog: Any, conf_catalog: dict[str, Any], conf_creds: dict[str, Any]
     ) -> None:
-        # Kedro passes the catalog's parameter entries: "parameters", "params:<name>"
-        branch = (parameters or {}).get(f"params:{BRANCH_PARAM}")
-        if branch:
-            switched = branch_catalog(catalog, conf_catalog or {}, str(branch))
-            if switched:
-                log.info("waldo: branch-local files on %s: %s", branch, ", ".join(switched))
+        # Kept for the incremental runner, which compares catalog entries (only Kedro's
+        # hooks see the configuration; the runner gets the catalog object).
+        remember_catalog_config(catalog, conf_catalog, conf_creds)
 
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        # First of all hooks: paths and the data branch apply to every dataset before
+        # anything records or reads one; a refused branch run stops here.
+        branch = prepare_for_hooks(catalog, pipeline, self._loader, run_params).branch
+        # DoltTableDataset reads the branch from the environment, with or without a
+        # database in waldo.yml (its own `database:` too).
+        self._set_env(BRANCH_ENV, branch)
         if self._database is None:
             return
         self._set_env(DATABASE_ENV, str(self._database))
-        branch = (run_params.get("runtime_params") or {}).get(BRANCH_PARAM)
-        self._set_env(BRANCH_ENV, str(branch) if branch else None)
         if branch:
             self._database.parent.mkdir(parents=True, exist_ok=True)
-            created = call("ensure_branch", database=str(self._database), branch=str(branch))
+            created = call("ensure_branch", database=str(self._database), branch=branch)
             log.info("waldo: Dolt branch %s%s for this run", branch, " (new)" if created else "")
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._database is None:
+            self._restore_env()
             return
         try:
             self._commit(run_params)

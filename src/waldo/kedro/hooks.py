@@ -60,8 +60,8 @@ from waldo.kedro._config import credentials_from_loader, settings_from_loader, s
 from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
 from waldo.kedro._notify import RunOutcome, notify
-from waldo.kedro._paths import path_rules, rewrite_catalog
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
+from waldo.kedro._run_catalog import prepare_for_hooks
 from waldo.kedro._site import publish_site
 from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
 from waldo.kedro._versions import Fingerprints
@@ -147,7 +147,6 @@ class WaldoHooks:
         self._strict = False
         self._adopted: str | None = None
         self._loader: Any = None
-        self._path_rewrites: list[dict[str, str]] = []
         self._run_started: float | None = None
         self._pipelines: list[str] = []
         self._git: Future[tuple[str | None, bool | None]] | None = None
@@ -323,14 +322,6 @@ class WaldoHooks:
         content = mask_secrets(conf_catalog or {}, conf_creds or {})
         self._catalog_hash = self._recorder.snapshot("catalogs", content)
         self._event_before_run("after_catalog_created", "catalog", self._catalog_hash[:8])
-        rules = path_rules(self._recorder.settings.extra.get("paths"))
-        self._path_rewrites = (
-            rewrite_catalog(
-                catalog, conf_catalog or {}, conf_creds or {}, rules, self._settings.project_path
-            )
-            if rules and self._settings is not None
-            else []
-        )
 
     # -- pipeline -------------------------------------------------------------------
     @hook_impl
@@ -356,6 +347,8 @@ class WaldoHooks:
         recorder.prepare_store()
         recorder.check_store()
         recorder.replay_spool_in_background()
+        # paths: rules and the data branch (done once, by whichever hook asks first)
+        run_catalog = prepare_for_hooks(catalog, pipeline, self._loader, run_params)
         names = list(run_params.get("pipeline_names") or ["__default__"])
         self._pipelines = names
         content = pipeline_content(pipeline, self.fingerprints)
@@ -383,7 +376,8 @@ class WaldoHooks:
                         for k, v in run_params.items()
                         if k not in ("runtime_params", "run_id", "project_path")
                     },
-                    "path_rewrites": self._path_rewrites,
+                    "path_rewrites": run_catalog.rewrites,
+                    "data_branch": run_catalog.branch,
                 },
                 kedro_version=run_params.get("kedro_version") or kedro.__version__,
                 git_sha=sha,

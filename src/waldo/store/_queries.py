@@ -183,53 +183,113 @@ def count_rows(conn: Connection, table: sa.Table, run_id: str | None = None) -> 
     return int(conn.execute(query).scalar() or 0)
 
 
-def last_successful_node_runs(
-    conn: Connection, project: str | None, node_names: Sequence[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """For each node name, its most recent successful run within a project."""
+def _data_branch() -> sa.ColumnElement[Any]:
+    """A run's data branch (NULL on main): ``run_params.data_branch``, or for runs
+    recorded before it was, the ``waldo_branch``/``dolt_branch`` runtime parameter."""
+    return sa.func.nullif(
+        sa.func.coalesce(
+            runs.c.run_params["data_branch"].as_string(),
+            runs.c.runtime_params["waldo_branch"].as_string(),
+            runs.c.runtime_params["dolt_branch"].as_string(),
+        ),
+        "",
+    )
+
+
+def _runs_on(project: str | None, branch: str | None) -> sa.Select[Any]:
+    """The ids of a project's runs on data branch ``branch`` (on main when None)."""
+    data_branch = _data_branch()
+    on = data_branch.is_(None) if branch is None else data_branch == branch
+    query = sa.select(runs.c.run_id).where(on)
+    return query.where(runs.c.project == project) if project is not None else query
+
+
+def _latest_successes(
+    conn: Connection, run_ids: sa.Select[Any], node_names: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """Each node's latest successful node run among ``run_ids``, with its run's
+    ``catalog_hash`` and ``project_path``. Ranked on narrow columns (an index holds
+    them all), then only the latest are read whole: a journal keeps many runs of each
+    node, each with its fingerprints."""
     rank = (
         sa.func.row_number()
         .over(partition_by=node_runs.c.node_name, order_by=node_runs.c.finished_at.desc())
         .label("rank")
     )
-    inner = (
-        sa.select(node_runs, rank)
-        .select_from(node_runs.join(runs, runs.c.run_id == node_runs.c.run_id))
-        .where(node_runs.c.status == "success")
+    ranked = sa.select(node_runs.c.id, rank).where(
+        node_runs.c.status == "success", node_runs.c.run_id.in_(run_ids.scalar_subquery())
     )
-    if project is not None:
-        inner = inner.where(runs.c.project == project)
     if node_names is not None:
-        inner = inner.where(node_runs.c.node_name.in_(list(node_names)))
-    sub = inner.subquery()
-    rows = _dicts(conn.execute(sa.select(sub).where(sub.c.rank == 1)))
-    return {row["node_name"]: row for row in rows}
+        ranked = ranked.where(node_runs.c.node_name.in_(list(node_names)))
+    latest = ranked.subquery()
+    query = (
+        sa.select(node_runs, runs.c.catalog_hash, runs.c.project_path)
+        .select_from(
+            node_runs.join(latest, latest.c.id == node_runs.c.id).join(
+                runs, runs.c.run_id == node_runs.c.run_id
+            )
+        )
+        .where(latest.c.rank == 1)
+    )
+    return _dicts(conn.execute(query))
+
+
+def last_successful_node_runs(
+    conn: Connection,
+    project: str | None,
+    node_names: Sequence[str] | None = None,
+    branch: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """For each node name, its most recent successful run within a project: on data
+    branch ``branch`` first, then on main (on main only when ``branch`` is None)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    sides = [branch, None] if branch is not None else [None]
+    for side in sides:
+        for row in _latest_successes(conn, _runs_on(project, side), node_names):
+            found.setdefault(row["node_name"], []).append(row)
+    return found
+
+
+def catalog_snapshots(conn: Connection, full_hashes: Sequence[str]) -> dict[str, Any]:
+    """The content of the catalog snapshots with these hashes."""
+    if not full_hashes:
+        return {}
+    query = sa.select(catalogs.c.full_hash, catalogs.c.content).where(
+        catalogs.c.full_hash.in_(list(full_hashes))
+    )
+    return {str(full_hash): content for full_hash, content in conn.execute(query)}
 
 
 def latest_dataset_versions(
-    conn: Connection, project: str | None, dataset_names: Sequence[str]
+    conn: Connection,
+    project: str | None,
+    dataset_names: Sequence[str],
+    branch: str | None = None,
 ) -> dict[str, str | None]:
-    """The most recently recorded version of each dataset (load or save), per project."""
-    if not dataset_names:
-        return {}
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=dataset_versions.c.dataset_name,
-            order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+    """The most recently recorded version of each dataset (load or save), per project:
+    on data branch ``branch`` when it has one there, else on main."""
+    found: dict[str, str | None] = {}
+    sides = [branch, None] if branch is not None else [None]
+    for side in sides:
+        wanted = [name for name in dataset_names if name not in found]
+        if not wanted:
+            break
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=dataset_versions.c.dataset_name,
+                order_by=(dataset_versions.c.recorded_at.desc(), dataset_versions.c.id.desc()),
+            )
+            .label("rank")
         )
-        .label("rank")
-    )
-    inner = (
-        sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank)
-        .select_from(dataset_versions.join(runs, runs.c.run_id == dataset_versions.c.run_id))
-        .where(dataset_versions.c.dataset_name.in_(list(dataset_names)))
-    )
-    if project is not None:
-        inner = inner.where(runs.c.project == project)
-    sub = inner.subquery()
-    rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
-    return {str(name): version for name, version in rows}
+        inner = sa.select(dataset_versions.c.dataset_name, dataset_versions.c.version, rank).where(
+            dataset_versions.c.dataset_name.in_(wanted),
+            dataset_versions.c.run_id.in_(_runs_on(project, side).scalar_subquery()),
+        )
+        sub = inner.subquery()
+        rows = conn.execute(sa.select(sub.c.dataset_name, sub.c.version).where(sub.c.rank == 1))
+        found.update({str(name): version for name, version in rows})
+    return found
 
 
 def dataset_versions_of(conn: Connection, run_id: str) -> list[dict[str, Any]]:
