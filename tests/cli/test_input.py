@@ -89,7 +89,7 @@ def test_markup_in_a_terminal_is_not_coloured(hostile: str) -> None:
         ("results", "compare", "--top", "0"),
         ("serve", "--port", "99999"),
         ("serve", "--port", "-1"),
-        ("demo", "--runs", "0"),
+        pytest.param(("demo", "--runs", "0"), marks=pytest.mark.slow),  # `waldo demo`
         ("export", "openlineage", "--since", "last tuesday"),
         ("export", "openlineage", "--until", "2026-13-45"),
         ("--no-such-option", "runs"),
@@ -132,6 +132,7 @@ def test_the_largest_limit_and_the_ends_of_the_calendar_are_fine(tmp_path: Path)
         assert "for 1 run(s)" in done.stderr
 
 
+@pytest.mark.slow  # `waldo demo` starts kedro runs when it gets that far
 def test_demo_in_a_folder_that_cannot_be_made(tmp_path: Path) -> None:
     done = waldo_process("demo", "/proc/waldo-demo-here", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
