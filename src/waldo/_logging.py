@@ -22,6 +22,9 @@ def log_to_stderr(level: str) -> None:
     """Send the ``waldo`` logger's records at ``level`` and above to stderr."""
     logger = logging.getLogger("waldo")
     logger.setLevel(level.upper())
+    # Only to stderr: a handler the host program put on the root logger (Kedro's writes
+    # to stdout) would mix log lines into what the command prints for scripts.
+    logger.propagate = False
     for each in logger.handlers:
         if getattr(each, "_waldo_stderr", False) and isinstance(each, logging.StreamHandler):
             each.setStream(sys.stderr)

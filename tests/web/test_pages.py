@@ -11,11 +11,13 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.journal import record_run, settings_for
+from tests.helpers.postgres import fresh_database
 from tests.web._page import page_data, served
 from waldo.journal import Journal, Recorder, RunInfo
 from waldo.web import WaldoServer, is_loopback, make_server, report_html
@@ -43,10 +45,15 @@ def journal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Journal]:
     root = tmp_path_factory.mktemp("pages")
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'waldo.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{root / 'waldo.db'}"
+        else:  # a database of its own: tests add runs of their own
+            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_server")))
+        yield from _filled_journal(url, root)
+
+
+def _filled_journal(url: str, root: Path) -> Iterator[Journal]:
     settings = settings_for(url, root)
     recorder = Recorder(settings)
     for i in range(5):
