@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.postgres import fresh_database
+
 ISO_WITH_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$")
 
 
@@ -106,15 +108,17 @@ def seed_scenario(dpo: DpoProcess, models: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_seed_scenario_on_postgresql(pg_url: str, tmp_path: Path) -> None:
-    seed_scenario(DpoProcess(pg_url, tmp_path), tmp_path / "models")
-    listed = subprocess.run(
-        [sys.executable, "-m", "waldo.cli", "--db", pg_url, "runs", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=True,
-    )
+def test_seed_scenario_on_postgresql(pg_server: str, tmp_path: Path) -> None:
+    # Its own database: the scenario starts with no execution at all.
+    with fresh_database(pg_server) as url:
+        seed_scenario(DpoProcess(url, tmp_path), tmp_path / "models")
+        listed = subprocess.run(
+            [sys.executable, "-m", "waldo.cli", "--db", url, "runs", "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=True,
+        )
     assert listed.stdout.count('"kind": "dpo"') == 3
     assert listed.stdout.count('"status": "success"') == 2
 
