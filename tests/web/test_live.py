@@ -182,6 +182,7 @@ def test_a_run_writing_far_fewer_rows_is_marked(
     chart = page.locator("#dataset-chart figure.dataset-rows")
     chart.wait_for()
     saves = chart.locator("table.chart-data tbody tr")
+    saves.first.wait_for()  # the chart's table is filled once the dataset's history arrives
     rows = [saves.nth(i).locator("td").nth(2).text_content() for i in range(saves.count())]
     assert rows[-1] == "40" and {"200", "220"} <= set(rows[:-1])
     assert all(
@@ -194,6 +195,7 @@ def test_a_run_writing_far_fewer_rows_is_marked(
     page.press(".find", "Enter")
     page.locator("#node-panel figure.node-history").wait_for()
     history = page.locator("#node-panel figure.node-history table.chart-data tbody tr")
+    history.first.wait_for()
     written = [history.nth(i).locator("td").nth(4).text_content() for i in range(history.count())]
     assert written[-1] == "40" and {"200", "220"} <= set(written[:-1])
     screenshot(page, "run-page-drop")
