@@ -167,6 +167,7 @@ def test_a_nodes_panel_charts_its_last_runs(page: Any, server: WaldoServer) -> N
     chart = page.locator("#node-panel figure.node-history")
     chart.wait_for()
     rows = chart.locator("table.chart-data tbody tr")
+    rows.first.wait_for()  # filled once the node's history arrives
     assert rows.count() == len(DURATIONS)
     durations = [rows.nth(i).locator("td").nth(3).text_content() for i in range(rows.count())]
     assert durations == ["500 ms", "700 ms", "600 ms", "1.5 s", "800 ms"]
@@ -192,5 +193,6 @@ def test_the_static_report_opens_from_a_file_with_its_history(
     page.fill(".find", "node_0005")
     page.press(".find", "Enter")
     rows = page.locator("#node-panel figure.node-history table.chart-data tbody tr")
+    rows.first.wait_for()
     assert rows.count() == 4  # the runs up to run-3, embedded in the file
     page.close()
