@@ -109,7 +109,7 @@ def waldo_case(folder: Path) -> tuple[Callable[[pd.DataFrame], bool], Any]:
     from kedro.pipeline import node, pipeline
 
     from waldo.journal import Recorder, resolve_settings
-    from waldo.kedro._checks import start_checks
+    from waldo.kedro._checks import pipeline_datasets, start_checks
 
     checks = {"frame": [{name: kwargs} for name, kwargs in EXPECTATIONS]}
     settings = resolve_settings(
@@ -117,7 +117,7 @@ def waldo_case(folder: Path) -> tuple[Callable[[pd.DataFrame], bool], Any]:
     )
     recorder = Recorder(settings)
     run = pipeline([node(lambda: None, None, "frame", name="make_frame")])
-    run_checks = start_checks(recorder, "bench", run, None)
+    run_checks = start_checks(recorder, "bench", pipeline_datasets(run), None)
     assert run_checks is not None
 
     def validate(frame: pd.DataFrame) -> bool:

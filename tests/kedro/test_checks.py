@@ -323,3 +323,46 @@ def test_great_expectations_is_imported_only_by_runs_with_checks(tmp_path: Path)
     assert other.returncode == 0, output_of(other)
     assert not imported_gx(other)  # none of its datasets has checks
     assert journal_at(checked).history.checks("latest") == []
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_checks_run_in_parallel_runner_workers(tmp_path: Path, context: str) -> None:
+    """ParallelRunner saves in its worker processes: the checks run and are recorded there."""
+    root = checks_project(tmp_path / "proj")
+    result = run_kedro(root, "run", "--runner", "ParallelRunner", env={"KEDRO_MP_CONTEXT": context})
+    assert result.returncode == 0, output_of(result)
+    assert sorted(outcomes(journal_at(root).history.checks("latest"))) == sorted(EXPECTED)
+
+
+def without_great_expectations(tmp_path: Path) -> dict[str, str]:
+    """An environment where ``import great_expectations`` fails, as when it is not
+    installed: ``sys.modules[name] = None`` is how Python marks a module unavailable."""
+    site = tmp_path / "no_gx"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import sys\nsys.modules['great_expectations'] = None\n")
+    return {"PYTHONPATH": str(site)}
+
+
+NO_GX = "checks in waldo.yml need Great Expectations 1.x: pip install 'waldo[checks]'"
+
+
+def test_without_great_expectations_checks_are_one_warning(tmp_path: Path) -> None:
+    root = checks_project(tmp_path / "proj")
+    result = run_kedro(root, "run", env=without_great_expectations(tmp_path))
+    assert result.returncode == 0, output_of(result)
+    assert "Traceback" not in output_of(result)
+    warnings = [w for w in waldo_warnings(output_of(result)) if NO_GX in w]
+    assert len(warnings) == 1, waldo_warnings(output_of(result))
+    journal = journal_at(root)
+    assert journal.history.run_detail("latest").summary.status == "success"
+    assert journal.history.checks("latest") == []
+
+
+def test_without_great_expectations_a_run_that_must_check_stops(tmp_path: Path) -> None:
+    root = checks_project(tmp_path / "proj")
+    result = run_kedro(root, "run", "--env", "failing", env=without_great_expectations(tmp_path))
+    assert result.returncode != 0
+    assert NO_GX in output_of(result)
+    run = journal_at(root).history.run_detail("latest")
+    assert run.summary.status == "failed" and run.nodes == []
+    assert not (root / "data" / "companies.csv").exists()

@@ -1,11 +1,13 @@
 """Data checks in a Kedro run: Great Expectations on what nodes save (``checks:``).
 
 :func:`start_checks` reads ``checks:`` when a run starts and keeps the checks of the
-datasets this run's pipeline has; only then is Great Expectations imported (in the
-run's first process, so that ParallelRunner workers inherit it). A run without checks
-never imports it. :class:`RunChecks` then checks each dataset right after a node saved
-it (:meth:`RunChecks.after_save`) and, for ``when: pipeline_end``, once the pipeline
-ran (:meth:`RunChecks.at_pipeline_end`), and records one result per expectation.
+datasets this run's pipeline has; only then is Great Expectations imported. A forked
+ParallelRunner worker inherits the run's checks; a spawned one starts them again for the
+datasets the run context names. A run without checks never imports it.
+
+:class:`RunChecks` checks each dataset right after a node saved it
+(:meth:`RunChecks.after_save`) and, for ``when: pipeline_end``, once the pipeline ran
+(:meth:`RunChecks.at_pipeline_end`), and records one result per expectation.
 
 ``on_failure: warn`` logs each failed check in one line and the run goes on. With
 ``fail``, a failed check (or one that cannot run) is returned as :class:`ChecksFailed`
@@ -18,7 +20,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -233,7 +235,7 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _plans(config: ChecksConfig, datasets: list[str]) -> list[DatasetChecks]:
+def _plans(config: ChecksConfig, datasets: Sequence[str]) -> list[DatasetChecks]:
     """The checks of each dataset of the pipeline, one plan per moment."""
     from waldo.kedro._gx import GxRunner
 
@@ -255,15 +257,15 @@ def _plan(dataset: str, when: str, specs: list[CheckSpec], prepare: Any) -> Data
     return DatasetChecks(dataset, when, prepare(expectations), parameters)
 
 
-def _datasets(pipeline: Any) -> list[str]:
+def pipeline_datasets(pipeline: Any) -> list[str]:
     """The datasets of a pipeline, parameters left out, in a stable order."""
     return sorted(name for name in pipeline.datasets() if not is_parameter(name))
 
 
 def start_checks(
-    recorder: Recorder, run_id: str, pipeline: Any, catalog: Any, lineage: Any = None
+    recorder: Recorder, run_id: str, datasets: Sequence[str], catalog: Any, lineage: Any = None
 ) -> RunChecks | None:
-    """The checks of this run, or None when no dataset of its pipeline has any.
+    """The checks of this run, or None when none of its ``datasets`` has any.
 
     Checks that cannot be set up (a mistake in ``checks:``, Great Expectations not
     installed) are one warning in ``warn`` mode, and the run goes on unchecked; with
@@ -275,7 +277,6 @@ def start_checks(
         return None
     try:
         config = parse_checks(settings.extra, settings.project_path)
-        datasets = _datasets(pipeline)
         if config is None or not any(config.for_dataset(d) for d in datasets):
             return None
         from waldo.kedro._gx import GxRunner  # imports Great Expectations

@@ -55,7 +55,7 @@ from waldo.journal import (
     split_trail,
     stats_text,
 )
-from waldo.kedro._checks import ChecksFailed, RunChecks, start_checks
+from waldo.kedro._checks import ChecksFailed, RunChecks, pipeline_datasets, start_checks
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
 from waldo.kedro._datasets import is_parameter
 from waldo.kedro._git import git_state
@@ -84,6 +84,8 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
+#: The settings of ``waldo.yml`` a ParallelRunner worker needs from its parent.
+WORKER_SETTINGS = ("fingerprints", "checks", "on_failure")
 # When this many nodes are left, the writer switches to small batches (see
 # Recorder.ending_soon): the full batch under way by then is written before the end.
 TAIL_NODES = 32
@@ -267,6 +269,11 @@ class WaldoHooks:
             )
             self._use_settings(settings)
             self._run_id = data["run_id"]
+            if self._recorder is not None and data.get("checked_datasets"):
+                # A spawned worker: the checks of the datasets it may save.
+                self._checks = start_checks(
+                    self._recorder, self._run_id, data["checked_datasets"], None
+                )
         return self._recorder
 
     def _active(self) -> tuple[Recorder, str] | None:
@@ -403,7 +410,8 @@ class WaldoHooks:
                 self._run_id = self._recording_pid = None
                 recorder.flush()
                 raise
-        self._checks = start_checks(recorder, run_id, pipeline, catalog, self._lineage)
+        datasets = pipeline_datasets(pipeline)
+        self._checks = start_checks(recorder, run_id, datasets, catalog, self._lineage)
         settings = recorder.settings
         os.environ[RUN_CONTEXT_ENV] = json.dumps(
             {
@@ -413,7 +421,8 @@ class WaldoHooks:
                 "spool_dir": str(settings.spool_dir),
                 "strict": settings.strict,
                 "heartbeat_seconds": settings.heartbeat_seconds,
-                "extra": {k: v for k, v in settings.extra.items() if k == "fingerprints"},
+                "extra": {k: v for k, v in settings.extra.items() if k in WORKER_SETTINGS},
+                "checked_datasets": datasets if self._checks is not None else [],
             }
         )
 
