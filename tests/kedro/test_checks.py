@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openlineage.client.serde import Serde
 
 from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo, waldo_json, waldo_warnings
 from waldo.journal import CheckResult
 from waldo.kedro._project import write_project
+from waldo.lineage import run_events
 from waldo.lineage._quality import FACET
 
 pytestmark = pytest.mark.slow
@@ -220,14 +222,22 @@ def test_the_commands_list_the_results(warned: tuple[Path, str]) -> None:
     assert "(pipeline end)" in table.stdout
 
 
-def test_live_lineage_events_carry_the_assertions(warned: tuple[Path, str]) -> None:
+@pytest.mark.parametrize("source", ["live", "export"])
+def test_lineage_events_carry_the_assertions(warned: tuple[Path, str], source: str) -> None:
     root, _ = warned
-    events = [json.loads(line) for line in (root / "lineage" / "events.jsonl").open()]
+    if source == "live":
+        events = [json.loads(line) for line in (root / "lineage" / "events.jsonl").open()]
+    else:
+        history = journal_at(root).history
+        exported = run_events(history, history.resolve_run_id("latest"))
+        events = [json.loads(Serde.to_json(e)) for e in exported]
 
     def assertions(job: str) -> dict[str, list[tuple[str, bool]]]:
         (event,) = [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
-        return {
-            d["name"]: [(a["assertion"], a["success"]) for a in d["facets"][FACET]["assertions"]]
+        return {  # by catalog name: a file's symlink (its name is its path), else its name
+            (d["facets"].get("symlinks") or {"identifiers": [d]})["identifiers"][0]["name"]: [
+                (a["assertion"], a["success"]) for a in d["facets"][FACET]["assertions"]
+            ]
             for d in event["outputs"]
             if FACET in (d.get("facets") or {})
         }

@@ -54,21 +54,34 @@ def test_a_run_emits_valid_events_live(project: Path) -> None:
     pipeline_uuid = run_uuid(run_id)
     assert events[0]["run"]["runId"] == pipeline_uuid
     assert {e["job"]["namespace"] for e in events} == {"team"}
-    assert [d["name"] for d in events[0]["inputs"]] == ["seed"]
-    assert [d["name"] for d in events[0]["outputs"]] == [f"d{i}" for i in range(NODES)]
+    # Datasets are named by where their data lives, as the naming spec (and the export)
+    # says; the catalog name is their symlink.
+    data = (project / "data").resolve()
+    assert [(d["namespace"], d["name"]) for d in events[0]["inputs"]] == [
+        ("file", str(data / "seed.csv"))
+    ]
+    assert [d["name"] for d in events[0]["outputs"]] == [
+        str(data / f"d{i}.csv") for i in range(NODES)
+    ]
+    links = events[0]["inputs"][0]["facets"]["symlinks"]["identifiers"]
+    assert [(s["namespace"], s["name"]) for s in links] == [("team", "seed")]
     for event in events[1:-1]:
         parent = event["run"]["facets"]["parent"]
         assert parent["run"]["runId"] == pipeline_uuid
         assert (parent["job"]["namespace"], parent["job"]["name"]) == ("team", "proj.__default__")
     step_1 = next(e for e in events if e["job"]["name"].endswith("step_1"))
-    assert [d["name"] for d in step_1["inputs"]] == ["d0"]  # params:factor is no dataset
-    assert [d["name"] for d in step_1["outputs"]] == ["d1"]
+    # params:factor is no dataset
+    assert [d["name"] for d in step_1["inputs"]] == [str(data / "d0.csv")]
+    assert [d["name"] for d in step_1["outputs"]] == [str(data / "d1.csv")]
 
     # The export of the same run from the journal describes the same runs and jobs.
     exported = run_events(journal_at(project).history, run_id, "team")
     assert sorted((e.eventType.value, e.job.name, e.run.runId) for e in exported) == sorted(
         (e["eventType"], e["job"]["name"], e["run"]["runId"]) for e in events
     )
+    exported_names = {(d.namespace, d.name) for e in exported for d in [*e.inputs, *e.outputs]}
+    live_names = {(d["namespace"], d["name"]) for e in events for d in e["inputs"] + e["outputs"]}
+    assert live_names == exported_names
 
 
 def test_a_dead_lineage_server_does_not_fail_the_run(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,12 @@ def dataset_config(catalog: Any, name: str) -> dict[str, Any] | None:
     ):
         config = resolver.resolve_pattern(name)
     return dict(config) if isinstance(config, dict) else None
+
+
+def catalog_entries(catalog: Any, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The configuration of each of ``names`` that has one (see :func:`dataset_config`)."""
+    found = {name: dataset_config(catalog, name) for name in names}
+    return {name: config for name, config in found.items() if config is not None}
 
 
 def is_ephemeral(dataset: Any) -> bool:

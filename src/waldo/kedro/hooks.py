@@ -57,7 +57,7 @@ from waldo.journal import (
 )
 from waldo.kedro._checks import ChecksFailed, RunChecks, pipeline_datasets, start_checks
 from waldo.kedro._config import credentials_from_loader, settings_from_loader, strict_requested
-from waldo.kedro._datasets import is_parameter
+from waldo.kedro._datasets import catalog_entries, is_parameter
 from waldo.kedro._git import git_state
 from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
@@ -213,7 +213,13 @@ class WaldoHooks:
         self._reasons = {d.node: d.summary for d in decisions if d.run}
 
     def _start_lineage(
-        self, recorder: Recorder, run_id: str, names: list[str], pipeline: Any, root: Path
+        self,
+        recorder: Recorder,
+        run_id: str,
+        names: list[str],
+        pipeline: Any,
+        catalog: Any,
+        root: Path,
     ) -> None:
         """Emit OpenLineage events live when ``lineage:`` is set; never fail the run."""
         self._lineage = None
@@ -231,6 +237,8 @@ class WaldoHooks:
                 names,
                 sorted(pipeline.inputs()),
                 sorted(pipeline.all_outputs()),
+                entries=catalog_entries(catalog, pipeline_datasets(pipeline)),
+                project_path=root,
             )
             self._lineage = lineage
         except Exception as exc:  # a lineage problem never fails the run, strict or not
@@ -398,7 +406,7 @@ class WaldoHooks:
             recorder.event(run_id, event_type, target_name, target_id, timestamp=ts)
         self._pending_events = []
         recorder.event(run_id, "before_pipeline_run", names[0], pipeline_hash[:8])
-        self._start_lineage(recorder, run_id, names, pipeline, project_path)
+        self._start_lineage(recorder, run_id, names, pipeline, catalog, project_path)
         options = preflight_options(recorder.settings.extra.get("preflight"))
         if options:
             try:

@@ -10,8 +10,9 @@ the node name, so the live events and a later export describe the same runs.
 The export names datasets by where their data lives, as OpenLineage's naming spec says
 (``waldo.lineage._datasets``), with their facets (schema, data source, version, output
 statistics, the catalog name as a symlink) and each node's ``sourceCodeLocation``.
-Live events, which know only catalog names, name datasets by catalog name in the job's
-namespace. Parameters are not datasets and are left out.
+Live events name datasets the same way from the run's catalog entries (a dataset with
+none, a MemoryDataset, keeps its catalog name in the job's namespace). Parameters are not
+datasets and are left out.
 """
 
 from __future__ import annotations

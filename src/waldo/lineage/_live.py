@@ -28,7 +28,8 @@ from openlineage.client.event_v2 import RunEvent, RunState
 
 from waldo.journal import CheckResult
 from waldo.lineage._client import client_from_config
-from waldo.lineage._events import END_STATES, JobRun, node_job, pipeline_job
+from waldo.lineage._events import END_STATES, Dataset, JobRun, node_job, pipeline_job
+from waldo.lineage._export import RunDatasets
 from waldo.lineage._quality import add_quality_facets
 
 log = logging.getLogger("waldo")
@@ -47,6 +48,7 @@ class LiveLineage:
         self._pipeline: JobRun | None = None
         self._nodes: dict[str, JobRun] = {}
         self._checks: dict[str | None, list[CheckResult]] = {}  # by node; None: the run's
+        self._datasets = RunDatasets(catalog={}, versions=[])  # the run's catalog entries
 
     @classmethod
     def from_config(
@@ -81,15 +83,33 @@ class LiveLineage:
         inputs: Iterable[str],
         outputs: Iterable[str],
         when: float | datetime | None = None,
+        entries: Mapping[str, Mapping[str, Any]] | None = None,
+        project_path: Path | None = None,
     ) -> None:
+        """``entries``: the catalog entry of each dataset (``filepath``, ``table_name``...),
+        so that datasets are named by where their data lives, as ``waldo export
+        openlineage`` names them."""
         self._run_id = run_id
         self._nodes = {}
         self._checks = {}
         self._warned = False
+        self._datasets = RunDatasets({k: dict(v) for k, v in (entries or {}).items()}, [])
         self._pipeline = pipeline_job(
-            self.namespace or project or "waldo", project, pipelines, run_id, inputs, outputs
+            self.namespace or project or "waldo",
+            project,
+            pipelines,
+            run_id,
+            self._located(inputs),
+            self._located(outputs),
+            str(project_path) if project_path is not None else None,
         )
         self._send(self._pipeline.event(RunState.START, when))
+
+    def _located(self, names: Iterable[str]) -> list[Dataset]:
+        """Datasets with a known catalog entry as where they live; others by name."""
+        return [
+            self._datasets.info(name) if name in self._datasets.catalog else name for name in names
+        ]
 
     def node_started(
         self,
@@ -100,7 +120,9 @@ class LiveLineage:
     ) -> None:
         if self._pipeline is None or self._run_id is None:
             return
-        job = node_job(self._pipeline, self._run_id, node, inputs, outputs)
+        job = node_job(
+            self._pipeline, self._run_id, node, self._located(inputs), self._located(outputs)
+        )
         self._nodes[node] = job
         self._send(job.event(RunState.START, when))
 

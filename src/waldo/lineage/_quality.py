@@ -32,10 +32,18 @@ def add_quality_facets(event: RunEvent, results: Iterable[CheckResult]) -> RunEv
             )
         )
     for dataset in [*(event.inputs or []), *(event.outputs or [])]:
-        assertions = by_dataset.get(dataset.name)
+        assertions = by_dataset.get(catalog_name(dataset))
         if assertions:
             facet = dq.DataQualityAssertionsDatasetFacet(assertions=assertions, producer=PRODUCER)
             facets: dict[str, Any] = dict(dataset.facets or {})
             facets[FACET] = facet  # an InputDatasetFacet in the spec; the same fields
             dataset.facets = facets
     return event
+
+
+def catalog_name(dataset: Any) -> str:
+    """The catalog name of an event's dataset: its ``symlinks`` facet's, as datasets
+    with a location are named by it; else its name."""
+    links = (dataset.facets or {}).get("symlinks")
+    identifiers = getattr(links, "identifiers", None)
+    return str(identifiers[0].name) if identifiers else str(dataset.name)
