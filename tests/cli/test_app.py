@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -206,10 +207,13 @@ def test_sync_writes_the_spool_once(store_url: str, project: Path, tmp_path: Pat
     shutil.copytree(spool_dir, backup)
 
     refused = waldo("-C", str(project), "--db", store_url, "sync")
-    assert "belong to another store" in refused.stderr  # spooled for UNREACHABLE
+    assert refused.stdout.splitlines() == [  # spooled for UNREACHABLE: one line says so
+        f"Nothing to sync into {store_url}: {pending} spooled row(s) belong to another "
+        "store; run `waldo --db URL sync` with that store (or --any-store) to write them."
+    ]
     assert Spool(spool_dir).count_pending_records() == pending
     out = waldo("-C", str(project), "--db", store_url, "sync", "--any-store").stdout
-    assert f"Replayed {pending} of {pending} spooled rows" in out
+    assert out == f"Wrote {pending} of {pending} spooled row(s) into {store_url}.\n"
     runs = json.loads(waldo("--db", store_url, "runs", "--format", "json").stdout)
     assert [(r["run_id"], r["status"], r["nodes_ok"]) for r in runs] == [
         ("spooled-run", "success", 2)
@@ -222,7 +226,9 @@ def test_sync_writes_the_spool_once(store_url: str, project: Path, tmp_path: Pat
     # the same spool files again (a sync that died before deleting them): no duplicates
     shutil.rmtree(spool_dir)
     shutil.copytree(backup, spool_dir)
-    waldo("-C", str(project), "--db", store_url, "sync", "--any-store")
+    replayed = waldo("-C", str(project), "--db", store_url, "sync", "--any-store").stdout
+    assert replayed.startswith(f"Wrote 0 of {pending} spooled row(s) into {store_url}; ")
+    assert f"{pending} were already there" in replayed
     assert event_count(store_url) == events
     assert not Spool(spool_dir).has_pending()
 
@@ -243,9 +249,36 @@ def test_sync_reports_corrupt_lines(project: Path) -> None:
         handle.write(b"{not json\n")
     db = f"sqlite:///{project / 'j.db'}"
     result = waldo("-C", str(project), "--db", db, "sync", "--any-store")
-    assert "1 corrupt line(s)" in result.stderr
+    assert "Skipped 1 corrupt line(s) that do not parse" in result.stderr
     assert (spool_dir / f"{path.name}.corrupt").read_bytes() == b"{not json\n"
     assert event_count(db) == 8
+
+
+def test_sync_writes_repaired_corrupt_lines(project: Path) -> None:
+    """A line set aside as corrupt is written by the next sync once it parses."""
+    spool_dir = spool_a_run(project)
+    [path] = Spool(spool_dir).pending_files()
+    lines = path.read_bytes().splitlines()
+    broken = next(i for i, line in enumerate(lines) if b"after_node_run" in line)
+    original = lines[broken]
+    lines[broken] = original[: len(original) // 2]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    db = f"sqlite:///{project / 'j.db'}"
+    first = waldo("-C", str(project), "--db", db, "sync", "--any-store")
+    assert "Skipped 1 corrupt line(s)" in first.stderr
+    assert event_count(db) == 7
+    corrupt = spool_dir / f"{path.name}.corrupt"
+    assert stat.S_IMODE(corrupt.stat().st_mode) == 0o600
+
+    corrupt.write_bytes(original + b"\n")  # repaired
+    second = waldo("-C", str(project), "--db", db, "sync", "--any-store")
+    assert second.exit_code == 0, second.stderr
+    assert second.stdout == (
+        f"Wrote 1 of 1 spooled row(s) into {db} (1 from repaired corrupt lines).\n"
+    )
+    assert second.stderr == ""
+    assert event_count(db) == 8
+    assert "Nothing to sync" in waldo("-C", str(project), "--db", db, "sync").stdout
 
 
 # -- help -------------------------------------------------------------------------------

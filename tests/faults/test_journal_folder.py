@@ -59,7 +59,7 @@ def test_read_only_journal_folder_keeps_the_rows_in_the_spool(tmp_path: Path) ->
         assert pending > 0
     synced = waldo(project, "sync")
     assert synced.returncode == 0, synced.stderr
-    assert f"Replayed {pending} of {pending}" in synced.stdout
+    assert f"Wrote {pending} of {pending} spooled row(s)" in synced.stdout
     runs = journal.history.runs()
     assert [r.run_id for r in runs][1:] == [before.run_id]
     assert (runs[0].status, runs[0].nodes_ok) == ("success", NODES)
@@ -123,7 +123,7 @@ def test_corrupt_database_file(tmp_path: Path) -> None:
     database.rename(database.with_suffix(".corrupt"))  # the repair: set it aside
     synced = waldo(project, "sync")
     assert synced.returncode == 0, synced.stderr
-    assert f"Replayed {pending} of {pending}" in synced.stdout
+    assert f"Wrote {pending} of {pending} spooled row(s)" in synced.stdout
     journal = journal_at(project)
     [run] = journal.history.runs()  # the run recorded while the file was corrupt
     assert (run.status, run.nodes_ok) == ("success", NODES)

@@ -137,7 +137,8 @@ def test_sync_writes_everything_exactly_once(outage: Outage) -> None:
     outage.server.start()
     first = waldo(outage.root, "sync")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("Replayed ")
+    assert first.stdout.startswith("Wrote ")
+    assert "already there" not in first.stdout
 
     journal = outage.journal
     assert _events_by_type(journal) == expected_events(NODES)  # exact: no duplicates

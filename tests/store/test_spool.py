@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import uuid
@@ -172,18 +173,169 @@ def test_file_claimed_by_a_dead_process_is_taken_over(store: Store, tmp_path: Pa
     assert list((tmp_path / "spool").iterdir()) == []
 
 
-def test_file_claimed_by_a_live_process_is_left_alone(store: Store, tmp_path: Path) -> None:
+def test_file_claimed_by_a_live_replay_is_left_until_it_dies(store: Store, tmp_path: Path) -> None:
     writer = Spool(tmp_path / "spool")
     writer.append(events("r1", "a"), uuid.uuid4().hex)
     [path] = writer.pending_files()
-    claimed = path.with_name(f"{path.name}.replaying-{os.getppid()}")
+    claimed = path.with_name(f"{path.name}.replaying-{uuid.uuid4().hex[:12]}")
     path.rename(claimed)
+    holder = subprocess.Popen(  # a replay in another process: it holds the claim's lock
+        [sys.executable, "-c", HOLD_LOCK, str(claimed)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert Spool(tmp_path / "spool").pending_files() == []
+        report = Spool(tmp_path / "spool").replay(store.write)
+        assert (report.files, report.records) == (0, 0)
+        assert event_names(store) == [] and claimed.exists()
+    finally:
+        holder.kill()  # dies without a word: the OS releases its lock
+        holder.wait()
+
+    report = Spool(tmp_path / "spool").replay(store.write)
+    assert (report.files, report.written) == (1, 1)
+    assert event_names(store) == ["a"]
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+HOLD_LOCK = """
+import fcntl, sys
+handle = open(sys.argv[1], "rb")
+fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_claim_named_after_a_live_pid_without_its_lock_is_taken_over(
+    store: Store, tmp_path: Path
+) -> None:
+    """A claim left by a replay that died, whose process id is now another process's
+    (here this test's own): the free lock, not the name, says nobody holds it."""
+    writer = Spool(tmp_path / "spool")
+    writer.append(events("r1", "a", "b"), uuid.uuid4().hex)
+    [path] = writer.pending_files()
+    claimed = path.with_name(f"{path.name}.replaying-{os.getpid()}")
+    path.rename(claimed)
+
+    assert Spool(tmp_path / "spool").pending_files() == [claimed]
+    report = Spool(tmp_path / "spool").replay(store.write)
+
+    assert (report.files, report.written) == (1, 2)
+    assert sorted(event_names(store)) == ["a", "b"]
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+REPLAY_THEN_EXIT = """
+import sys, threading, time
+from pathlib import Path
+from waldo.store import Spool
+
+def stuck(records, batch_id):  # a store that never answers
+    Path(sys.argv[2]).touch()
+    time.sleep(3600)
+
+threading.Thread(target=Spool(Path(sys.argv[1])).replay, args=(stuck,), daemon=True).start()
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.01)
+"""
+
+
+def test_replay_cut_short_by_its_process_ending_is_picked_up_later(
+    store: Store, tmp_path: Path
+) -> None:
+    """A short run ends while its replay thread still waits on the store."""
+    spool = Spool(tmp_path / "spool")
+    spool.append(events("r1", "a"), uuid.uuid4().hex)
+    spool.append(events("r1", "b"), uuid.uuid4().hex)
+    started = tmp_path / "started"
+    subprocess.run(
+        [sys.executable, "-c", REPLAY_THEN_EXIT, str(spool.directory), str(started)],
+        check=True,
+        timeout=120,
+    )
+    [left] = spool.directory.iterdir()
+    assert ".replaying-" in left.name  # claimed, nothing written
 
     report = Spool(tmp_path / "spool").replay(store.write)
 
-    assert report.records == 0
-    assert event_names(store) == []
-    assert claimed.exists()
+    assert (report.files, report.written) == (1, 2)
+    assert sorted(event_names(store)) == ["a", "b"]
+    assert list(spool.directory.iterdir()) == []
+
+
+def corrupt_one_line(spool: Spool, store: Store) -> tuple[Path, bytes]:
+    """Spool one batch of three events, break its second line, replay: the other two
+    are written and the broken line set aside. Returns the .corrupt file and the line."""
+    spool.append(events("r1", "a", "b", "c"), uuid.uuid4().hex)
+    path = spool.own_file
+    lines = path.read_bytes().splitlines()
+    path.write_bytes(b"\n".join([lines[0], lines[1][:-9], lines[2]]) + b"\n")
+    report = spool.replay(store.write)
+    assert (report.written, report.corrupt_lines) == (2, 1)
+    assert sorted(event_names(store)) == ["a", "c"]
+    return path.with_name(path.name + ".corrupt"), lines[1]
+
+
+def test_corrupt_file_is_private_like_the_spool(store: Store, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        spool = Spool(tmp_path / "spool")
+        corrupt, _ = corrupt_one_line(spool, store)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(corrupt.stat().st_mode) == 0o600
+
+
+def test_repaired_corrupt_line_is_written_once(store: Store, tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    corrupt, line = corrupt_one_line(spool, store)
+    assert spool.count_corrupt_lines() == 1
+    assert spool.replay(store.write).records == 0  # a run's replay leaves it aside
+
+    corrupt.write_bytes(line + b"\n")  # the user repairs it
+    backup = corrupt.read_bytes()
+    report = spool.replay(store.write, retry_corrupt=True)
+
+    assert (report.written, report.already, report.repaired) == (1, 0, 1)
+    assert sorted(event_names(store)) == ["a", "b", "c"]
+    assert not corrupt.exists()
+    corrupt.write_bytes(backup)  # as if that sync died before deleting the file
+    again = spool.replay(store.write, retry_corrupt=True)
+    assert (again.written, again.already) == (0, 1)
+    assert sorted(event_names(store)) == ["a", "b", "c"]
+    assert list(spool.directory.iterdir()) == []
+
+
+def test_corrupt_lines_that_still_do_not_parse_stay_aside(store: Store, tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    corrupt, line = corrupt_one_line(spool, store)
+    corrupt.write_bytes(line + b"\n{still broken\n")  # one of two repaired
+
+    report = spool.replay(store.write, retry_corrupt=True)
+
+    assert (report.written, report.repaired, report.corrupt_lines) == (1, 1, 1)
+    assert corrupt.read_bytes() == b"{still broken\n"
+    assert stat.S_IMODE(corrupt.stat().st_mode) == 0o600
+    assert sorted(event_names(store)) == ["a", "b", "c"]
+
+
+def test_repaired_lines_wait_while_the_store_is_down(store: Store, tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    corrupt, line = corrupt_one_line(spool, store)
+    corrupt.write_bytes(line + b"\n")
+
+    def down(records: Sequence[Record], batch_id: str) -> object:
+        raise StoreUnavailable("Cannot reach the Waldo store at postgresql://db: refused")
+
+    report = spool.replay(down, retry_corrupt=True)
+    assert report.failed_files == [corrupt.name]
+    assert corrupt.read_bytes() == line + b"\n"
+    assert spool.replay(store.write, retry_corrupt=True).written == 1
+    assert sorted(event_names(store)) == ["a", "b", "c"]
 
 
 def test_forked_child_never_shares_the_parents_file(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from waldo._errors import ConfigError, InvalidInput, WaldoError
+from waldo._errors import ConfigError, InvalidInput
 from waldo._version import __version__
 from waldo.cli._check_render import failed_check_lines, outcome_counts
 from waldo.cli._checks import checks
@@ -29,6 +29,7 @@ from waldo.cli._render import (
     status_table,
 )
 from waldo.cli._results import results
+from waldo.cli._sync import sync
 from waldo.cli._web import report, serve
 from waldo.dpo import dpo
 from waldo.journal import RUN_STATUSES, find_project_root
@@ -361,51 +362,6 @@ def run(ctx: click.Context, runner: str | None) -> None:
     ctx.exit(subprocess.call([*command, *ctx.args], cwd=root))
 
 
-@app.command()
-@click.option(
-    "--any-store",
-    is_flag=True,
-    help="Also write rows that were spooled for another store URL into this one.",
-)
-@click.pass_obj
-def sync(state: CliState, any_store: bool) -> None:
-    """Replay journal rows kept in the local spool while the database was unreachable.
-
-    Each spooled batch is written exactly once, however often sync runs. Rows remember
-    the store they were meant for; only that store's rows are replayed unless
-    --any-store is given.
-    """
-    journal = state.journal
-    pending = journal.pending(any_store)
-    elsewhere = 0 if any_store else journal.pending_elsewhere()
-    if elsewhere:
-        click.echo(
-            f"{elsewhere} spooled row(s) belong to another store than "
-            f"{mask_url(journal.settings.store_url)}; run `waldo --db URL sync` with that "
-            "store (or --any-store) to write them.",
-            err=True,
-        )
-    if not pending:
-        click.echo("Nothing to sync: the spool is empty.")
-        return
-    report = journal.sync(any_store)
-    click.echo(
-        f"Replayed {report.records} of {pending} spooled rows from {report.files} file(s) "
-        f"into {mask_url(journal.settings.store_url)}."
-    )
-    if report.corrupt_lines:
-        click.echo(
-            f"{report.corrupt_lines} corrupt line(s) were set aside in "
-            f"{journal.settings.spool_dir}/*.corrupt; nothing else was lost.",
-            err=True,
-        )
-    if report.failed_files:
-        raise WaldoError(
-            f"{len(report.failed_files)} spool file(s) could not be written: "
-            f"{report.errors[0]}; they stay in the spool for the next sync."
-        )
-
-
 @app.group(cls=WaldoGroup)
 def db() -> None:
     """Create, migrate and inspect the journal's schema."""
@@ -521,6 +477,7 @@ app.add_command(report)  # `waldo report`: a run page as one HTML file (waldo.we
 app.add_command(export)  # `waldo export openlineage` (waldo.lineage)
 app.add_command(collect)  # `waldo collect ...`: collector plugins (waldo.collect)
 app.add_command(checks)  # `waldo checks`: data check results (waldo.cli._checks)
+app.add_command(sync)  # `waldo sync`: replay the spool (waldo.cli._sync)
 
 
 def main(argv: list[str] | None = None) -> Any:

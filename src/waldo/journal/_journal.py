@@ -33,16 +33,22 @@ class Journal:
         return self.spool(all_stores=True).count_pending_records() - self.pending()
 
     def sync(self, any_store: bool = False) -> ReplayReport:
-        """Replay the spool into the store, exactly once.
+        """Replay the spool into the store, exactly once, with the lines of ``.corrupt``
+        files that parse now (a user repaired them).
 
         Only rows spooled for this store, unless ``any_store``.
         """
         self.store.ensure_schema()
-        return self.spool(all_stores=any_store).replay(functools.partial(write_batch, self.store))
+        write = functools.partial(write_batch, self.store)
+        return self.spool(all_stores=any_store).replay(write, retry_corrupt=True)
 
     def pending(self, any_store: bool = False) -> int:
         """Rows waiting in the spool for this store (or for any, with ``any_store``)."""
         return self.spool(all_stores=any_store).count_pending_records()
+
+    def corrupt(self, any_store: bool = False) -> int:
+        """Lines set aside as corrupt for this store (or for any, with ``any_store``)."""
+        return self.spool(all_stores=any_store).count_corrupt_lines()
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
         before = self.store.current_revision()

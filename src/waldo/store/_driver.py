@@ -15,6 +15,7 @@ import functools
 import importlib.util
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +24,18 @@ from waldo._errors import ConfigError, StoreUnavailable
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 5
+PG_LOCK_TIMEOUT_MS = 10_000
+PG_STATEMENT_TIMEOUT_MS = 30_000
+PG_IDLE_IN_TRANSACTION_MS = 60_000
+# A peer that vanished (host down, VPN dropped) is noticed in about 25 s when idle,
+# and data it never acknowledges fails the connection after 30 s.
+PG_TCP_SETTINGS = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 LIBPQ_SWITCH = "WALDO_LIBPQ"
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
 
@@ -33,6 +46,28 @@ class DriverTarget(NamedTuple):
     dialect: str  # "sqlite" or "postgresql"
     params: dict[str, Any]  # keyword arguments of the driver's connect()
     where: str  # the URL with its password masked, for messages
+
+
+def pg_connect_settings(query: Mapping[str, Any], *, recording: bool) -> dict[str, Any]:
+    """libpq settings under which a PostgreSQL that stops answering cannot hang Waldo.
+
+    Every connection gets a connect timeout, TCP keepalives and a lock timeout; a
+    recording connection (``recording``) also a statement timeout and an idle-in-
+    transaction timeout. Settings in the store URL's query win over these.
+    """
+    server = {"lock_timeout": PG_LOCK_TIMEOUT_MS}
+    if recording:
+        server["statement_timeout"] = PG_STATEMENT_TIMEOUT_MS
+        server["idle_in_transaction_session_timeout"] = PG_IDLE_IN_TRANSACTION_MS
+    options = " ".join(f"-c {name}={value}" for name, value in server.items())
+    settings: dict[str, Any] = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        **PG_TCP_SETTINGS,
+        "options": options,
+    }
+    for key, value in query.items():
+        settings[key] = f"{options} {value}" if key == "options" else value
+    return settings
 
 
 def configure_sqlite(connection: Any) -> None:
@@ -165,6 +200,15 @@ def is_unreachable(exc: BaseException) -> bool:
     opposed to an error in what was written."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"OperationalError", "InterfaceError"})
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """An error raised by the driver itself (psycopg, sqlite3), which a raw cursor (the
+    bulk COPY) lets through without SQLAlchemy wrapping it."""
+    return any(
+        cls.__name__ == "Error" and cls.__module__.split(".")[0] in ("psycopg", "sqlite3")
+        for cls in type(exc).__mro__
+    )
 
 
 def first_line(exc: BaseException) -> str:

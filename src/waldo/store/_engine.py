@@ -18,12 +18,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from waldo._errors import ConfigError, StoreError, StoreUnavailable
 from waldo._masking import mask_text, mask_url
 from waldo.store._driver import (
-    PG_CONNECT_TIMEOUT_S,
     SQLITE_BUSY_TIMEOUT_S,
     DriverTarget,
     configure_sqlite,
+    is_driver_error,
+    is_unreachable,
     make_sqlite_folder,
     no_driver_message,
+    pg_connect_settings,
     store_error_message,
     unreachable_message,
     unwritable_message,
@@ -90,8 +92,7 @@ def driver_target(url: str) -> DriverTarget | None:
         "user": parsed.username,
         "password": parsed.password,
         "dbname": parsed.database,
-        **parsed.query,
-        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        **pg_connect_settings(parsed.query, recording=True),
     }
     return DriverTarget("postgresql", {k: v for k, v in params.items() if v is not None}, where)
 
@@ -106,7 +107,7 @@ def create_store_engine(url: str) -> Engine:
             make_sqlite_folder(Path(database).expanduser())
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     else:
-        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        kwargs["connect_args"] = pg_connect_settings(parsed.query, recording=False)
         kwargs["execution_options"] = {"schema_translate_map": {None: PG_SCHEMA}}
     try:
         engine = sa.create_engine(parsed, **kwargs)
@@ -125,6 +126,8 @@ def translate_error(exc: BaseException, url: str) -> StoreError:
     if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
+        return StoreUnavailable(unreachable_message(where, detail))
+    if is_driver_error(exc) and is_unreachable(exc):  # e.g. a lock or statement timeout
         return StoreUnavailable(unreachable_message(where, detail))
     if isinstance(exc, OSError):
         return StoreUnavailable(unwritable_message(where, exc))

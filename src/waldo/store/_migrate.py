@@ -74,6 +74,9 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     advisory lock on PostgreSQL), the ``waldo`` schema there created if missing."""
     with _MIGRATING, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # a migration waits its turn and takes its time: no lock or statement timeout
+            conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
         yield conn

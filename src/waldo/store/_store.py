@@ -18,6 +18,7 @@ from waldo._errors import StoreError
 from waldo._masking import mask_url
 from waldo.store import _migrate
 from waldo.store._bulk import Record, write_records
+from waldo.store._driver import is_driver_error
 from waldo.store._engine import create_store_engine, translate_error
 
 T = TypeVar("T")
@@ -57,6 +58,10 @@ class Store:
             raise
         except (SQLAlchemyError, OSError) as exc:
             raise translate_error(exc, self.url) from exc
+        except Exception as exc:
+            if is_driver_error(exc):  # from a raw cursor, not wrapped by SQLAlchemy
+                raise translate_error(exc, self.url) from exc
+            raise
 
     def ensure_schema(self) -> None:
         """Create or upgrade the tables once per process (when auto-migration is on)."""
