@@ -12,7 +12,8 @@ the start of navigation), each case once per round, rounds interleaved:
 - run list, first page and a page deep in the list: until the page is drawn;
 - run page of the 1,000-node run: until it is *interactive* (the first frame after the
   page is drawn; the graph is laid out in a worker meanwhile) and until the graph is
-  drawn;
+  drawn (its nodes grouped into bands of layers, folded); then, from a click on "expand
+  all", until all 1,000 nodes are drawn;
 - run page of the 5,000-node run, namespaces folded (the default): until the graph is
   drawn;
 - the 1,000-node run as a static report (``waldo report``) opened from file://.
@@ -23,8 +24,8 @@ size of the 1,000-node report file.
     python benchmarks/bench_web.py [--runs 10000] [--nodes 1000] [--big 5000] [--repeat 5]
 
 Prints medians and ratios to the baseline; writes ``benchmarks/results/bench_web.json``.
-Targets: the 1,000-node page interactive within 1 s, the 5,000-node page drawn within
-2 s, the report at most 1.5 MB. Not part of the tests.
+Targets: the 1,000-node page interactive within 1 s and its graph drawn within 1.5 s, the
+5,000-node page drawn within 2 s, the report at most 1.5 MB. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ WIDE_RUN = "run-1000"
 BIG_RUN = "run-5000"
 TARGETS = {
     "run page, 1,000 nodes: interactive": 1000.0,
+    "run page, 1,000 nodes: graph drawn": 1500.0,
     "run page, 5,000 nodes in 50 namespaces: graph drawn": 2000.0,
 }
 REPORT_LIMIT = 1_500_000
@@ -113,6 +115,15 @@ def page_ms(page: Any, url: str) -> tuple[float, float]:
     return float(page.evaluate("window.waldoReadyAt")), float(page.evaluate("window.waldoGraphAt"))
 
 
+def expand_all_ms(page: Any, nodes: int) -> float:
+    """From a click on "expand all" on a drawn run page until every node is drawn."""
+    started = float(page.evaluate("performance.now()"))
+    page.click("text=expand all")
+    page.wait_for_selector(f".graph-svg[data-vertices='{nodes}']", timeout=120_000)
+    page.evaluate("new Promise(requestAnimationFrame)")
+    return float(page.evaluate("window.waldoGraphAt")) - started
+
+
 def server_ms(server: Any, path: str) -> float:
     started = time.perf_counter()
     status, _, _ = server.app.route(path, {})
@@ -126,6 +137,7 @@ CASES = (
     "run list, page 150",
     "run page, 1,000 nodes: interactive",
     "run page, 1,000 nodes: graph drawn",
+    "run page, 1,000 nodes: all groups expanded (from the click)",
     "run page, 5,000 nodes in 50 namespaces: interactive",
     "run page, 5,000 nodes in 50 namespaces: graph drawn",
     "static report, 1,000 nodes: graph drawn",
@@ -168,6 +180,9 @@ def main() -> None:
                 ready, drawn = page_ms(page, base + f"runs/{WIDE_RUN}")
                 row["run page, 1,000 nodes: interactive"] = ready
                 row["run page, 1,000 nodes: graph drawn"] = drawn
+                row["run page, 1,000 nodes: all groups expanded (from the click)"] = expand_all_ms(
+                    page, args.nodes
+                )
                 ready, drawn = page_ms(page, base + f"runs/{BIG_RUN}")
                 row["run page, 5,000 nodes in 50 namespaces: interactive"] = ready
                 row["run page, 5,000 nodes in 50 namespaces: graph drawn"] = drawn
