@@ -67,13 +67,14 @@ function bandLayers(folder: string): [number, number] {
   return [Number(found[0]), Number(found[found.length - 1])];
 }
 
+const inBand = (id: string) => id.startsWith("ns:") && isBand(id.slice(3));
+
 /** Whether an edge joins two folded bands that are not one under the other. Where all
  * nodes are in bands such an edge is left out: each band's first layer reads the layer
  * just above it, so the chain of bands already tells what is upstream of what. */
 function skipsBands(from: string, to: string): boolean {
-  if (!from.startsWith("ns:") || !to.startsWith("ns:")) return false;
-  const [a, b] = [from.slice(3), to.slice(3)];
-  return isBand(a) && isBand(b) && bandLayers(b)[0] !== bandLayers(a)[1] + 1;
+  if (!inBand(from) || !inBand(to)) return false;
+  return bandLayers(to.slice(3))[0] !== bandLayers(from.slice(3))[1] + 1;
 }
 
 export const groupId = (namespace: string) => `ns:${namespace}`;
@@ -193,7 +194,10 @@ export function buildView(nodes: PNode[], options: ViewOptions): View {
     const param = isParam(name);
     const shown = param ? options.params : options.datasets;
     const inside = unique([...made, ...read]);
-    if (shown && !(inside.length === 1 && inside[0].startsWith("ns:"))) {
+    // Not drawn: a dataset inside one folded box, or only between folded bands (there
+    // are as many of those as nodes: the bands are there to not draw them all).
+    const hidden = (inside.length === 1 && inside[0].startsWith("ns:")) || inside.every(inBand);
+    if (shown && !hidden) {
       const kind: VertexKind = param ? "param" : "dataset";
       const id = `${kind === "param" ? "p" : "d"}:${name}`;
       const [width, height] = SIZE[kind];
