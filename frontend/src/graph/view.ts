@@ -82,7 +82,8 @@ export const nodeId = (name: string) => `n:${name}`;
 
 /** Above this many nodes outside any namespace, those nodes are grouped by layer. */
 export const BAND_LIMIT = 300;
-/** A layer band holds whole layers, at least this many nodes (or a 25th of them). */
+/** A layer band holds whole layers, at least this many nodes or a 25th of them (all
+ * but the last band), so there are at most 26. */
 const BAND_MIN = 40;
 
 /**
