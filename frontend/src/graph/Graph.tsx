@@ -461,15 +461,15 @@ function membersArea(
     const f = folderOf[i];
     return f !== undefined && (f === namespace || f.startsWith(`${namespace}.`));
   };
-  let area: Area | null = null;
-  for (const v of drawn.view.vertices) {
-    const box = drawn.layout.boxes[v.id];
-    if (!box || !v.members.some(inside)) continue;
-    const [x0, y0] = [box.x - box.width / 2, box.y - box.height / 2];
-    const [x1, y1] = [x0 + box.width, y0 + box.height];
-    area = area
-      ? { x0: Math.min(area.x0, x0), y0: Math.min(area.y0, y0), x1: Math.max(area.x1, x1), y1: Math.max(area.y1, y1) }
-      : { x0, y0, x1, y1 };
-  }
-  return area;
+  const boxes = drawn.view.vertices
+    .filter((v) => v.members.some(inside))
+    .map((v) => drawn.layout.boxes[v.id])
+    .filter((box) => box !== undefined);
+  if (!boxes.length) return null;
+  return {
+    x0: Math.min(...boxes.map((b) => b.x - b.width / 2)),
+    y0: Math.min(...boxes.map((b) => b.y - b.height / 2)),
+    x1: Math.max(...boxes.map((b) => b.x + b.width / 2)),
+    y1: Math.max(...boxes.map((b) => b.y + b.height / 2)),
+  };
 }
