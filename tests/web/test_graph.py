@@ -393,3 +393,4 @@ def test_a_big_flat_pipeline_opens_as_bands_of_layers(run_page: Any) -> None:
     page.click("text=expand all")
     page.wait_for_function("document.querySelectorAll('.graph-svg g.v-node').length === 400")
     assert page.locator(".graph-svg g.v-group").count() == 0
+    assert page.locator(".bands-note").count() == 0  # nothing left folded

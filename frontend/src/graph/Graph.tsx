@@ -78,7 +78,6 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
   const fittedFor = useRef<LayoutResult | null>(null);
   const openedLast = useRef<string | null>(null); // shown once its layout is drawn
   const broughtIntoView = useRef<string | null>(null);
-  const bands = allNamespaces.filter(isBand).length;
 
   const view: View = useMemo(
     () => buildView(nodes, { datasets, params, collapsed, folders: folderOf }),
@@ -227,6 +226,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
 
   const byId = new Map((drawn?.view ?? view).vertices.map((v) => [v.id, v]));
   const pending = !drawn || drawn.view !== view;
+  const foldedBands = allNamespaces.some((ns) => isBand(ns) && collapsed.has(ns));
   return (
     <div class="graph">
       <div class="toolbar">
@@ -269,7 +269,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
             −
           </button>
         </span>
-        {bands > 0 && (
+        {foldedBands && (
           <span class="muted bands-note">
             {nodes.length.toLocaleString("en-US")} nodes grouped by layer: click a group to
             open it
