@@ -272,7 +272,7 @@ def test_a_killed_run_shows_how_long_it_ran(
 def test_the_status_page_says_what_would_run_and_why(
     page: Any, server: WaldoServer, project: Path
 ) -> None:
-    run_ok(project)  # the last successful run used the configured parameters
+    run_ok(project)  # every node's last run has today's parameters, whatever ran before
     parameters = project / "conf" / "base" / "parameters.yml"
     original = parameters.read_text()
     parameters.write_text(original.replace("min_amount: 5", "min_amount: 7"))
