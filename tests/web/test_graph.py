@@ -2,7 +2,8 @@
 highlighting, badges.
 
 Runs are recorded through the Recorder API from generated pipelines (``_pipelines``):
-a flat 200-node one for the geometry, a 40-node one in four namespaces with a failure.
+a flat 200-node one for the geometry, a 40-node one in four namespaces with a failure,
+a flat 400-node one with a failure (big enough to open folded into bands of layers).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ BIG = generated_pipeline(200, width=14, seed=11)
 NAMESPACED = generated_pipeline(40, width=6, seed=3, namespaces=4)
 FAILING = NAMESPACED[14]["name"]  # in ns_1
 SLOW = NAMESPACED[2]["name"]  # in ns_0
+WIDE = generated_pipeline(400, width=20, seed=5)
+WIDE_FAILING = WIDE[250]["name"]
 
 GEOMETRY = """() => {
   const boxes = [...document.querySelectorAll('.graph-svg g.v')].map((g) => {
@@ -53,6 +56,7 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journal]:
     record_pipeline_run(
         recorder, "namespaced", NAMESPACED, project="ns", fail=FAILING, durations={SLOW: 2.5}
     )
+    record_pipeline_run(recorder, "wide", WIDE, project="wide", fail=WIDE_FAILING)
     journal = Journal(settings)
     yield journal
     journal.store.dispose()
@@ -304,3 +308,89 @@ def test_failed_data_checks_are_marked(journal: Journal, browser: Any, tmp_path:
     assert rows.count() == 3
     assert rows.nth(0).inner_text().split("\t")[1:3] == ["rows > 0", "failed"]
     page.close()
+
+
+def _layers(nodes: list[dict[str, Any]]) -> dict[str, int]:
+    """Each node's layer, counted from 1: one more than the deepest node it reads from."""
+    producer = {o: n["name"] for n in nodes for o in n["outputs"]}
+    layer: dict[str, int] = {}
+    for n in nodes:  # generated pipelines list every node after the nodes it reads from
+        above = [layer[producer[i]] for i in n["inputs"] if i in producer]
+        layer[n["name"]] = max(above, default=0) + 1
+    return layer
+
+
+def _band_layers(group_id: str) -> range:
+    """The layers of a band from its box's id ("ns:layers 3\u20134", "ns:layer 7")."""
+    numbers = [int(x) for x in re.findall(r"\d+", group_id)]
+    return range(numbers[0], numbers[-1] + 1)
+
+
+def test_a_big_flat_pipeline_opens_as_bands_of_layers(run_page: Any) -> None:
+    page = run_page("wide")
+    layer = _layers(WIDE)
+    bands = page.eval_on_selector_all(
+        ".graph-svg g.v-group",
+        "els => els.map(e => [e.dataset.id, e.dataset.status, "
+        "e.querySelector('.badges').textContent])",
+    )
+    assert page.locator(".graph-svg g.v-node").count() == 0
+    assert "400 nodes grouped by layer" in page.locator(".graph .toolbar").inner_text()
+    # The bands hold whole consecutive layers, every node in exactly one.
+    spans = sorted(((_band_layers(b), b) for b, _, _ in bands), key=lambda s: s[0].start)
+    covered = [n for span, _ in spans for n in span]
+    assert covered == list(range(1, max(layer.values()) + 1))
+    sizes = {band_id: int(text.split(" nodes")[0]) for band_id, _, text in bands}
+    for span, band_id in spans:
+        assert sizes[band_id] == sum(1 for n in WIDE if layer[n["name"]] in span)
+    # Drawn as a chain, top to bottom; the failed node's band is in error and selected.
+    edges = page.eval_on_selector_all(
+        ".graph-svg path.edge", "els => els.map(e => [e.dataset.from, e.dataset.to])"
+    )
+    ids = [band_id for _, band_id in spans]
+    assert sorted(map(tuple, edges)) == sorted(itertools.pairwise(ids))
+    failing_band = next(b for s, b in spans if layer[WIDE_FAILING] in s)
+    assert page.locator(".graph-svg g.v-group.sel").get_attribute("data-id") == failing_band
+    assert {b: status for b, status, _ in bands}[failing_band] == "error"
+    assert page.locator("#node-panel h3").inner_text() == WIDE_FAILING
+    # A click opens a band: its nodes are drawn, routed around every box.
+    span, opened = spans[2]
+    page.locator(f".graph-svg g.v-group[data-id='{opened}']").click()
+    page.wait_for_selector(".graph-svg g.v-node")
+    members = page.eval_on_selector_all(
+        ".graph-svg g.v-node", "els => els.map(e => e.dataset.name)"
+    )
+    assert sorted(members) == sorted(n["name"] for n in WIDE if layer[n["name"]] in span)
+    assert page.locator(".graph-svg g.v-group").count() == len(spans) - 1
+    assert_routed_around_boxes(page.evaluate(GEOMETRY))
+    # Datasets: those of the opened nodes; the ones between folded bands stay hidden.
+    touching = {
+        d
+        for n in WIDE
+        if n["name"] in members
+        for d in n["inputs"] + n["outputs"]
+        if not d.startswith("params:")
+    }
+    page.check("input[name=datasets]")
+    page.wait_for_function(
+        f"document.querySelectorAll('.graph-svg g.v-dataset').length === {len(touching)}"
+    )
+    page.uncheck("input[name=datasets]")
+    # Finding a node in a folded band opens that band too.
+    found = next(n["name"] for n in WIDE if layer[n["name"]] in spans[-1][0])
+    page.fill(".find", found)
+    page.press(".find", "Enter")
+    page.wait_for_selector(f".graph-svg g.v-node.sel[data-name='{found}']")
+    assert page.locator(".graph-svg g.v-group").count() == len(spans) - 2
+    # Choices made while a layout is being made: the drawing ends on the last one.
+    page.click("text=expand all")
+    page.click("text=collapse all")
+    first_span, first = spans[0]
+    page.locator(f".graph-svg g.v-group[data-id='{first}']").dispatch_event("click")
+    page.wait_for_selector(".graph-svg[data-drawn='1']:not([data-pending])")
+    drawn = page.eval_on_selector_all(".graph-svg g.v-node", "els => els.map(e => e.dataset.name)")
+    assert sorted(drawn) == sorted(n["name"] for n in WIDE if layer[n["name"]] in first_span)
+    page.click("text=expand all")
+    page.wait_for_function("document.querySelectorAll('.graph-svg g.v-node').length === 400")
+    assert page.locator(".graph-svg g.v-group").count() == 0
+    assert page.locator(".bands-note").count() == 0  # nothing left folded

@@ -19,7 +19,9 @@ import {
 import { runLayout } from "./run-layout";
 import {
   buildView,
+  folders,
   groupId,
+  isBand,
   lineage,
   namespaces,
   nodeId,
@@ -53,20 +55,32 @@ export function Graph(props: GraphProps) {
 }
 
 function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
-  const allNamespaces = useMemo(() => namespaces(nodes), [nodes.length]);
+  // The structure only changes with the toggles (not with live states).
+  const structure = nodes.map((n) => n.name).join("\u0000");
+  const folderOf = useMemo(() => folders(nodes), [structure]);
+  const allNamespaces = useMemo(() => namespaces(folderOf), [folderOf]);
   const [datasets, setDatasets] = useState(false);
   const [params, setParams] = useState(false);
-  const [collapsed, setCollapsed] = useState(() => new Set(allNamespaces));
-  const [layout, setLayout] = useState<LayoutResult | null>(null);
+  // What the reader opened: every other namespace or band, even one that appears later
+  // (a live run's pipeline growing), is folded.
+  const [opened, setOpened] = useState(() => new Set<string>());
+  const collapsed = useMemo(
+    () => new Set(allNamespaces.filter((ns) => !opened.has(ns))),
+    [allNamespaces, opened],
+  );
+  // The drawing on screen and the view it was laid out for: it stays while the layout
+  // of a new view (a toggle, a group opened) is being made.
+  const [drawn, setDrawn] = useState<{ layout: LayoutResult; view: View } | null>(null);
+  const layout = drawn?.layout ?? null;
   const svgRef = useRef<SVGSVGElement>(null);
   const viewportRef = useRef<SVGGElement>(null);
   const zoomRef = useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
   const fittedFor = useRef<LayoutResult | null>(null);
+  const openedLast = useRef<string | null>(null); // shown once its layout is drawn
+  const broughtIntoView = useRef<string | null>(null);
 
-  // The structure only changes with the toggles (not with live states).
-  const structure = nodes.map((n) => n.name).join("\u0000");
   const view: View = useMemo(
-    () => buildView(nodes, { datasets, params, collapsed }),
+    () => buildView(nodes, { datasets, params, collapsed, folders: folderOf }),
     [structure, datasets, params, collapsed],
   );
 
@@ -78,7 +92,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     }).then((result) => {
       if (!current) return;
       window.waldoLayoutMs = result.ms;
-      setLayout(result);
+      setDrawn({ layout: result, view });
     });
     return () => {
       current = false;
@@ -98,12 +112,27 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     zoomRef.current = behaviour;
   }, []);
 
+  /** Show the part of the drawing in `area` whole, or at a readable scale. */
+  const showArea = (area: Area) => {
+    const svg = svgRef.current;
+    if (!svg || !zoomRef.current) return;
+    const { width, height } = svg.getBoundingClientRect();
+    const [w, h] = [area.x1 - area.x0, area.y1 - area.y0];
+    const k = Math.max(MIN_SCALE, Math.min(width / w, height / h, 1));
+    const [cx, cy] = [(area.x0 + area.x1) / 2, (area.y0 + area.y1) / 2];
+    const top = k * h > height ? area.y0 + height / 2 / k : cy; // too tall: its top
+    select(svg).call(
+      zoomRef.current.transform,
+      zoomIdentity.translate(width / 2 - cx * k, height / 2 - top * k).scale(k),
+    );
+  };
+
   const fit = (mode: "fit" | "focus") => {
     const svg = svgRef.current;
-    if (!svg || !layout || !zoomRef.current) return;
+    if (!svg || !layout || !drawn || !zoomRef.current) return;
     const { width, height } = svg.getBoundingClientRect();
     const scale = Math.min(width / layout.width, height / layout.height, 1);
-    const target = focusBox(layout, view, nodes, focus ?? selected);
+    const target = focusBox(layout, drawn.view, nodes, focus ?? selected);
     let t = zoomIdentity
       .translate((width - layout.width * scale) / 2, (height - layout.height * scale) / 2)
       .scale(scale);
@@ -124,14 +153,18 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
 
   useEffect(() => {
     if (!layout || fittedFor.current === layout) return;
-    const first = fittedFor.current === null;
     fittedFor.current = layout;
     const svg = svgRef.current!;
-    // As tall as the graph at a width that fits, within 220 px and 70% of the window.
+    // As tall as the graph at a width that fits, within 220 px and 70% of the window;
+    // a graph too wide to read whole gets the most room.
     const scale = Math.min(1, svg.getBoundingClientRect().width / layout.width);
     const tallest = Math.min(640, window.innerHeight * 0.7);
-    svg.style.height = `${Math.round(Math.max(220, Math.min(layout.height * scale + 8, tallest)))}px`;
-    fit(first ? "focus" : "fit");
+    const tall = scale < MIN_SCALE ? tallest : Math.min(layout.height * scale + 8, tallest);
+    svg.style.height = `${Math.round(Math.max(220, tall))}px`;
+    const area = openedLast.current && membersArea(drawn!, folderOf, openedLast.current);
+    openedLast.current = null;
+    if (area) showArea(area);
+    else fit("focus");
     window.waldoGraphAt = performance.now();
     document.body.dataset.drawn = "1";
   }, [layout]);
@@ -139,20 +172,22 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
   // Which box the selection lives in, and what is up- and downstream of it.
   const selectedVertex = useMemo(() => {
     if (!selected) return null;
-    const node = nodes.find((n) => n.name === selected);
-    if (!node) return null;
-    const folded = prefixes(node.namespace).find((p) => collapsed.has(p));
-    return folded ? groupId(folded) : nodeId(node.name);
+    const index = nodes.findIndex((n) => n.name === selected);
+    if (index < 0) return null;
+    const folded = prefixes(folderOf[index]).find((p) => collapsed.has(p));
+    return folded ? groupId(folded) : nodeId(selected);
   }, [selected, collapsed, structure]);
   const lit = useMemo(
-    () => (selectedVertex ? lineage(view, selectedVertex) : null),
-    [view, selectedVertex],
+    () =>
+      drawn && selectedVertex && drawn.layout.boxes[selectedVertex]
+        ? lineage(drawn.view, selectedVertex)
+        : null,
+    [drawn, selectedVertex],
   );
 
   const expand = (namespace: string) => {
-    const next = new Set(collapsed);
-    for (const p of [...next]) if (p === namespace || namespace.startsWith(`${p}.`)) next.delete(p);
-    setCollapsed(next);
+    openedLast.current = namespace;
+    setOpened(new Set([...opened, ...prefixes(namespace)]));
   };
 
   const onClick = (event: MouseEvent) => {
@@ -166,18 +201,20 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
   const find = (text: string) => {
     const needle = text.trim().toLowerCase();
     if (!needle) return;
-    const node = nodes.find((n) => n.name.toLowerCase().includes(needle));
-    if (!node) return;
-    const folded = prefixes(node.namespace).filter((p) => collapsed.has(p));
-    if (folded.length) expand(node.namespace!);
-    onSelect(node.name);
+    const index = nodes.findIndex((n) => n.name.toLowerCase().includes(needle));
+    if (index < 0) return;
+    const folded = prefixes(folderOf[index]).filter((p) => collapsed.has(p));
+    if (folded.length) expand(folderOf[index]!);
+    onSelect(nodes[index].name);
   };
 
   useEffect(() => {
-    // Bring a node chosen elsewhere (the find box, a link) into view.
+    // Bring a node chosen elsewhere (the find box, a link) into view, once.
     if (!layout || !selectedVertex || !svgRef.current || !zoomRef.current) return;
+    if (broughtIntoView.current === selectedVertex) return;
     const box = layout.boxes[selectedVertex];
     if (!box) return; // the layout that shows it is still being made
+    broughtIntoView.current = selectedVertex;
     const svg = svgRef.current;
     const t = (svg as any).__zoom ?? zoomIdentity;
     const { width, height } = svg.getBoundingClientRect();
@@ -187,7 +224,9 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
     }
   }, [selectedVertex, layout]);
 
-  const byId = new Map(view.vertices.map((v) => [v.id, v]));
+  const byId = new Map((drawn?.view ?? view).vertices.map((v) => [v.id, v]));
+  const pending = !drawn || drawn.view !== view;
+  const foldedBands = allNamespaces.some((ns) => isBand(ns) && collapsed.has(ns));
   return (
     <div class="graph">
       <div class="toolbar">
@@ -211,10 +250,10 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
         </label>
         {allNamespaces.length > 0 && (
           <span class="group-buttons">
-            <button type="button" onClick={() => setCollapsed(new Set())}>
+            <button type="button" onClick={() => setOpened(new Set(allNamespaces))}>
               expand all
             </button>
-            <button type="button" onClick={() => setCollapsed(new Set(allNamespaces))}>
+            <button type="button" onClick={() => setOpened(new Set())}>
               collapse all
             </button>
           </span>
@@ -230,6 +269,12 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
             −
           </button>
         </span>
+        {foldedBands && (
+          <span class="muted bands-note">
+            {nodes.length.toLocaleString("en-US")} nodes grouped by layer: click a group to
+            open it
+          </span>
+        )}
         <input
           class="find"
           type="search"
@@ -249,7 +294,8 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
         ref={svgRef}
         class="graph-svg"
         data-drawn={layout ? "1" : undefined}
-        data-vertices={layout ? view.vertices.length : undefined}
+        data-vertices={drawn ? drawn.view.vertices.length : undefined}
+        data-pending={pending ? "1" : undefined}
         onClick={onClick}
         role="img"
         aria-label={`pipeline graph of ${nodes.length} nodes`}
@@ -279,7 +325,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
             />
           )}
         </g>
-        {!layout && (
+        {pending && (
           <text x="16" y="28" class="laying-out">
             laying out {view.vertices.length.toLocaleString("en-US")} boxes…
           </text>
@@ -348,9 +394,10 @@ function Box({ v, box, members, mode, role }: BoxProps) {
   const state = small ? undefined : vertexState(mode, members);
   const lines = small ? [] : badges(mode, members, group);
   const checks = small ? 0 : checksFailed(members);
+  const kind = !group ? "" : isBand(v.label) ? "nodes in " : "namespace ";
   const title = small
     ? `${v.kind === "param" ? "parameter" : "dataset"} ${v.label}`
-    : `${group ? "namespace " : ""}${v.label} (${state})${group ? ": click to expand" : ""}`;
+    : `${kind}${v.label} (${state})${group ? ": click to expand" : ""}`;
   return (
     <g
       class={`v v-${v.kind} ${cls} ${role}`}
@@ -395,4 +442,34 @@ function focusBox(
   const vertex = view.vertices.find((v) => v.members.includes(index));
   const box = vertex && layout.boxes[vertex.id];
   return box ? [box.x, box.y] : null;
+}
+
+interface Area {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Where the boxes of a namespace's (or band's) nodes lie in a drawing. */
+function membersArea(
+  drawn: { layout: LayoutResult; view: View },
+  folderOf: (string | undefined)[],
+  namespace: string,
+): Area | null {
+  const inside = (i: number) => {
+    const f = folderOf[i];
+    return f !== undefined && (f === namespace || f.startsWith(`${namespace}.`));
+  };
+  const boxes = drawn.view.vertices
+    .filter((v) => v.members.some(inside))
+    .map((v) => drawn.layout.boxes[v.id])
+    .filter((box) => box !== undefined);
+  if (!boxes.length) return null;
+  return {
+    x0: Math.min(...boxes.map((b) => b.x - b.width / 2)),
+    y0: Math.min(...boxes.map((b) => b.y - b.height / 2)),
+    x1: Math.max(...boxes.map((b) => b.x + b.width / 2)),
+    y1: Math.max(...boxes.map((b) => b.y + b.height / 2)),
+  };
 }

@@ -33,7 +33,8 @@ export interface LayoutResult {
 }
 
 const MARGIN = 24;
-/** Above this many boxes dagre's network-simplex ranking gets slow: use longest path. */
+/** Above this many boxes dagre's network-simplex ranking gets slow: use a tight tree
+ * (longest path, then tightened: fewer and shorter long edges than longest path alone). */
 const SIMPLEX_LIMIT = 300;
 
 interface Band {
@@ -51,7 +52,7 @@ export function layoutGraph(input: LayoutInput): LayoutResult {
     ranksep: 64,
     marginx: MARGIN,
     marginy: MARGIN,
-    ranker: input.vertices.length > SIMPLEX_LIMIT ? "longest-path" : "network-simplex",
+    ranker: input.vertices.length > SIMPLEX_LIMIT ? "tight-tree" : "network-simplex",
   });
   g.setDefaultEdgeLabel(() => ({}));
   for (const v of input.vertices) g.setNode(v.id, { width: v.width, height: v.height });

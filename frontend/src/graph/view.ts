@@ -31,6 +31,8 @@ export interface ViewOptions {
   params: boolean;
   /** Namespaces drawn as one box ("a" hides "a.b" too). */
   collapsed: Set<string>;
+  /** Each node's folder (see `folders`); a node's own namespace when not given. */
+  folders?: (string | undefined)[];
 }
 
 export const SIZE: Record<VertexKind, [number, number]> = {
@@ -49,26 +51,115 @@ export function prefixes(namespace: string | undefined): string[] {
   return parts.map((_, i) => parts.slice(0, i + 1).join("."));
 }
 
-/** Every namespace and parent namespace of a pipeline. */
-export function namespaces(nodes: PNode[]): string[] {
+/** Every folder and parent folder of a pipeline (see `folders`), in order. */
+export function namespaces(folderOf: (string | undefined)[]): string[] {
   const found = new Set<string>();
-  for (const node of nodes) for (const p of prefixes(node.namespace)) found.add(p);
+  for (const folder of folderOf) for (const p of prefixes(folder)) found.add(p);
   return [...found].sort();
+}
+
+/** Whether a folder is a band of layers (a Kedro namespace never has a space). */
+export const isBand = (folder: string) => folder.includes(" ");
+
+/** A band's first and last layer, from its name ("layer 3", "layers 1-4"). */
+function bandLayers(folder: string): [number, number] {
+  const found = folder.match(/\d+/g) ?? ["0"];
+  return [Number(found[0]), Number(found[found.length - 1])];
+}
+
+const inBand = (id: string) => id.startsWith("ns:") && isBand(id.slice(3));
+
+/** Whether an edge joins two folded bands that are not one under the other. Where all
+ * nodes are in bands such an edge is left out: each band's first layer reads the layer
+ * just above it, so the chain of bands already tells what is upstream of what. */
+function skipsBands(from: string, to: string): boolean {
+  if (!inBand(from) || !inBand(to)) return false;
+  return bandLayers(to.slice(3))[0] !== bandLayers(from.slice(3))[1] + 1;
 }
 
 export const groupId = (namespace: string) => `ns:${namespace}`;
 export const nodeId = (name: string) => `n:${name}`;
 
-/** The box a node is drawn in: its outermost collapsed namespace, else itself. */
-function representative(node: PNode, collapsed: Set<string>): string {
-  for (const p of prefixes(node.namespace)) if (collapsed.has(p)) return groupId(p);
+/** Above this many nodes outside any namespace, those nodes are grouped by layer. */
+export const BAND_LIMIT = 300;
+/** A layer band holds whole layers, at least this many nodes or a 25th of them (all
+ * but the last band), so there are at most 26. */
+const BAND_MIN = 40;
+
+/**
+ * The namespace each node folds into: its Kedro namespace, or on a pipeline with more
+ * than BAND_LIMIT nodes outside namespaces, a band of consecutive layers ("layers 1-3")
+ * for those nodes, so that a big flat pipeline opens as a few boxes instead of a
+ * thousand. Layers count the longest chain of nodes above a node, so every edge between
+ * two bands runs downwards and the bands never form a cycle.
+ */
+export function folders(nodes: PNode[]): (string | undefined)[] {
+  const flat = nodes.filter((n) => !n.namespace).length;
+  if (flat <= BAND_LIMIT) return nodes.map((n) => n.namespace);
+  const layer = layers(nodes);
+  const size = Math.max(BAND_MIN, Math.ceil(flat / 25));
+  const order = nodes
+    .map((_, i) => i)
+    .filter((i) => !nodes[i].namespace)
+    .sort((a, b) => layer[a] - layer[b] || a - b);
+  const out: (string | undefined)[] = nodes.map((n) => n.namespace);
+  let band: number[] = [];
+  const close = () => {
+    const first = layer[band[0]] + 1;
+    const last = layer[band[band.length - 1]] + 1;
+    const name = first === last ? `layer ${first}` : `layers ${first}\u2013${last}`;
+    for (const i of band) out[i] = name;
+    band = [];
+  };
+  order.forEach((i, k) => {
+    band.push(i);
+    const next = order[k + 1];
+    if (next === undefined || (band.length >= size && layer[next] !== layer[i])) close();
+  });
+  return out;
+}
+
+/** Each node's layer: the length of the longest chain of nodes feeding it (nodes on a
+ * cycle, which a pipeline should not have, go below all others). */
+function layers(nodes: PNode[]): number[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const out of n.outputs ?? []) producer.set(out, i);
+  });
+  const children: number[][] = nodes.map(() => []);
+  const waiting = nodes.map(() => 0);
+  nodes.forEach((n, i) => {
+    for (const p of new Set((n.inputs ?? []).map((d) => producer.get(d)))) {
+      if (p === undefined || p === i) continue;
+      children[p].push(i);
+      waiting[i] += 1;
+    }
+  });
+  const layer = nodes.map(() => -1);
+  const ready = nodes.map((_, i) => i).filter((i) => waiting[i] === 0);
+  for (const i of ready) layer[i] = 0;
+  for (let k = 0; k < ready.length; k++) {
+    const i = ready[k];
+    for (const c of children[i]) {
+      layer[c] = Math.max(layer[c], layer[i] + 1);
+      if (--waiting[c] === 0) ready.push(c);
+    }
+  }
+  const deepest = Math.max(0, ...layer);
+  return layer.map((l) => (l < 0 ? deepest + 1 : l));
+}
+
+/** The box a node is drawn in: its outermost collapsed folder, else itself. */
+function representative(node: PNode, folder: string | undefined, collapsed: Set<string>): string {
+  for (const p of prefixes(folder)) if (collapsed.has(p)) return groupId(p);
   return nodeId(node.name);
 }
 
 export function buildView(nodes: PNode[], options: ViewOptions): View {
   const vertices = new Map<string, Vertex>();
   const repOf: string[] = nodes.map((node, i) => {
-    const id = representative(node, options.collapsed);
+    const folder = options.folders ? options.folders[i] : node.namespace;
+    const id = representative(node, folder, options.collapsed);
     const known = vertices.get(id);
     if (known) known.members.push(i);
     else {
@@ -92,9 +183,10 @@ export function buildView(nodes: PNode[], options: ViewOptions): View {
     for (const inp of node.inputs ?? []) add(consumers, inp, repOf[i]);
   });
 
+  const chained = nodes.every((n) => !n.namespace); // see skipsBands
   const edges = new Map<string, Edge>();
   const link = (from: string, to: string) => {
-    if (from !== to) edges.set(`${from}\u0000${to}`, { from, to });
+    if (from !== to && !(chained && skipsBands(from, to))) edges.set(`${from}\u0000${to}`, { from, to });
   };
   const names = new Set([...producers.keys(), ...consumers.keys()]);
   for (const name of names) {
@@ -103,7 +195,10 @@ export function buildView(nodes: PNode[], options: ViewOptions): View {
     const param = isParam(name);
     const shown = param ? options.params : options.datasets;
     const inside = unique([...made, ...read]);
-    if (shown && !(inside.length === 1 && inside[0].startsWith("ns:"))) {
+    // Not drawn: a dataset inside one folded box, or only between folded bands (there
+    // are as many of those as nodes: the bands are there to not draw them all).
+    const hidden = (inside.length === 1 && inside[0].startsWith("ns:")) || inside.every(inBand);
+    if (shown && !hidden) {
       const kind: VertexKind = param ? "param" : "dataset";
       const id = `${kind === "param" ? "p" : "d"}:${name}`;
       const [width, height] = SIZE[kind];
