@@ -62,6 +62,11 @@ class PortableJSON(sa.types.TypeDecorator[Any]):
 
     impl = sa.JSON
     cache_ok = True
+    should_evaluate_none = True  # as sa.JSON: None is stored as JSON null
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        # As sa.JSON: a value compared with a JSON expression keeps its own type.
+        return self.impl_instance.coerce_compared_value(op, value)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
