@@ -12,7 +12,7 @@ integrations use. Everything else lives in private modules.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from waldo._errors import (
     ApiAuthError,
@@ -60,17 +60,31 @@ if TYPE_CHECKING:
         get_recorder,
         resolve_settings,
     )
+else:
+    from waldo._lazy import attach, members
 
-
-def __getattr__(name: str) -> Any:
-    # The journal's names (those of ``__all__`` not imported above) are imported on
-    # first use: a process that only needs the store (the writer helper process,
-    # ``import waldo.store``) does not pay for the whole journal.
-    if name in __all__:
-        import waldo.journal
-
-        return getattr(waldo.journal, name)
-    raise AttributeError(f"module 'waldo' has no attribute {name!r}")
+    # The journal's names are imported on first use: a process that only needs the
+    # store or the DPO commands does not pay for the whole journal.
+    __getattr__, __dir__ = attach(
+        __name__,
+        members(
+            "waldo.journal",
+            (
+                "History",
+                "Journal",
+                "Recorder",
+                "RecordingError",
+                "ResultContext",
+                "Results",
+                "RunDetail",
+                "RunInfo",
+                "RunSummary",
+                "Settings",
+                "get_recorder",
+                "resolve_settings",
+            ),
+        ),
+    )
 
 
 __all__ = [

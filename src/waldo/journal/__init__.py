@@ -7,68 +7,159 @@ collectors) record runs through :class:`Recorder` and read them back through
 
 from __future__ import annotations
 
-from waldo.journal._checks import (
-    CheckChange,
-    CheckResult,
-    check_changes,
-    failed_check_counts,
-    run_checks,
-)
-from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
-from waldo.journal._derive import (
-    AS_SAVED,
-    NO_PARAMS,
-    TRAIL_ENTRIES,
-    Entry,
-    TrailDeriver,
-)
-from waldo.journal._diff import NodeDiff, RunDiff, flat_params
-from waldo.journal._executions import (
-    NO_EXECUTION,
-    Executions,
-    ModelChanges,
-    ModelNaming,
-    Step,
-    is_no_execution,
-)
-from waldo.journal._history import History
-from waldo.journal._journal import Journal
-from waldo.journal._jsonsafe import json_safe
-from waldo.journal._model import (
-    RUN_STATUSES,
-    DatasetPoint,
-    NodePoint,
-    NodeRun,
-    PipelineNode,
-    RunDetail,
-    RunFilter,
-    RunInfo,
-    RunPage,
-    RunSummary,
-    stats_nulls,
-    stats_rows,
-)
-from waldo.journal._recorder import Recorder, RecordingError, get_recorder
-from waldo.journal._results import Comparison, ResultContext, Results, spearman
-from waldo.journal._rows import describe_error, node_run_id, stats_text
-from waldo.journal._secrets import mask_params, mask_secrets
-from waldo.journal._settings import (
-    Settings,
-    find_project_root,
-    needs_credentials,
-    project_root,
-    resolve_settings,
-)
-from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
-from waldo.journal._trail import (
-    TRAIL,
-    NodeTrail,
-    dataset_step,
-    expand_trails,
-    last_timestamp,
-    node_step,
-    split_trail,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from waldo.journal._checks import (
+        CheckChange,
+        CheckResult,
+        check_changes,
+        failed_check_counts,
+        run_checks,
+    )
+    from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
+    from waldo.journal._derive import (
+        AS_SAVED,
+        NO_PARAMS,
+        TRAIL_ENTRIES,
+        Entry,
+        TrailDeriver,
+    )
+    from waldo.journal._diff import NodeDiff, RunDiff, flat_params
+    from waldo.journal._executions import (
+        NO_EXECUTION,
+        Executions,
+        ModelChanges,
+        ModelNaming,
+        Step,
+        is_no_execution,
+    )
+    from waldo.journal._history import History
+    from waldo.journal._journal import Journal
+    from waldo.journal._jsonsafe import json_safe
+    from waldo.journal._model import (
+        RUN_STATUSES,
+        DatasetPoint,
+        NodePoint,
+        NodeRun,
+        PipelineNode,
+        RunDetail,
+        RunFilter,
+        RunInfo,
+        RunPage,
+        RunSummary,
+        stats_nulls,
+        stats_rows,
+    )
+    from waldo.journal._recorder import Recorder, RecordingError, get_recorder
+    from waldo.journal._results import Comparison, ResultContext, Results, spearman
+    from waldo.journal._rows import describe_error, node_run_id, stats_text
+    from waldo.journal._secrets import mask_params, mask_secrets
+    from waldo.journal._settings import (
+        Settings,
+        find_project_root,
+        needs_credentials,
+        project_root,
+        resolve_settings,
+    )
+    from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
+    from waldo.journal._trail import (
+        TRAIL,
+        NodeTrail,
+        dataset_step,
+        expand_trails,
+        last_timestamp,
+        node_step,
+        split_trail,
+    )
+else:
+    from waldo._lazy import attach, members
+
+    __getattr__, __dir__ = attach(
+        __name__,
+        {
+            **members(
+                "waldo.journal._checks",
+                (
+                    "CheckChange",
+                    "CheckResult",
+                    "check_changes",
+                    "failed_check_counts",
+                    "run_checks",
+                ),
+            ),
+            **members(
+                "waldo.journal._collect", ("CollectorJournal", "RawRow", "StateKey", "raw_params")
+            ),
+            **members(
+                "waldo.journal._derive",
+                ("AS_SAVED", "NO_PARAMS", "TRAIL_ENTRIES", "Entry", "TrailDeriver"),
+            ),
+            **members("waldo.journal._diff", ("NodeDiff", "RunDiff", "flat_params")),
+            **members(
+                "waldo.journal._executions",
+                (
+                    "NO_EXECUTION",
+                    "Executions",
+                    "ModelChanges",
+                    "ModelNaming",
+                    "Step",
+                    "is_no_execution",
+                ),
+            ),
+            **members("waldo.journal._history", ("History",)),
+            **members("waldo.journal._journal", ("Journal",)),
+            **members("waldo.journal._jsonsafe", ("json_safe",)),
+            **members(
+                "waldo.journal._model",
+                (
+                    "RUN_STATUSES",
+                    "DatasetPoint",
+                    "NodePoint",
+                    "NodeRun",
+                    "PipelineNode",
+                    "RunDetail",
+                    "RunFilter",
+                    "RunInfo",
+                    "RunPage",
+                    "RunSummary",
+                    "stats_nulls",
+                    "stats_rows",
+                ),
+            ),
+            **members("waldo.journal._recorder", ("Recorder", "RecordingError", "get_recorder")),
+            **members(
+                "waldo.journal._results", ("Comparison", "ResultContext", "Results", "spearman")
+            ),
+            **members("waldo.journal._rows", ("describe_error", "node_run_id", "stats_text")),
+            **members("waldo.journal._secrets", ("mask_params", "mask_secrets")),
+            **members(
+                "waldo.journal._settings",
+                (
+                    "Settings",
+                    "find_project_root",
+                    "needs_credentials",
+                    "project_root",
+                    "resolve_settings",
+                ),
+            ),
+            **members(
+                "waldo.journal._staleness", ("MISSING", "Decision", "LastRun", "NodeSpec", "decide")
+            ),
+            **members(
+                "waldo.journal._trail",
+                (
+                    "TRAIL",
+                    "NodeTrail",
+                    "dataset_step",
+                    "expand_trails",
+                    "last_timestamp",
+                    "node_step",
+                    "split_trail",
+                ),
+            ),
+        },
+    )
 
 __all__ = [
     "AS_SAVED",

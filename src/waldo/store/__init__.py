@@ -5,20 +5,45 @@ Only this package writes SQL. It knows nothing about Kedro or any other integrat
 
 from __future__ import annotations
 
-from waldo._masking import mask_url
-from waldo.store import _checks as checks
-from waldo.store import _collect as collectors
-from waldo.store import _executions as executions
-from waldo.store import _queries as queries
-from waldo.store import _results as results
-from waldo.store import _schema as schema
-from waldo.store._bulk import Record, Row, json_text
-from waldo.store._collect import RawRow, StateKey
-from waldo.store._engine import parse_store_url
-from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
-from waldo.store._store import Store
-from waldo.store._writer import BatchWriter, FlushResult
-from waldo.store._writer_process import WriterProcess
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from waldo._masking import mask_url
+    from waldo.store import _checks as checks
+    from waldo.store import _collect as collectors
+    from waldo.store import _executions as executions
+    from waldo.store import _queries as queries
+    from waldo.store import _results as results
+    from waldo.store import _schema as schema
+    from waldo.store._bulk import Record, Row, json_text
+    from waldo.store._collect import RawRow, StateKey
+    from waldo.store._engine import parse_store_url
+    from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
+    from waldo.store._store import Store
+    from waldo.store._writer import BatchWriter, FlushResult
+    from waldo.store._writer_process import WriterProcess
+else:
+    from waldo._lazy import attach, members
+
+    __getattr__, __dir__ = attach(
+        __name__,
+        {
+            **members("waldo._masking", ("mask_url",)),
+            **members("waldo.store._bulk", ("Record", "Row", "json_text")),
+            **members("waldo.store._collect", ("RawRow", "StateKey")),
+            **members("waldo.store._engine", ("parse_store_url",)),
+            **members("waldo.store._spool", ("ReplayReport", "Spool", "pid_alive", "store_key")),
+            **members("waldo.store._store", ("Store",)),
+            **members("waldo.store._writer", ("BatchWriter", "FlushResult")),
+            **members("waldo.store._writer_process", ("WriterProcess",)),
+            "checks": "waldo.store._checks",
+            "collectors": "waldo.store._collect",
+            "executions": "waldo.store._executions",
+            "queries": "waldo.store._queries",
+            "results": "waldo.store._results",
+            "schema": "waldo.store._schema",
+        },
+    )
 
 __all__ = [
     "BatchWriter",

@@ -38,7 +38,7 @@ from waldo.store._schema import (
     metadata,
     writable_columns,
 )
-from waldo.store._types import UTCDateTime
+from waldo.store._types import PortableJSON, UTCDateTime
 
 __all__ = ["Record", "Row", "batch_plans", "json_text", "write_records"]
 
@@ -46,7 +46,7 @@ __all__ = ["Record", "Row", "batch_plans", "json_text", "write_records"]
 def _kind(column_type: sa.types.TypeEngine[object]) -> str:
     if isinstance(column_type, UTCDateTime):
         return TIME
-    if isinstance(column_type, sa.JSON):
+    if isinstance(column_type, (PortableJSON, sa.JSON)):
         return JSON
     if isinstance(column_type, sa.Boolean):
         return BOOL

@@ -13,13 +13,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from waldo.store._batch_sql import to_epoch
 
-__all__ = ["JSONType", "UTCDateTime", "to_datetime", "to_epoch"]
+__all__ = ["JSONType", "PortableJSON", "UTCDateTime", "to_datetime", "to_epoch"]
 
 
 def to_datetime(value: datetime | float | str) -> datetime:
@@ -58,4 +57,25 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return to_datetime(value)
 
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+class PortableJSON(sa.types.TypeDecorator[Any]):
+    """JSON: jsonb on PostgreSQL, JSON text on SQLite."""
+
+    impl = sa.JSON
+    cache_ok = True
+    should_evaluate_none = True  # as sa.JSON: None is stored as JSON null
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        # As sa.JSON: a value compared with a JSON expression keeps its own type.
+        return self.impl_instance.coerce_compared_value(op, value)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            # Imported here: SQLAlchemy's PostgreSQL dialect costs a SQLite command's
+            # start-up tens of milliseconds.
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
+JSONType = PortableJSON()
