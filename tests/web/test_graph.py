@@ -355,6 +355,7 @@ def test_a_big_flat_pipeline_opens_as_bands_of_layers(run_page: Any) -> None:
     assert page.locator("#node-panel h3").inner_text() == WIDE_FAILING
     # A click opens a band: its nodes are drawn, routed around every box.
     span, opened = spans[2]
+    page.click(".graph .toolbar .fit")  # the page opens readable, on the failed band
     page.locator(f".graph-svg g.v-group[data-id='{opened}']").click()
     page.wait_for_selector(".graph-svg g.v-node")
     members = page.eval_on_selector_all(

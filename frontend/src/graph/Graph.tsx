@@ -40,7 +40,7 @@ export interface GraphProps {
   focus?: string | null;
 }
 
-const MIN_SCALE = 0.5; // below this a whole graph is not shown at once: labels get too small
+const MIN_SCALE = 0.8; // below this a whole graph is not shown at once: labels would be under 10 px
 
 declare global {
   interface Window {
@@ -138,7 +138,7 @@ function GraphView({ nodes, mode, selected, onSelect, focus }: GraphProps) {
       .scale(scale);
     if (mode === "focus" && scale < MIN_SCALE) {
       // Too big to read whole: start readable, on the node to look at (or the top).
-      const k = MIN_SCALE * 1.5;
+      const k = MIN_SCALE;
       const [cx, cy] = target ?? [layout.width / 2, height / 2 / k];
       t = zoomIdentity.translate(width / 2 - cx * k, height / 2 - cy * k).scale(k);
     }
