@@ -15,13 +15,6 @@ from waldo.journal._checks import (
     run_checks,
 )
 from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
-from waldo.journal._derive import (
-    AS_SAVED,
-    NO_PARAMS,
-    TRAIL_ENTRIES,
-    Entry,
-    TrailDeriver,
-)
 from waldo.journal._diff import NodeDiff, RunDiff, flat_params
 from waldo.journal._executions import (
     NO_EXECUTION,
@@ -48,6 +41,7 @@ from waldo.journal._model import (
     stats_nulls,
     stats_rows,
 )
+from waldo.journal._node_record import DatasetAccess, ErrorFields, NodeRecord
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
 from waldo.journal._rows import describe_error, node_run_id, stats_text
@@ -60,31 +54,19 @@ from waldo.journal._settings import (
     resolve_settings,
 )
 from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
-from waldo.journal._trail import (
-    TRAIL,
-    NodeTrail,
-    dataset_step,
-    expand_trails,
-    last_timestamp,
-    node_step,
-    split_trail,
-)
 
 __all__ = [
-    "AS_SAVED",
     "MISSING",
     "NO_EXECUTION",
-    "NO_PARAMS",
     "RUN_STATUSES",
-    "TRAIL",
-    "TRAIL_ENTRIES",
     "CheckChange",
     "CheckResult",
     "CollectorJournal",
     "Comparison",
+    "DatasetAccess",
     "DatasetPoint",
     "Decision",
-    "Entry",
+    "ErrorFields",
     "Executions",
     "History",
     "Journal",
@@ -93,9 +75,9 @@ __all__ = [
     "ModelNaming",
     "NodeDiff",
     "NodePoint",
+    "NodeRecord",
     "NodeRun",
     "NodeSpec",
-    "NodeTrail",
     "PipelineNode",
     "RawRow",
     "Recorder",
@@ -111,30 +93,24 @@ __all__ = [
     "Settings",
     "StateKey",
     "Step",
-    "TrailDeriver",
     "check_changes",
-    "dataset_step",
     "decide",
     "describe_error",
-    "expand_trails",
     "failed_check_counts",
     "find_project_root",
     "flat_params",
     "get_recorder",
     "is_no_execution",
     "json_safe",
-    "last_timestamp",
     "mask_params",
     "mask_secrets",
     "needs_credentials",
     "node_run_id",
-    "node_step",
     "project_root",
     "raw_params",
     "resolve_settings",
     "run_checks",
     "spearman",
-    "split_trail",
     "stats_nulls",
     "stats_rows",
     "stats_text",

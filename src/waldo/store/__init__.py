@@ -18,7 +18,6 @@ from waldo.store._engine import parse_store_url
 from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
 from waldo.store._store import Store
 from waldo.store._writer import BatchWriter, FlushResult
-from waldo.store._writer_process import WriterProcess
 
 __all__ = [
     "BatchWriter",
@@ -30,7 +29,6 @@ __all__ = [
     "Spool",
     "StateKey",
     "Store",
-    "WriterProcess",
     "checks",
     "collectors",
     "executions",

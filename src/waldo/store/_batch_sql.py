@@ -1,10 +1,7 @@
-"""Exactly-once batch writes at the DB-API level, without SQLAlchemy.
+"""Exactly-once batch writes at the DB-API level.
 
-Every journal batch ends here, whoever writes it: the store in process (through
-SQLAlchemy's connection, ``waldo.store._bulk``) or the writer's helper process, which
-talks to the driver directly and never imports SQLAlchemy. That import, with the
-store's modules, is a third of a second of CPU in a helper that starts with every run,
-and until the helper is ready a run's batches are written in its own process.
+Every journal batch ends here (through ``waldo.store._bulk``, on SQLAlchemy's
+connection): the background writer's, the spool replay's and ``Store.write``'s.
 
 A batch is written in the caller's transaction together with its marker row in
 ``write_batches``; a batch whose marker is already there was committed before (its
@@ -18,12 +15,10 @@ Timestamps travel as epoch seconds.
 
 On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
 through a ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an upsert for
-merged rows): set-based, and made of nothing but statements with text parameters and
-COPY data, which both psycopg (the store in process) and the helper's bare libpq
-client (:mod:`waldo.store._libpq`) send; appends go in binary through psycopg.
+merged rows): set-based, in psycopg's binary COPY format.
 
 What a table looks like comes in as plain data, :class:`BatchPlans`, built from the
-schema by ``waldo.store._bulk.batch_plans`` (and sent to the helper process).
+schema by ``waldo.store._bulk.batch_plans``.
 """
 
 from __future__ import annotations
@@ -194,45 +189,6 @@ def _sqlite_append(connection: Any, plan: TablePlan, rows: list[Row]) -> None:
         cursor.close()
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One value as a field of COPY's text format: ``\\N`` for NULL, backslash escapes.
-    A bool's ``True``/``False`` and a float's ``repr`` are valid PostgreSQL input."""
-    if value is None:
-        return "\\N"
-    return (value if type(value) is str else str(value)).translate(_COPY_ESCAPES)
-
-
-def copy_data(width: int, rows: Sequence[tuple[Any, ...]]) -> bytes:
-    """Rows of wire-ready values (timestamps as epoch seconds, JSON as text) as
-    ``COPY ... FROM STDIN`` text data.
-
-    Rows are formatted whole (``%s`` each value, ``\\N`` for NULL) and the batch is
-    checked once: if it holds more backslashes than NULLs, a carriage return, or more
-    tabs or line breaks than it separates, some value needs escaping (a traceback),
-    and the batch is formatted again value by value. A third of the cost of escaping
-    every value."""
-    template = "\t".join(["%s"] * width)
-    lines = []
-    nulls = 0
-    for row in rows:
-        if None in row:
-            nulls += row.count(None)
-            row = tuple(["\\N" if value is None else value for value in row])
-        lines.append(template % row)
-    text = "\n".join(lines)
-    if (
-        text.count("\\") != nulls
-        or text.count("\t") != (width - 1) * len(lines)
-        or text.count("\n") != len(lines) - 1
-        or "\r" in text
-    ):
-        text = "\n".join("\t".join([_copy_field(value) for value in row]) for row in rows)
-    return (text + "\n").encode() if rows else b""
-
-
 def _pg_stage(cursor: Any, plan: TablePlan) -> str:
     """The session's staging table for ``plan``: every column typed as it travels
     (timestamps as float8, JSON as text), plus the column set a merged row belongs to.
@@ -263,22 +219,16 @@ def _stage_select(plan: TablePlan, columns: Sequence[str]) -> str:
 
 
 def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
-    """COPY into the stage, then one INSERT ... SELECT into the table. psycopg sends
-    the rows in binary, encoded in C (a third faster for big batches); the helper's
-    libpq client, whose cursor says ``copy_format = "text"``, as text."""
+    """COPY into the stage (binary, encoded by psycopg in C), then one INSERT ...
+    SELECT into the table."""
     cols = ", ".join(f'"{c}"' for c in plan.columns)
     cursor = connection.cursor()
     try:
         stage = _pg_stage(cursor, plan)
-        values = _append_values(plan, rows)
-        if getattr(cursor, "copy_format", "binary") == "binary":  # psycopg: its C encoder
-            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
-                copy.set_types([_PG_TYPES.get(kind, "text") for kind in plan.kinds])
-                for row in values:
-                    copy.write_row(row)
-        else:
-            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
-                copy.write(copy_data(len(plan.columns), values))
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types([_PG_TYPES.get(kind, "text") for kind in plan.kinds])
+            for row in _append_values(plan, rows):
+                copy.write_row(row)
         cursor.execute(
             f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) '
             f'SELECT {_stage_select(plan, plan.columns)} FROM "{stage}"'
@@ -304,9 +254,12 @@ def _pg_merge(
         for group, (columns, rows) in enumerate(column_sets.items()):
             quoted = ", ".join(f'"{c}"' for c in columns)
             convert = [_CONVERTERS.get(kinds[c]) for c in columns]
-            values = [(*_row_values(row, columns, convert), group) for row in rows]
-            with cursor.copy(f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN') as copy:
-                copy.write(copy_data(len(columns) + 1, values))
+            types = [_PG_TYPES.get(kinds[c], "text") for c in columns]
+            sql = f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN (FORMAT BINARY)'
+            with cursor.copy(sql) as copy:
+                copy.set_types([*types, "int4"])
+                for row in rows:
+                    copy.write_row((*_row_values(row, columns, convert), group))
             target = f'"{plans.pg_schema}"."{plan.name}"'
             cursor.execute(
                 f"INSERT INTO {target} ({quoted}) SELECT {_stage_select(plan, columns)} "

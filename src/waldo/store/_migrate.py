@@ -63,7 +63,7 @@ def _alembic_config(connection: Connection) -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision in Alembic's version table; None before the first migration."""
-    with engine.connect() as conn:  # the same question the writer's helper asks
+    with engine.connect() as conn:
         dbapi_connection = conn.connection.dbapi_connection
         return schema_revision(dbapi_connection, conn.dialect.name, PG_SCHEMA)
 
@@ -143,7 +143,7 @@ def ensure_current(engine: Engine) -> bool:
         upgrade(engine)
     except sa.exc.OperationalError:
         # Another process (SQLite has no advisory lock) is creating the same tables:
-        # a run and its writer's helper both find a new file empty. Once that process
+        # concurrent runs both find a new file empty. Once that process
         # has finished, the schema is current, and that is success.
         if not _wait_for_head(engine, MIGRATION_WAIT_SECONDS):
             raise
