@@ -75,7 +75,9 @@ def _tidy(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
 
 
 def by_group(frame: pd.DataFrame) -> pd.DataFrame:
-    stats = frame.groupby(["key", "group"], observed=True)[["x", "y"]].agg(["mean", "std"])
+    stats = frame.groupby(["key", "group"], observed=True)[["x", "y"]].agg(
+        ["mean", "std", "median", "min", "max"]
+    )
     stats.columns = ["_".join(c) for c in stats.columns]
     joined = frame.merge(stats.reset_index(), on=["key", "group"], how="left")
     joined["x"] = (joined["x"] - joined["x_mean"]) / joined["x_std"].fillna(1.0).replace(0, 1.0)
@@ -84,22 +86,25 @@ def by_group(frame: pd.DataFrame) -> pd.DataFrame:
 
 def rolling(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.sort_values("when").copy()
-    out["y"] = out["y"].rolling(50, min_periods=1).mean()
+    out["y"] = out["y"].rolling(50, min_periods=1).mean() + out["x"].ewm(span=20).mean()
+    out["x"] = out["x"].rolling(200, min_periods=1).std().fillna(0.0)
+    by_group = out.groupby("group", observed=True)["y"].rolling(30, min_periods=1).mean()
+    out["y"] = out["y"] - by_group.reset_index(level=0, drop=True)
     out["n"] = out["n"].cumsum() % 1000
     return _tidy(out, len(frame))
 
 
 def text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    labels = out["group"].astype(str) + "-" + out["key"].astype(str)
-    out["n"] = labels.str.len() + labels.str.count("1")
+    labels = out["group"].astype(str) + "-" + out["key"].astype(str) + "-" + out["n"].astype(str)
+    out["n"] = labels.str.upper().str.replace("-", "").str.len() + labels.str.count("1")
     out["x"] = out["x"].where(labels.str.contains("a"), -out["x"])
     return _tidy(out, len(frame))
 
 
 def dates(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    month = out["when"].dt.to_period("M").astype(str)
+    month = out["when"].dt.strftime("%Y-%m")
     counts = out.groupby(month)["n"].transform("count")
     out["n"] = (counts + out["when"].dt.dayofweek) % 1000
     return _tidy(out, len(frame))
@@ -107,8 +112,8 @@ def dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def pivot(frame: pd.DataFrame) -> pd.DataFrame:
     table = frame.pivot_table(
-        index="key", columns="group", values="x", aggfunc="sum", observed=True
-    )
+        index="key", columns="group", values="x", aggfunc=["sum", "mean"], observed=True
+    )["sum"]
     ranks = table.rank(axis=1).stack().rename("r").reset_index()
     out = frame.merge(ranks, on=["key", "group"], how="left")
     out["y"] = out["y"] + out["r"].fillna(0)

@@ -19,7 +19,10 @@ from waldo.journal import (
     resolve_settings,
 )
 
-STEP = 0.01  # seconds each load and save takes
+STEP = 0.001  # seconds each load and save takes
+# When the last run recorded here ended: runs recorded one after another never overlap
+# (their steps are timed ahead of the clock by a few STEPs).
+_last_end = 0.0
 
 
 def settings_for(url: str, project: Path, **conf: object) -> Settings:
@@ -54,18 +57,18 @@ def end_node(
     outputs: Sequence[str] = (),
     took: float = 0.01,
 ) -> None:
-    """A started node ends: its function returned and its ``outputs`` were saved (each
-    in ``STEP`` seconds), or it raised ``error``."""
-    ran_until = max(record.started_at + took, record.ran_at or 0.0)
+    """A started node ends ``took`` seconds after it started: its function returned and
+    its ``outputs`` were saved (each in ``STEP`` seconds), or it raised ``error``."""
+    finished = max(record.started_at + took, (record.ran_at or 0.0) + STEP * (1 + len(outputs)))
+    record.finished_at = finished
     if error is not None:
-        record.status, record.error, record.finished_at = "failed", ErrorFields.of(error), ran_until
+        record.status, record.error = "failed", ErrorFields.of(error)
     else:
-        record.ran_until = ran_until
-        for at, dataset in enumerate(outputs):
-            save = DatasetAccess(dataset, ran_until + STEP * at, ran_until + STEP * (at + 1))
-            record.saves.append(save)
         record.status = "success"
-        record.finished_at = ran_until + STEP * len(outputs)
+        record.ran_until = finished - STEP * len(outputs)
+        for at, dataset in enumerate(outputs):
+            started = record.ran_until + STEP * at
+            record.saves.append(DatasetAccess(dataset, started, started + STEP))
     recorder.record_node(record)
 
 
@@ -80,6 +83,7 @@ def record_run(
     flush: bool = True,
 ) -> None:
     """A whole run: its start, each node (reading ``raw``, saving ``<node>_out``), its end."""
+    global _last_end
     recorder.start_run(
         RunInfo(
             run_id=run_id,
@@ -90,7 +94,7 @@ def record_run(
             runner="SequentialRunner",
         )
     )
-    clock = time.time() - 4 * STEP * len(nodes)  # the nodes' steps end by now
+    clock = max(time.time(), _last_end + STEP)
     recorder.update_run(run_id, started_at=clock, heartbeat_at=clock)
     recorder.event(run_id, "before_pipeline_run", pipeline, timestamp=clock)
     error: BaseException | None = None
@@ -102,15 +106,20 @@ def record_run(
             except ValueError as exc:
                 error = exc
             end_node(recorder, record, error=error)
-            break
-        end_node(recorder, record, outputs=[f"{name}_out"])
+        else:
+            end_node(recorder, record, outputs=[f"{name}_out"])
         clock = record.finished_at or clock
+        if error is not None:
+            break
+    clock += STEP
     if error is None:
-        recorder.event(run_id, "after_pipeline_run", pipeline)
+        recorder.event(run_id, "after_pipeline_run", pipeline, timestamp=clock)
         recorder.end_run(run_id, "success")
     else:
-        recorder.event(run_id, "on_pipeline_error", pipeline)
+        recorder.event(run_id, "on_pipeline_error", pipeline, timestamp=clock)
         recorder.end_run(run_id, "failed", error)
+    recorder.update_run(run_id, finished_at=clock, heartbeat_at=clock)
+    _last_end = clock
     if flush:
         recorder.flush()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.journal import record_run, recorder_for, start_node
+from tests.helpers.journal import STEP, record_run, recorder_for, start_node
 from waldo._errors import RunNotFound
 from waldo.journal import History, Recorder, RunInfo
 from waldo.store import Store, schema
@@ -76,7 +76,7 @@ def test_run_detail_shows_nodes_in_order_with_the_error(
         ("load", "success"),
         ("clean", "failed"),
     ]
-    assert detail.nodes[0].outputs == {"load_out": pytest.approx(0.01)}
+    assert detail.nodes[0].outputs == {"load_out": pytest.approx(STEP, abs=1e-5)}
     assert detail.nodes[1].error_type == "ValueError"
     assert "clean failed on purpose" in (detail.nodes[1].traceback or "")
     assert (detail.error_type, detail.error_message) == ("ValueError", "clean failed on purpose")

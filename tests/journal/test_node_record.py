@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from tests.helpers.journal import recorder_for
 from waldo.fingerprint import content_digest
-from waldo.journal import DatasetAccess, ErrorFields, NodeRecord, node_run_id
+from waldo.journal import DatasetAccess, ErrorFields, NodeRecord
 from waldo.journal._node_record import node_rows
+from waldo.journal._rows import node_run_id
 from waldo.store import Store, schema
 from waldo.store._spool import decode_record, encode_record
 

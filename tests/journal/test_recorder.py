@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.journal import record_run, recorder_for, settings_for
+from tests.helpers.journal import STEP, record_run, recorder_for, settings_for
 from waldo._errors import StoreUnavailable
-from waldo.journal import History, RecordingError, RunInfo, get_recorder, node_run_id
+from waldo.journal import History, RecordingError, RunInfo, get_recorder
+from waldo.journal._rows import node_run_id
 from waldo.store import Spool, Store, schema
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
@@ -59,7 +60,7 @@ def test_recorded_run_lands_in_every_table(store_url: str, tmp_path: Path) -> No
     # a node and a dataset share no target ids; every target id is 8 characters
     assert by_type["before_node_run"]["target_id"] != by_type["after_dataset_saved"]["target_id"]
     assert all(len(str(e["target_id"])) == 8 for e in events)
-    assert by_type["after_dataset_saved"]["duration_s"] == pytest.approx(0.01)
+    assert by_type["after_dataset_saved"]["duration_s"] == pytest.approx(STEP, abs=1e-5)
     store.dispose()
 
 
@@ -78,8 +79,8 @@ def test_unreachable_store_spools_the_run_after_one_warning(
     assert "127.0.0.1:1" in warnings[0] and "spool" in warnings[0]
     spool = Spool(tmp_path / ".waldo" / "spool")
     # the second run: its start, start time and first event, its node's 3 + 3 events
-    # and its row (as it starts and at its end), its last event and its end
-    assert spool.count_pending_records() == first.spooled + 3 + 3 + 1 + 3 + 1 + 2
+    # and its row (as it starts and at its end), its last event, its end and end time
+    assert spool.count_pending_records() == first.spooled + 3 + 3 + 1 + 3 + 1 + 3
 
 
 def test_strict_mode_raises_instead_of_spooling_silently(tmp_path: Path) -> None:

@@ -44,7 +44,6 @@ from waldo.journal._model import (
 from waldo.journal._node_record import DatasetAccess, ErrorFields, NodeRecord
 from waldo.journal._recorder import Recorder, RecordingError, get_recorder
 from waldo.journal._results import Comparison, ResultContext, Results, spearman
-from waldo.journal._rows import describe_error, node_run_id, stats_text
 from waldo.journal._secrets import mask_params, mask_secrets
 from waldo.journal._settings import (
     Settings,
@@ -95,7 +94,6 @@ __all__ = [
     "Step",
     "check_changes",
     "decide",
-    "describe_error",
     "failed_check_counts",
     "find_project_root",
     "flat_params",
@@ -105,7 +103,6 @@ __all__ = [
     "mask_params",
     "mask_secrets",
     "needs_credentials",
-    "node_run_id",
     "project_root",
     "raw_params",
     "resolve_settings",
@@ -113,5 +110,4 @@ __all__ = [
     "spearman",
     "stats_nulls",
     "stats_rows",
-    "stats_text",
 ]

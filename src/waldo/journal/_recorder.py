@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from waldo._errors import StoreError, WaldoError
@@ -129,30 +129,17 @@ class Recorder:
         now = time.time()
         self._active[info.run_id] = now
         row = {
-            "run_id": info.run_id,
-            "kind": info.kind,
-            "project": info.project,
-            "project_path": info.project_path,
+            **asdict(info),
             "pipeline_names": list(info.pipeline_names),
-            "env": info.env,
             "runtime_params": mask_params(
                 json_safe(info.runtime_params, "runtime parameter"), self.settings.mask
             ),
             "run_params": json_safe(info.run_params, "run parameter"),
-            "kedro_version": info.kedro_version,
             "waldo_version": __version__,
-            "git_sha": info.git_sha,
-            "git_dirty": info.git_dirty,
-            "user_name": info.user_name,
-            "host": info.host,
-            "pid": info.pid,
-            "runner": info.runner,
             "status": "running",
             "started_at": now,
             "heartbeat_at": now,
             "lease_seconds": self.settings.lease_seconds,
-            "catalog_hash": info.catalog_hash,
-            "pipeline_hash": info.pipeline_hash,
         }
         self._next_beat = now + self.settings.heartbeat_seconds
         self.writer.put("runs", row)

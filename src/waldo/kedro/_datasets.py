@@ -56,7 +56,7 @@ def is_persisted(catalog: Any, name: str) -> bool:
 
 def unchanged_once_saved(dataset: Any, data: Any) -> bool:
     """True when nothing later in a run can change ``data``, the value a node saved to
-    ``dataset``: a persisted dataset's runner drops the value once saved, and a
+    ``dataset``: the runner drops a persisted dataset's value once saved, and a
     ``MemoryDataset`` keeps a copy (unless its copy mode is ``assign``)."""
     if dataset is None:
         return False

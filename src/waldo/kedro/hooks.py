@@ -11,17 +11,14 @@ logs a recording problem once and carries on, unless ``strict: true`` is set in
 :class:`~waldo.journal.NodeRecord` and hand it to ``Recorder.record_node`` as the node
 starts to run and when it ends; the journal writer's thread turns it into rows.
 
-With ``ParallelRunner`` node and dataset hooks run in worker processes. The parent
-publishes the run id and store settings in the ``WALDO_RUN_CONTEXT`` environment
-variable before the workers start (fork and spawn both inherit it); a worker records
-under the parent's run and flushes at the end of each node, because pool workers exit
-without running ``atexit`` handlers.
+With ``ParallelRunner`` node and dataset hooks run in worker processes: a worker
+records under the parent's run (``waldo.kedro._run``) and flushes at the end of each
+node, because pool workers exit without running ``atexit`` handlers.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import time
@@ -35,7 +32,7 @@ from typing import Any, TypeVar, cast
 from kedro.framework.hooks import hook_impl
 
 from waldo._errors import ConfigError
-from waldo.fingerprint import DEFAULT_MAX_ROWS, data_stats
+from waldo.fingerprint import DEFAULT_MAX_ROWS
 from waldo.journal import (
     DatasetAccess,
     Decision,
@@ -43,7 +40,6 @@ from waldo.journal import (
     History,
     NodeRecord,
     Recorder,
-    RunInfo,
     Settings,
     get_recorder,
     mask_secrets,
@@ -55,9 +51,17 @@ from waldo.kedro._datasets import dataset_of, is_parameter, unchanged_once_saved
 from waldo.kedro._git import git_state
 from waldo.kedro._notify import RunOutcome, notify
 from waldo.kedro._preflight import PreflightError, preflight_options, run_preflight
+from waldo.kedro._run import (
+    RUN_CONTEXT_ENV,
+    adopted_context,
+    publish_context,
+    run_info,
+    withdraw_context,
+)
 from waldo.kedro._run_catalog import prepare_for_hooks
 from waldo.kedro._site import publish_site
-from waldo.kedro._snapshots import func_name, pipeline_content, runner_name
+from waldo.kedro._snapshots import func_name, pipeline_content
+from waldo.kedro._stats import saved_stats, stats_rows
 from waldo.kedro._versions import Fingerprints, Version
 
 log = logging.getLogger("waldo")
@@ -73,7 +77,6 @@ def _after_fork_in_child() -> None:
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
-RUN_CONTEXT_ENV = "WALDO_RUN_CONTEXT"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -109,7 +112,6 @@ class WaldoHooks:
         self._nodes: dict[str, NodeRecord] = {}  # the nodes running, by name
         # Datasets of this run kept in memory: the save a load of each takes its version from.
         self._saved_in_memory: dict[str, DatasetAccess] = {}
-        self._unchanged_once_saved: dict[str, bool] = {}  # by dataset name, for this run
         _instances.add(self)
         self._warned: set[str] = set()
         self._disabled = False
@@ -124,7 +126,6 @@ class WaldoHooks:
         self._fingerprints: Fingerprints | None = None
         self._reasons: dict[str, str] = {}
         self._lineage: Any = None  # a waldo.lineage.LiveLineage while a run emits
-        self._reads_journal = False  # an incremental runner will query the journal
         self._stats_rows: int | None = DEFAULT_MAX_ROWS  # None: no dataset statistics
         self._checks: RunChecks | None = None  # data checks of this run (checks: in waldo.yml)
 
@@ -140,7 +141,7 @@ class WaldoHooks:
         self._disabled = not settings.enabled
         self._recorder = None if self._disabled else get_recorder(settings)
         self._fingerprints = None
-        self._stats_rows = _stats_rows(settings.extra.get("stats", True))
+        self._stats_rows = stats_rows(settings.extra.get("stats", True))
 
     @property
     def fingerprints(self) -> Fingerprints | None:
@@ -166,11 +167,6 @@ class WaldoHooks:
             return None
         history = History(self._recorder.store)
         return self._recorder, history, self._project, fingerprints, self._run_id
-
-    def expect_journal_reads(self) -> None:
-        """An incremental runner will query the journal in this process before the run:
-        connect to the store in the background from the start, not on first query."""
-        self._reads_journal = True
 
     def note_plan(self, decisions: list[Decision]) -> None:
         """Remember why each node of an incremental run runs (stored on its node run)."""
@@ -219,20 +215,11 @@ class WaldoHooks:
             return self._recorder
         if raw == self._adopted:
             return self._recorder
-        data = json.loads(raw)
         self._adopted = raw
-        if self._run_id != data["run_id"] or self._recorder is None:
-            settings = Settings(
-                store_url=data["store_url"],
-                project_path=Path(data["project_path"]),
-                spool_dir=Path(data["spool_dir"]),
-                strict=bool(data["strict"]),
-                heartbeat_seconds=float(data["heartbeat_seconds"]),
-                source="parent run",
-                extra=data.get("extra") or {},
-            )
+        run_id, settings = adopted_context(raw)
+        if self._run_id != run_id or self._recorder is None:
             self._use_settings(settings)
-            self._run_id = data["run_id"]
+            self._run_id = run_id
         return self._recorder
 
     def _active(self) -> tuple[Recorder, str] | None:
@@ -303,7 +290,6 @@ class WaldoHooks:
         self._run_id = run_id
         self._nodes = {}
         self._saved_in_memory = {}
-        self._unchanged_once_saved = {}
         self._reasons = {}
         self._catalog = catalog
         recorder.prepare_store()
@@ -317,35 +303,17 @@ class WaldoHooks:
         pipeline_hash = recorder.snapshot(
             "pipelines", content, name="+".join(names), json_ready=True
         )
-        sha, dirty = self._git.result() if self._git is not None else git_state(project_path)
+        git = self._git.result() if self._git is not None else git_state(project_path)
         self._git = None
-        import kedro
-
         self._run_started = time.time()  # the run's start, as recorded
         recorder.start_run(
-            RunInfo(
-                run_id=run_id,
-                kind="kedro",
-                project=self._project or project_path.name,
-                project_path=str(project_path),
-                pipeline_names=names,
-                env=run_params.get("env") or "local",
-                runtime_params=dict(run_params.get("runtime_params") or {}),
-                run_params={
-                    **{
-                        k: v
-                        for k, v in run_params.items()
-                        if k not in ("runtime_params", "run_id", "project_path")
-                    },
-                    "path_rewrites": run_catalog.rewrites,
-                    "data_branch": run_catalog.branch,
-                },
-                kedro_version=run_params.get("kedro_version") or kedro.__version__,
-                git_sha=sha,
-                git_dirty=dirty,
-                runner=runner_name(run_params),
-                catalog_hash=self._catalog_hash,
-                pipeline_hash=pipeline_hash,
+            run_info(
+                run_params,
+                self._project or project_path.name,
+                project_path,
+                git,
+                (self._catalog_hash, pipeline_hash),
+                (run_catalog.rewrites, run_catalog.branch),
             )
         )
         for event_type, target_name, target_id, ts in self._pending_events:
@@ -365,21 +333,10 @@ class WaldoHooks:
                 recorder.flush()
                 raise
         self._checks = start_checks(recorder, run_id, pipeline, catalog, self._lineage)
-        settings = recorder.settings
-        os.environ[RUN_CONTEXT_ENV] = json.dumps(
-            {
-                "run_id": run_id,
-                "store_url": settings.store_url,
-                "project_path": str(settings.project_path),
-                "spool_dir": str(settings.spool_dir),
-                "strict": settings.strict,
-                "heartbeat_seconds": settings.heartbeat_seconds,
-                "extra": {k: v for k, v in settings.extra.items() if k == "fingerprints"},
-            }
-        )
+        publish_context(run_id, recorder.settings)
 
     def _finish_run(self, status: str, event_type: str, error: BaseException | None) -> None:
-        os.environ.pop(RUN_CONTEXT_ENV, None)
+        withdraw_context()
         active = self._active()
         if active is None:
             return
@@ -574,14 +531,12 @@ class WaldoHooks:
             return
         save.versioned = True
         persisted, path = fingerprints.location(self._catalog, name)
+        work = functools.partial(self._saved_version, fingerprints, data, path)
         if not persisted:
             self._saved_in_memory[name] = save
-        work = functools.partial(self._saved_version, fingerprints, data, path)
-        later = self._unchanged_once_saved.get(name)
-        if later is None:
-            dataset = dataset_of(self._catalog, name)
-            later = self._unchanged_once_saved[name] = unchanged_once_saved(dataset, data)
-        if later and self._checks is None:
+        if self._checks is None and (
+            persisted or unchanged_once_saved(dataset_of(self._catalog, name), data)
+        ):
             save.later = work
         else:
             work(save)
@@ -591,7 +546,7 @@ class WaldoHooks:
     ) -> None:
         _set_version(save, fingerprints.of_value(save.dataset, data, path))
         if self._stats_rows is not None:
-            save.stats = self._stats(data, save.path)
+            save.stats = saved_stats(data, save.path, self._stats_rows)
 
     def _end_node(self, record: NodeRecord, status: NodeRecordStatus, when: float) -> None:
         """A node ended: its record goes to the recorder, never to change again."""
@@ -623,15 +578,6 @@ class WaldoHooks:
         assert active is not None  # asked only while a node of the run is recorded
         return active[0]
 
-    def _stats(self, data: Any, path: str | None) -> dict[str, Any] | None:
-        """Statistics of a saved dataset (see :func:`_stats_rows`)."""
-        stats = data_stats(data, self._stats_rows or 0)
-        if path is not None:
-            size = _size_on_disk(Path(path))
-            if size is not None:
-                stats = {**(stats or {"kind": "file"}), "bytes": size}
-        return stats
-
 
 def _access(accesses: list[DatasetAccess], dataset: str) -> DatasetAccess:
     """The load or save of ``dataset`` under way (its before_ hook added it)."""
@@ -655,25 +601,6 @@ def _same_version(saved: DatasetAccess, load: DatasetAccess) -> None:
     """A load of a value kept in memory: the version its save recorded."""
     load.version, load.data_digest = saved.version, saved.data_digest
     load.data_kind, load.path = saved.data_kind, saved.path
-
-
-def _stats_rows(option: Any) -> int | None:
-    """How many rows of a saved table its statistics read, from ``stats:`` in waldo.yml
-    (``false``: no statistics; ``{max_rows: N}``: the first N rows of long tables)."""
-    if option is False:
-        return None
-    if isinstance(option, dict):
-        return int(option.get("max_rows", DEFAULT_MAX_ROWS))
-    return DEFAULT_MAX_ROWS
-
-
-def _size_on_disk(path: Path) -> int | None:
-    try:
-        if path.is_dir():
-            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        return path.stat().st_size
-    except OSError:
-        return None
 
 
 hooks = WaldoHooks()

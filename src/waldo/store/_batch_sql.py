@@ -13,9 +13,9 @@ merged into one row per key, with a status that only moves forward (running ->
 interrupted -> success/failed), so an old row replayed late cannot undo a newer one.
 Timestamps travel as epoch seconds.
 
-On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
-through a ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an upsert for
-merged rows): set-based, in psycopg's binary COPY format.
+On SQLite every table is written with ``executemany``. On PostgreSQL the append tables
+go through a binary ``COPY`` into a temporary stage, then one ``INSERT ... SELECT``;
+merged rows are upserted with ``executemany``, which psycopg pipelines.
 
 What a table looks like comes in as plain data, :class:`BatchPlans`, built from the
 schema by ``waldo.store._bulk.batch_plans``.
@@ -37,7 +37,6 @@ ColumnSets = dict[tuple[str, ...], list[dict[str, Any]]]
 # Column kinds of a plan: how a value travels to the driver.
 TIME, JSON, BOOL, FLOAT, INT, TEXT = "time", "json", "bool", "float", "int", "text"
 MARKER_TABLE = "write_batches"
-_GROUP = "_waldo_column_set"  # the stage column that tells merged column sets apart
 
 
 class TablePlan(NamedTuple):
@@ -124,10 +123,7 @@ def write_rows(
         update = plan.mode == "merge"
         keyed = [_as_dict(plan, row) for row in rows]
         column_sets = _by_column_set(plan, coalesce_rows(plans, plan, keyed) if update else keyed)
-        if dialect == "postgresql":
-            _pg_merge(connection, plans, plan, column_sets, update)
-        else:
-            _sqlite_merge(connection, plans, plan, column_sets, update)
+        _merge(connection, dialect, plans, plan, column_sets, update)
     return True
 
 
@@ -189,83 +185,27 @@ def _sqlite_append(connection: Any, plan: TablePlan, rows: list[Row]) -> None:
         cursor.close()
 
 
-def _pg_stage(cursor: Any, plan: TablePlan) -> str:
-    """The session's staging table for ``plan``: every column typed as it travels
-    (timestamps as float8, JSON as text), plus the column set a merged row belongs to.
-    Emptied when the batch's transaction ends."""
-    stage = f"_waldo_copy_{plan.name}"
-    columns = ", ".join(
-        f'"{name}" {_PG_TYPES.get(kind, "text")}'
-        for name, kind in zip(plan.columns, plan.kinds, strict=True)
-    )
-    cursor.execute(
-        f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({columns}, "{_GROUP}" int) '
-        "ON COMMIT DELETE ROWS"
-    )
-    return stage
-
-
-def _stage_select(plan: TablePlan, columns: Sequence[str]) -> str:
-    """The staged columns as the table's types."""
-    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
-    return ", ".join(
-        f'to_timestamp("{c}")'
-        if kinds[c] == TIME
-        else f'"{c}"::jsonb'
-        if kinds[c] == JSON
-        else f'"{c}"'
-        for c in columns
-    )
-
-
 def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
-    """COPY into the stage (binary, encoded by psycopg in C), then one INSERT ...
-    SELECT into the table."""
+    """A binary COPY (encoded by psycopg in C) into the session's stage, every column
+    typed as it travels (timestamps as float8, JSON as text), then one INSERT ...
+    SELECT into the table; the stage empties when the transaction ends."""
+    stage = f"_waldo_copy_{plan.name}"
+    types = [_PG_TYPES.get(kind, "text") for kind in plan.kinds]
     cols = ", ".join(f'"{c}"' for c in plan.columns)
+    typed = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, types, strict=True))
+    select = ", ".join(
+        f'to_timestamp("{c}")' if kind == TIME else f'"{c}"::jsonb' if kind == JSON else f'"{c}"'
+        for c, kind in zip(plan.columns, plan.kinds, strict=True)
+    )
     cursor = connection.cursor()
     try:
-        stage = _pg_stage(cursor, plan)
+        cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({typed}) ON COMMIT DELETE ROWS')
         with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
-            copy.set_types([_PG_TYPES.get(kind, "text") for kind in plan.kinds])
+            copy.set_types(types)
             for row in _append_values(plan, rows):
                 copy.write_row(row)
-        cursor.execute(
-            f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) '
-            f'SELECT {_stage_select(plan, plan.columns)} FROM "{stage}"'
-        )
-    finally:
-        cursor.close()
-
-
-def _pg_merge(
-    connection: Any,
-    plans: BatchPlans,
-    plan: TablePlan,
-    column_sets: ColumnSets,
-    update: bool,
-) -> None:
-    """Each column set COPYed into the stage, then upserted (or inserted if new) with
-    one ``INSERT ... SELECT``: set-based on the server, where one statement per row
-    costs it, and the client, several times more."""
-    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
-    cursor = connection.cursor()
-    try:
-        stage = _pg_stage(cursor, plan)
-        for group, (columns, rows) in enumerate(column_sets.items()):
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            convert = [_CONVERTERS.get(kinds[c]) for c in columns]
-            types = [_PG_TYPES.get(kinds[c], "text") for c in columns]
-            sql = f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN (FORMAT BINARY)'
-            with cursor.copy(sql) as copy:
-                copy.set_types([*types, "int4"])
-                for row in rows:
-                    copy.write_row((*_row_values(row, columns, convert), group))
-            target = f'"{plans.pg_schema}"."{plan.name}"'
-            cursor.execute(
-                f"INSERT INTO {target} ({quoted}) SELECT {_stage_select(plan, columns)} "
-                f'FROM "{stage}" WHERE "{_GROUP}" = {group} '
-                + _conflict_action(plans, plan, columns, target, update)
-            )
+        target = f'"{plans.pg_schema}"."{plan.name}"'
+        cursor.execute(f'INSERT INTO {target} ({cols}) SELECT {select} FROM "{stage}"')
     finally:
         cursor.close()
 
@@ -323,18 +263,20 @@ def _row_values(
     )
 
 
-def _sqlite_merge(
+def _merge(
     connection: Any,
+    dialect: str,
     plans: BatchPlans,
     plan: TablePlan,
     column_sets: ColumnSets,
     update: bool,
 ) -> None:
-    """Upsert (or insert-if-new) each column set with one executemany."""
+    """Upsert (or insert-if-new) each column set with one executemany (pipelined by
+    psycopg on PostgreSQL)."""
     cursor = connection.cursor()
     try:
         for columns, group in column_sets.items():
-            sql, converters = _merge_sql(plans, plan, columns, "sqlite", update)
+            sql, converters = _merge_sql(plans, plan, columns, dialect, update)
             cursor.executemany(sql, [_row_values(row, columns, converters) for row in group])
     finally:
         cursor.close()

@@ -1,19 +1,17 @@
 """What the store's engine and migrations share about the drivers (sqlite3, psycopg).
 
-How a SQLite connection is configured, the folder of a new journal file, the schema
-revision a database is at, and how a driver's problem is worded.
+How a SQLite connection is configured, the folder of a new journal file, and how a
+driver's problem is worded.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from waldo._errors import StoreUnavailable
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 5
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
@@ -67,33 +65,6 @@ def make_sqlite_folder(path: Path) -> None:
         raise StoreUnavailable(
             f"Cannot create the folder for the SQLite journal {path}: {exc}"
         ) from exc
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest shipped revision: the highest ``NNNN`` prefix of the scripts."""
-    scripts = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    return max(path.name[:4] for path in scripts)
-
-
-def schema_revision(connection: Any, dialect: str, pg_schema: str) -> str | None:
-    """The revision in Alembic's version table; None before the first migration."""
-    cursor = connection.cursor()
-    try:
-        if dialect == "sqlite":
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'")
-            table = "alembic_version"
-        else:
-            table = f'"{pg_schema}".alembic_version'
-            cursor.execute("SELECT to_regclass(%s)", (table,))
-        exists = cursor.fetchone()
-        if not exists or exists[0] is None:
-            return None
-        cursor.execute(f"SELECT version_num FROM {table}")
-        row = cursor.fetchone()
-        return str(row[0]) if row else None
-    finally:
-        cursor.close()
 
 
 def no_driver_message(where: str) -> str:
