@@ -65,11 +65,12 @@ def unchanged_once_saved(dataset: Any, data: Any) -> bool:
     if type(dataset).__name__ != "MemoryDataset":
         return False
     mode = getattr(dataset, "_copy_mode", None)
-    if mode is None:
-        from kedro.io.memory_dataset import _infer_copy_mode
-
-        mode = _infer_copy_mode(data)
-    return mode != "assign"
+    if mode is None:  # as Kedro infers it: other DataFrames (Spark...) and ibis tables
+        kind = type(data)
+        pandas = kind.__module__.startswith("pandas")
+        shared = (kind.__name__ == "DataFrame" and not pandas) or kind.__module__.startswith("ibis")
+        return not shared
+    return bool(mode != "assign")
 
 
 def local_path(dataset: Any) -> Path | None:
