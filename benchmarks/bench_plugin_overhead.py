@@ -43,8 +43,8 @@ and dropped afterwards.
                                                [--baseline-src DIR]
 
 Prints median seconds per measure and mode, the ratio of medians to ``off``, the median of the
-per-round ratios (*paired*) and a 90 % bootstrap interval of it. The target (ON/OFF <=
-1.03) is judged on that interval: met when all of it is under 1.03, missed when all of
+per-round ratios (*paired*) and a 90 % bootstrap interval of it. The guard (ON/OFF <=
+1.10) is judged on that interval: met when all of it is under 1.10, missed when all of
 it is above, otherwise undecided (on a noisy machine: more rounds, ``--modes on,off``
 to fit more of them in an hour). Writes JSON to
 ``benchmarks/results/bench_plugin_overhead.json``. Not part of the tests.
@@ -68,7 +68,7 @@ from _common import fresh_pg_database, median, table, write_results
 
 from waldo.kedro._project import kedro_env, write_project
 
-TARGET = 1.03
+TARGET = 1.10  # a regression guard: bench_realistic.py holds the 1.03 target
 REPO_SRC = Path(__file__).resolve().parents[1] / "src"
 MODES = ("on", "off", "waldo_disable")
 MEASURES = ("cli", "session")

@@ -11,29 +11,25 @@ what ``session.run()`` executes, by thread:
   callgrind collects only inside it: ``--toggle-collect``), so Kedro's and Waldo's
   imports and the session's creation are left out;
 - **other threads**: the whole life of every other Python thread (``thread_run``):
-  Waldo's journal writer (it names the nodes in the hooks' entries and hands batches
-  to its helper process, which derives the node trails), the git and spool-replay
-  threads. They hold the GIL while they execute, so
-  on a CPU-bound pipeline their instructions add to the run's time as well.
+  Waldo's journal writer (it turns node records into rows, fingerprints what it was
+  left and writes the batches), the git, connect and spool-replay threads. They hold
+  the GIL while they execute, so on a CPU-bound pipeline their instructions add to
+  the run's time as well.
 
 For each it prints instructions, L1 instruction and data misses, and what they add to
 *off* as a share of *off*'s run (instructions; and a cycle estimate of instructions /
-2.4 + 14 per L1 miss). Counts move between two runs of the same code, because the
-writer's timer decides how much of the handing on the pipeline's thread does itself
-(in its last nodes and at the end): an A/A of two identical copies (before the trails
-were derived in the helper) counted the run's thread 179 and 203 M instructions above
-*off*, the other threads 123 and 126 M. So
-compare versions in the same invocation (``--baseline-src``, counted side by side) and
-read a difference under ~25 M on the run's thread as noise.
+2.4 + 14 per L1 miss). Counts move a little between two runs of the same code (the
+writer's timer decides the batches): compare versions in the same invocation
+(``--baseline-src``, counted side by side).
 
 One distortion: the run takes about 25 times longer under Valgrind, so the journal
 writer's half-second timer fires about 80 times instead of four, and each wake-up
-costs a little (a heartbeat check, the live row of the running node, a small batch):
-*other threads* is counted somewhat higher than it runs.
+costs a little (a heartbeat check, a small batch): *other threads* is counted
+somewhat higher than it runs.
 
-What it does not see: the writer's helper process and the database server (they run
-natively, untraced, on the other CPU), and how caches shared between the two CPUs
-behave. Use ``bench_plugin_overhead.py`` for the wall-clock figure.
+What it does not see: the database server (it runs natively, untraced, on the other
+CPU), and how caches shared between the two CPUs behave. Use
+``bench_plugin_overhead.py`` for the wall-clock figure.
 
     python benchmarks/count_plugin_overhead.py [--nodes 1000] [--modes off,on]
                                                [--baseline-src DIR]

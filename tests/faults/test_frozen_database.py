@@ -28,8 +28,6 @@ from tests.kedro._e2e import (
 )
 from waldo._errors import StoreError
 from waldo.store import Record, Spool, Store
-from waldo.store._driver import connect
-from waldo.store._engine import driver_target
 
 NODES = 3
 WAIT_NODE = 1
@@ -96,26 +94,37 @@ def test_a_write_waiting_on_a_lock_gives_up(pg_url: str) -> None:
     assert "lock timeout" in str(error)
 
 
-def test_recording_connections_are_bounded(pg_url: str) -> None:
-    """The connection the writer's helper records through, and the store's own."""
-    connection = connect(driver_target(pg_url))
+def test_a_journal_write_that_never_ends_gives_up(pg_url: str) -> None:
+    """A statement of a batch write the server never finishes (here a trigger sleeping
+    far longer than the write's statement timeout): the write fails, so it can be spooled."""
+    store = Store(pg_url)
+    store.ensure_schema()
+    admin = sa.create_engine(sa.make_url(pg_url).set(drivername="postgresql+psycopg"))
+    stall = (
+        "CREATE FUNCTION waldo.stall() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_sleep(600); RETURN NEW; END $$; "
+        "CREATE TRIGGER stall BEFORE INSERT ON waldo.events "
+        "FOR EACH ROW EXECUTE FUNCTION waldo.stall()"
+    )
     try:
-        cursor = connection.cursor()
-        settings = {}
-        for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
-            cursor.execute(f"SHOW {name}")
-            settings[name] = cursor.fetchone()[0]
+        with admin.begin() as conn:
+            conn.exec_driver_sql(stall)
+        error = outcome_within(lambda: store.write(events("r", "a"), uuid.uuid4().hex), 120)
+        with admin.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER stall ON waldo.events")
     finally:
-        connection.close()
-    assert settings == {
-        "statement_timeout": "30s",
-        "lock_timeout": "10s",
-        "idle_in_transaction_session_timeout": "1min",
-    }
+        admin.dispose()
+        store.dispose()
+    assert isinstance(error, StoreError)
+    assert "statement timeout" in str(error)
+
+
+def test_store_connections_are_bounded(pg_url: str) -> None:
     store = Store(pg_url)
     try:
         with store.engine.connect() as conn:
             libpq = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            lock_timeout = conn.exec_driver_sql("SHOW lock_timeout").scalar()
     finally:
         store.dispose()
     assert (libpq["connect_timeout"], libpq["keepalives"], libpq["keepalives_idle"]) == (
@@ -123,6 +132,7 @@ def test_recording_connections_are_bounded(pg_url: str) -> None:
         "1",
         "10",
     )
+    assert lock_timeout == "10s"
 
 
 @pytest.mark.slow

@@ -56,6 +56,15 @@ def test_numpy_dtype_and_shape_count() -> None:
     assert digest(a[::2]) == digest(np.array([0, 2, 4]))  # strided views hash by value
 
 
+def test_dates_and_durations_are_fingerprinted_by_value_and_unit() -> None:
+    when = pd.to_datetime(["2024-01-01 00:00", "2024-06-30 12:00"])
+    frame = pd.DataFrame({"when": when, "took": when - when[0]})
+    assert data_fingerprint(frame).known
+    assert digest(frame) == digest(frame.copy())
+    assert digest(frame) != digest(frame.assign(when=when + pd.Timedelta(seconds=1)))
+    assert digest(when.to_numpy()) != digest(when.to_numpy().astype("datetime64[s]"))
+
+
 def test_arrow_chunking_does_not_matter() -> None:
     whole = pa.table({"a": [1, 2, 3, 4]})
     chunked = pa.Table.from_batches(whole.to_batches(max_chunksize=2))

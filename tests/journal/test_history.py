@@ -7,14 +7,13 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.journal import record_run, recorder_for
+from tests.helpers.journal import STEP, record_run, recorder_for, start_node
 from waldo._errors import RunNotFound
 from waldo.journal import History, Recorder, RunInfo
 from waldo.store import Store, schema
@@ -77,13 +76,18 @@ def test_run_detail_shows_nodes_in_order_with_the_error(
         ("load", "success"),
         ("clean", "failed"),
     ]
-    assert detail.nodes[0].outputs == {"load_out": 0.01}
+    assert detail.nodes[0].outputs == {"load_out": pytest.approx(STEP, abs=1e-5)}
     assert detail.nodes[1].error_type == "ValueError"
     assert "clean failed on purpose" in (detail.nodes[1].traceback or "")
     assert (detail.error_type, detail.error_message) == ("ValueError", "clean failed on purpose")
     assert detail.runtime_params == {"factor": 2}
     events = history.events("run-bad")
-    assert [e["event_type"] for e in events][:2] == ["before_pipeline_run", "before_node_run"]
+    assert [e["event_type"] for e in events][:4] == [
+        "before_pipeline_run",
+        "before_dataset_loaded",
+        "after_dataset_loaded",
+        "before_node_run",
+    ]
     assert events[-1]["event_type"] == "on_pipeline_error"
 
 
@@ -91,7 +95,7 @@ def test_node_left_running_in_an_ended_run_shows_as_interrupted(
     recorder: Recorder, history: History
 ) -> None:
     recorder.start_run(RunInfo(run_id="r"))
-    recorder.node_started("r", "stuck", None, time.time())
+    start_node(recorder, "r", "stuck")
     recorder.end_run("r", "failed")
     recorder.flush()
     [node] = history.run_detail("r").nodes

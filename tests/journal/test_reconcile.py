@@ -18,16 +18,14 @@ KILLED_AFTER_8_SECONDS = """
 import os, socket, sys, time
 from pathlib import Path
 
-from tests.helpers.journal import recorder_for
+from tests.helpers.journal import end_node, recorder_for, start_node
 from waldo.journal import RunInfo
 
 recorder = recorder_for(sys.argv[1], Path(sys.argv[2]))
 recorder.start_run(RunInfo(run_id="killed", host=socket.gethostname(), pid=os.getpid()))
 start = time.time()
-recorder.node_started("killed", "first", "nodes.first", start + 1)
-recorder.node_finished("killed", "first", "success", start + 1)
-recorder.event("killed", "after_node_run", "first", timestamp=start + 7)
-recorder.node_started("killed", "second", "nodes.second", start + 8)
+end_node(recorder, start_node(recorder, "killed", "first", "nodes.first", start + 1), took=6)
+start_node(recorder, "killed", "second", "nodes.second", start + 8)
 assert recorder.flush().written > 0
 os._exit(0)  # killed: no atexit handler gets to end the run
 """

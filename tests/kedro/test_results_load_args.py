@@ -11,7 +11,7 @@ from kedro.io import DatasetError
 
 from tests.helpers.journal import record_run, recorder_for
 from waldo.kedro import ScoresDataset
-from waldo.kedro.hooks import RUN_CONTEXT_ENV
+from waldo.kedro._run import RUN_CONTEXT_ENV
 
 
 def save_in_run(

@@ -16,7 +16,7 @@ import pytest
 from tests.helpers.projects import chain_project
 from tests.kedro._e2e import journal_at, output_of, run_kedro, waldo_warnings
 from tests.lineage._schema import validate
-from waldo.journal import describe_error
+from waldo.journal._rows import describe_error
 from waldo.lineage import LiveLineage, run_events, run_uuid
 
 pytestmark = pytest.mark.slow

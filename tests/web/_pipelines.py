@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from tests.helpers.journal import end_node, start_node
 from waldo.journal import Recorder, RunInfo
 
 
@@ -120,22 +121,15 @@ def record_pipeline_run(
         name = node["name"]
         took = (durations or {}).get(name, 0.01)
         started = time.time() - took
-        recorder.node_started(run_id, name, node["func"], started)
+        record = start_node(recorder, run_id, name, node["func"], started, node["inputs"])
         if name == fail:
             try:
                 raise ValueError(f"{name} could not read its input")
             except ValueError as exc:
                 error = exc
-            recorder.node_finished(run_id, name, "failed", started, error=error)
+            end_node(recorder, record, error=error, took=took)
             break
-        recorder.node_finished(
-            run_id,
-            name,
-            "success",
-            started,
-            inputs={d: 0.001 for d in node["inputs"]},
-            outputs={d: 0.001 for d in node["outputs"]},
-        )
+        end_node(recorder, record, outputs=node["outputs"], took=took)
     if end:
         recorder.end_run(run_id, "failed" if error else "success", error)
     recorder.flush()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import CHROMIUM
-from tests.helpers.journal import settings_for
+from tests.helpers.journal import end_node, settings_for, start_node
 from tests.web._page import served
 from tests.web._pipelines import generated_pipeline
 from waldo.journal import Journal, Recorder, RunInfo
@@ -51,12 +51,12 @@ def record(
     error = None
     for name in names:
         started = time.time() - durations.get(name, 0.2)
-        recorder.node_started(run_id, name, "shop.nodes.work", started)
+        record = start_node(recorder, run_id, name, "shop.nodes.work", started)
         if name == fail:
             error = RuntimeError(f"{name} ran out of memory")
-            recorder.node_finished(run_id, name, "failed", started, error=error)
+            end_node(recorder, record, error=error, took=durations.get(name, 0.2))
             continue
-        recorder.node_finished(run_id, name, "success", started)
+        end_node(recorder, record, took=durations.get(name, 0.2))
     recorder.end_run(run_id, "failed" if error else "success", error)
     recorder.flush()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import CHROMIUM
-from tests.helpers.journal import settings_for
+from tests.helpers.journal import end_node, settings_for, start_node
 from tests.web._page import served
 from tests.web._pipelines import generated_pipeline, record_pipeline_run
 from waldo.journal import Journal, Recorder, RunInfo
@@ -39,13 +39,12 @@ def record_failure(recorder: Recorder, run_id: str, node: str) -> None:
     """A run whose ``node`` fails inside ``json`` (called from this file)."""
     recorder.start_run(RunInfo(run_id=run_id, project="web", pipeline_names=["__default__"]))
     started = time.time()
-    recorder.node_started(run_id, "load", "nodes.load", started)
-    recorder.node_finished(run_id, "load", "success", started)
-    recorder.node_started(run_id, node, "nodes.parse", started)
+    end_node(recorder, start_node(recorder, run_id, "load", "nodes.load", started))
+    record = start_node(recorder, run_id, node, "nodes.parse", started)
     try:
         parse_settings("{not json")
     except ValueError as exc:
-        recorder.node_finished(run_id, node, "failed", started, error=exc)
+        end_node(recorder, record, error=exc)
         recorder.end_run(run_id, "failed", exc)
     recorder.flush()
 
@@ -59,8 +58,8 @@ def record_killed(url: str, root: Path) -> float:
     info = RunInfo(run_id="killed", project="web", pipeline_names=["__default__"], pid=_dead_pid())
     recorder.start_run(info)
     recorder.update_run("killed", started_at=t0, heartbeat_at=t0)
-    recorder.node_started("killed", "extract", "nodes.extract", t0 + 1)
-    recorder.node_started("killed", "transform", "nodes.transform", t0 + 100)
+    start_node(recorder, "killed", "extract", "nodes.extract", t0 + 1)
+    start_node(recorder, "killed", "transform", "nodes.transform", t0 + 100)
     recorder.flush()
     return t0
 

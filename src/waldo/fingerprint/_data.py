@@ -66,6 +66,8 @@ def _numpy(h: Any, array: Any) -> None:
             _plain(h, item)
         return
     contiguous = np.ascontiguousarray(array)
+    if contiguous.dtype.kind in "mM":  # no buffer protocol: its int64 ticks (unit tagged)
+        contiguous = contiguous.view(np.int64)
     h.update(memoryview(contiguous).cast("B"))  # type: ignore[arg-type]
 
 

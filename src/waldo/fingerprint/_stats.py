@@ -35,23 +35,58 @@ def _pandas_stats(frame: Any, max_rows: int) -> dict[str, Any]:
     rows = len(frame)
     sampled = bool(max_rows) and rows > max_rows
     part = frame.iloc[:max_rows] if sampled else frame
+    nulls: dict[str, int] = {}
+    bounds: dict[str, dict[str, Any]] = {}
+    for column, dtype in part.dtypes.items():
+        missing, low_high = _column_stats(part[column], dtype)
+        nulls[str(column)] = missing
+        if low_high is not None:
+            bounds[str(column)] = {"min": _plain(low_high[0]), "max": _plain(low_high[1])}
     stats: dict[str, Any] = {
         "kind": "table",
         "rows": rows,
         "columns": int(frame.shape[1]),
         "schema": {str(c): str(t) for c, t in frame.dtypes.items()},
-        "nulls": {str(c): int(n) for c, n in part.isna().sum().items()},
+        "nulls": nulls,
+        "min_max": bounds,
     }
-    bounds: dict[str, dict[str, Any]] = {}
-    for column in part.columns:
-        values = part[column].dropna()
-        if len(values) and _ordered(values):
-            bounds[str(column)] = {"min": _plain(values.min()), "max": _plain(values.max())}
-    stats["min_max"] = bounds
     if sampled:
         stats["sampled"] = True
         stats["sample_rows"] = max_rows
     return stats
+
+
+def _column_stats(series: Any, dtype: Any) -> tuple[int, tuple[Any, Any] | None]:
+    """A column's null count and, when it has an order, its (min, max): on its numpy
+    values for plain numpy dtypes (pandas' own reductions cost several times more)."""
+    import numpy as np
+
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
+        values = series.to_numpy()
+        missing: Any = None  # integers and booleans have no missing values
+        if dtype.kind in "fc":
+            missing = np.isnan(values)
+        elif dtype.kind in "mM":
+            missing = np.isnat(values)
+        count = int(missing.sum()) if missing is not None else 0
+        if count == len(values):
+            return count, None
+        present = values[~missing] if count else values
+        low, high = present.min(), present.max()
+        if dtype.kind in "mM":  # numpy's scalars of these would give bare integers
+            import pandas as pd
+
+            convert = pd.Timestamp if dtype.kind == "M" else pd.Timedelta
+            low, high = convert(low), convert(high)
+        return count, (low, high)
+    count = int(series.isna().sum())
+    plain_objects = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if dtype.kind not in "biufmM" and not plain_objects:  # categories, strings...
+        return count, None
+    values = series.dropna()
+    if len(values) and _ordered(values):
+        return count, (values.min(), values.max())
+    return count, None
 
 
 def _ordered(values: Any) -> bool:

@@ -18,13 +18,6 @@ if TYPE_CHECKING:
         run_checks,
     )
     from waldo.journal._collect import CollectorJournal, RawRow, StateKey, raw_params
-    from waldo.journal._derive import (
-        AS_SAVED,
-        NO_PARAMS,
-        TRAIL_ENTRIES,
-        Entry,
-        TrailDeriver,
-    )
     from waldo.journal._diff import NodeDiff, RunDiff, flat_params
     from waldo.journal._executions import (
         NO_EXECUTION,
@@ -51,9 +44,9 @@ if TYPE_CHECKING:
         stats_nulls,
         stats_rows,
     )
+    from waldo.journal._node_record import DatasetAccess, ErrorFields, NodeRecord
     from waldo.journal._recorder import Recorder, RecordingError, get_recorder
     from waldo.journal._results import Comparison, ResultContext, Results, spearman
-    from waldo.journal._rows import describe_error, node_run_id, stats_text
     from waldo.journal._secrets import mask_params, mask_secrets
     from waldo.journal._settings import (
         Settings,
@@ -63,15 +56,6 @@ if TYPE_CHECKING:
         resolve_settings,
     )
     from waldo.journal._staleness import MISSING, Decision, LastRun, NodeSpec, decide
-    from waldo.journal._trail import (
-        TRAIL,
-        NodeTrail,
-        dataset_step,
-        expand_trails,
-        last_timestamp,
-        node_step,
-        split_trail,
-    )
 else:
     from waldo._lazy import attach, members
 
@@ -90,10 +74,6 @@ else:
             ),
             **members(
                 "waldo.journal._collect", ("CollectorJournal", "RawRow", "StateKey", "raw_params")
-            ),
-            **members(
-                "waldo.journal._derive",
-                ("AS_SAVED", "NO_PARAMS", "TRAIL_ENTRIES", "Entry", "TrailDeriver"),
             ),
             **members("waldo.journal._diff", ("NodeDiff", "RunDiff", "flat_params")),
             **members(
@@ -127,11 +107,11 @@ else:
                     "stats_rows",
                 ),
             ),
+            **members("waldo.journal._node_record", ("DatasetAccess", "ErrorFields", "NodeRecord")),
             **members("waldo.journal._recorder", ("Recorder", "RecordingError", "get_recorder")),
             **members(
                 "waldo.journal._results", ("Comparison", "ResultContext", "Results", "spearman")
             ),
-            **members("waldo.journal._rows", ("describe_error", "node_run_id", "stats_text")),
             **members("waldo.journal._secrets", ("mask_params", "mask_secrets")),
             **members(
                 "waldo.journal._settings",
@@ -146,36 +126,21 @@ else:
             **members(
                 "waldo.journal._staleness", ("MISSING", "Decision", "LastRun", "NodeSpec", "decide")
             ),
-            **members(
-                "waldo.journal._trail",
-                (
-                    "TRAIL",
-                    "NodeTrail",
-                    "dataset_step",
-                    "expand_trails",
-                    "last_timestamp",
-                    "node_step",
-                    "split_trail",
-                ),
-            ),
         },
     )
 
 __all__ = [
-    "AS_SAVED",
     "MISSING",
     "NO_EXECUTION",
-    "NO_PARAMS",
     "RUN_STATUSES",
-    "TRAIL",
-    "TRAIL_ENTRIES",
     "CheckChange",
     "CheckResult",
     "CollectorJournal",
     "Comparison",
+    "DatasetAccess",
     "DatasetPoint",
     "Decision",
-    "Entry",
+    "ErrorFields",
     "Executions",
     "History",
     "Journal",
@@ -184,9 +149,9 @@ __all__ = [
     "ModelNaming",
     "NodeDiff",
     "NodePoint",
+    "NodeRecord",
     "NodeRun",
     "NodeSpec",
-    "NodeTrail",
     "PipelineNode",
     "RawRow",
     "Recorder",
@@ -202,31 +167,22 @@ __all__ = [
     "Settings",
     "StateKey",
     "Step",
-    "TrailDeriver",
     "check_changes",
-    "dataset_step",
     "decide",
-    "describe_error",
-    "expand_trails",
     "failed_check_counts",
     "find_project_root",
     "flat_params",
     "get_recorder",
     "is_no_execution",
     "json_safe",
-    "last_timestamp",
     "mask_params",
     "mask_secrets",
     "needs_credentials",
-    "node_run_id",
-    "node_step",
     "project_root",
     "raw_params",
     "resolve_settings",
     "run_checks",
     "spearman",
-    "split_trail",
     "stats_nulls",
     "stats_rows",
-    "stats_text",
 ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
-from waldo.journal._derive import write_batch
 from waldo.journal._history import History
 from waldo.journal._recorder import Recorder, get_recorder
 from waldo.journal._settings import Settings
@@ -39,8 +36,7 @@ class Journal:
         Only rows spooled for this store, unless ``any_store``.
         """
         self.store.ensure_schema()
-        write = functools.partial(write_batch, self.store)
-        return self.spool(all_stores=any_store).replay(write, retry_corrupt=True)
+        return self.spool(all_stores=any_store).replay(self.store.write, retry_corrupt=True)
 
     def pending(self, any_store: bool = False) -> int:
         """Rows waiting in the spool for this store (or for any, with ``any_store``)."""

@@ -1,13 +1,12 @@
 """Recording runs: the domain API the integrations call from their hot paths.
 
-A :class:`Recorder` turns "a run started", "a node finished", "a dataset was loaded"
-into journal rows and hands them to the store's background writer (a node's datasets
-travel in its trail, :meth:`Recorder.node_trail`, expanded by the writer; or, from the
-Kedro hooks, as raw entries that the writer's helper derives trails from,
-:meth:`Recorder.node_entries`). Nothing here waits
-for the database except :meth:`Recorder.flush` and :meth:`Recorder.check_store`, which
-integrations call at run boundaries. Recording problems never raise unless the settings
-are strict; they are logged once, clearly.
+A :class:`Recorder` turns "a run started", "a node ran" (:meth:`Recorder.record_node`,
+a :class:`~waldo.journal.NodeRecord`), "a check failed" into journal rows and hands them
+to the store's background writer, whose thread builds the rows of node records
+(:func:`~waldo.journal._node_record.node_rows`) and writes each batch exactly once.
+Nothing here waits for the database except :meth:`Recorder.flush` and
+:meth:`Recorder.check_store`, which integrations call at run boundaries. Recording
+problems never raise unless the settings are strict; they are logged once, clearly.
 
 There is one recorder per store per process (:func:`get_recorder`). While a run is
 active the writer's thread queues a refresh of ``runs.heartbeat_at``; a run whose
@@ -23,41 +22,27 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from typing import Any
 
 from waldo._errors import StoreError, WaldoError
 from waldo._version import __version__
 from waldo.fingerprint import canonical_json, named_content_json, text_digest
 from waldo.journal._checks import CheckResult
-from waldo.journal._derive import LocalTrails, entry_batch_row
 from waldo.journal._jsonsafe import json_safe
 from waldo.journal._model import RunInfo
-from waldo.journal._rows import describe_error, json_map, node_run_id
+from waldo.journal._node_record import NodeRecord, node_rows
+from waldo.journal._rows import describe_error, node_run_id
 from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._secrets import mask_params
 from waldo.journal._settings import Settings
-from waldo.journal._trail import NodeTrail, expand_trails, trail_record
-from waldo.store import (
-    BatchWriter,
-    FlushResult,
-    Record,
-    ReplayReport,
-    Spool,
-    Store,
-    WriterProcess,
-    store_key,
-)
+from waldo.store import BatchWriter, FlushResult, Record, Spool, Store, store_key
 
 log = logging.getLogger("waldo")
 
-# What the writer's helper process applies to each batch before writing it.
-PREPARE_IN_HELPER = "waldo.journal._derive:prepare_in_helper"
-# Records per batch once a run is about to end (``ending_soon``): a node's entries go
-# as one when it ends. What the final flush waits for is at most one such batch
-# (measured on the 1,000-node benchmark: 1.1-1.3 ms on SQLite and about 4 ms on
-# PostgreSQL with 8, 1.1-3.3 ms and about 7 ms with 32).
-TAIL_BATCH = 8
+NODE = "node_record"
+"""The queue's name for a node record (its rows are built on the writer's thread)."""
 
 
 class RecordingError(WaldoError):
@@ -71,52 +56,37 @@ class Recorder:
         self.settings = settings
         self.store = Store(settings.store_url)
         self.spool = Spool(settings.spool_dir, store_key(settings.store_url))
-        # Batches go through a helper process once it is started (prepare_store), so
-        # the SQL work, and deriving node trails from raw entries, does not compete
-        # with the pipeline for the GIL; entries it cannot take are derived here.
-        self._local_trails = LocalTrails(self._warn)
-        self._writer_process = WriterProcess(
-            settings.store_url, self._write_rows, prepare=PREPARE_IN_HELPER
-        )
         self.writer = BatchWriter(
-            self._write,
+            self.store.write,
             self.spool,
             on_problem=self._warn,
-            on_wake=self._writer_woke,
-            spool_form=self._local_trails.derived,
-            wait_ready=self._writer_process.wait_ready,
-            flush_wait=self._writer_process.flush_wait,
+            on_wake=self._beat_if_due,
+            prepare=self._rows,
         )
-        self._wake_callbacks: set[Callable[[], None]] = set()
         self._active: dict[str, float] = {}  # run id -> start time, in this process
         self._next_beat = 0.0
         self._warned: set[str] = set()
-        # This process's id, for the rows it records (os.getpid() is a system call, on
-        # the hot path); after_fork keeps it current in a forked worker.
         self._pid = os.getpid()
         self._preparing: threading.Thread | None = None
 
-    @property
-    def pid(self) -> int:
-        """The id of the process recording (kept current in a forked worker)."""
-        return self._pid
-
-    def _write(self, records: Sequence[Record], batch_id: str) -> object:
-        """The writer's ``write``: through the helper process when it can take the
-        batch (entry batches of a run derived here are derived first), else here."""
-        trails = self._local_trails
-        if not trails.has_entries(records):
-            return self._writer_process(records, batch_id)
-        records = trails.for_helper(records, batch_id)
-        written = self._writer_process(records, batch_id)
-        trails.acknowledged(records)
-        return written
-
-    def _write_rows(self, records: Sequence[Record], batch_id: str) -> object:
-        """Write a batch in this process: raw entries derived into node trails, and
-        trails expanded into their rows."""
-        rows = expand_trails(self._local_trails.derived(records, batch_id))
-        return self.store.write(rows, batch_id)
+    def _rows(self, records: list[Record]) -> list[Record]:
+        """The writer's ``prepare``: node records become their rows, after the work
+        they left for this thread; the other records are rows already."""
+        out: list[Record] = []
+        for table, row in records:
+            if table != NODE:
+                out.append((table, row))
+                continue
+            record: NodeRecord = row  # type: ignore[assignment]
+            for access in (*record.loads, *record.saves):
+                later, access.later = access.later, None
+                if later is not None:
+                    try:
+                        later(access)
+                    except Exception as exc:  # recorded without a version: counts as changed
+                        self._warn(f"could not fingerprint {access.dataset} ({exc})")
+            out += node_rows(record)
+        return out
 
     # -- problems -------------------------------------------------------------------
     def _warn(self, message: str) -> None:
@@ -124,19 +94,10 @@ class Recorder:
             self._warned.add(message)
             log.warning("waldo: %s", message)
 
-    def prepare_store(self, in_process: bool = False) -> None:
+    def prepare_store(self) -> None:
         """Start reaching the store in the background (driver import, connection,
-        schema check) so that :meth:`check_store` at run start finds it ready.
-
-        With a writer helper process (and not strict) the helper does it: the
-        pipeline's process then never imports the driver nor runs SQL while recording,
-        unless ``in_process`` says that it will read the journal itself (an incremental
-        runner's plan), in which case it connects too.
-        """
+        schema check) so that :meth:`check_store` at run start finds it ready."""
         if self._preparing is not None:
-            return
-        self._writer_process.start()
-        if self._checked_by_helper() and not in_process:
             return
 
         def work() -> None:
@@ -149,16 +110,11 @@ class Recorder:
     def check_store(self) -> bool:
         """Reach the store (creating or migrating its tables); warn or raise if it fails.
 
-        Returns True when the store answered, or when the writer helper process checks
-        it (it reports a failure through its first batch). In strict mode a failure raises.
+        Returns True when the store answered. In strict mode a failure raises.
         """
         preparing, self._preparing = self._preparing, None
         if preparing is not None:
             preparing.join(timeout=30)
-        elif self._checked_by_helper():
-            # The helper connects and migrates as it starts; if the store fails, its
-            # first batch fails and is spooled, with the same one warning.
-            return True
         try:
             self.store.ensure_schema()
             return True
@@ -168,50 +124,25 @@ class Recorder:
             self._warn(self.writer.spool_notice(exc))  # the writer's words: one warning
             return False
 
-    def _checked_by_helper(self) -> bool:
-        return not self.settings.strict and self._writer_process.in_use
-
     # -- runs -----------------------------------------------------------------------
     def start_run(self, info: RunInfo) -> None:
         now = time.time()
         self._active[info.run_id] = now
         row = {
-            "run_id": info.run_id,
-            "kind": info.kind,
-            "project": info.project,
-            "project_path": info.project_path,
+            **asdict(info),
             "pipeline_names": list(info.pipeline_names),
-            "env": info.env,
             "runtime_params": mask_params(
                 json_safe(info.runtime_params, "runtime parameter"), self.settings.mask
             ),
             "run_params": json_safe(info.run_params, "run parameter"),
-            "kedro_version": info.kedro_version,
             "waldo_version": __version__,
-            "git_sha": info.git_sha,
-            "git_dirty": info.git_dirty,
-            "user_name": info.user_name,
-            "host": info.host,
-            "pid": info.pid,
-            "runner": info.runner,
             "status": "running",
             "started_at": now,
             "heartbeat_at": now,
             "lease_seconds": self.settings.lease_seconds,
-            "catalog_hash": info.catalog_hash,
-            "pipeline_hash": info.pipeline_hash,
         }
         self._next_beat = now + self.settings.heartbeat_seconds
-        self.writer.wake_every(None)
         self.writer.put("runs", row)
-
-    def ending_soon(self) -> None:
-        """The integration expects its run to end within a few nodes: the writer wakes
-        now and, from then on, sends small batches, so that the run's final flush
-        (which its end waits for) finds a small batch to write, not everything noted
-        since the writer last woke. Until the next run starts."""
-        self.writer.wake_every(TAIL_BATCH)
-        self.writer.wake()
 
     def end_run(self, run_id: str, status: str, error: BaseException | None = None) -> None:
         now = time.time()
@@ -259,86 +190,17 @@ class Recorder:
             ),
         )
 
-    def node_started(
-        self,
-        run_id: str,
-        node_name: str,
-        func_name: str | None,
-        started_at: float,
-        code_hash: str | None = None,
-        params_hashes: Mapping[str, str] | None = None,
-    ) -> None:
-        row: dict[str, Any] = {
-            "id": node_run_id(run_id, node_name),
-            "run_id": run_id,
-            "node_name": node_name,
-            "func_name": func_name,
-            "status": "running",
-            "started_at": started_at,
-            "pid": self._pid,
-        }
-        if code_hash is not None:
-            row["code_hash"] = code_hash
-        if params_hashes is not None:
-            row["params_hashes"] = json_map(params_hashes)
-        self.writer.put("node_runs", row)
-
-    def node_trail(
-        self,
-        run_id: str,
-        node_name: str,
-        func_name: str | None,
-        started_at: float | None,
-        code_hash: str | None = None,
-        params_hashes: Mapping[str, str] | None = None,
-        status: str | None = "running",
-        steps: Sequence[Any] = (),
-        reason: str | None = None,
-        error: BaseException | None = None,
-    ) -> None:
-        """Queue a node's trail (:mod:`waldo.journal._trail`): ``running`` when it
-        starts, its final status when it ends, each with the node's steps since the
-        last one (:func:`~waldo.journal.node_step`, :func:`~waldo.journal.dataset_step`).
-        The writer builds its events, node-run row and dataset versions, off the
-        pipeline's thread."""
-        trail = NodeTrail(
-            run_id,
-            node_name,
-            func_name,
-            started_at,
-            self._pid,
-            code_hash,
-            None if params_hashes is None else json_map(params_hashes),
-            status,
-            reason,
-            describe_error(error) if error is not None else None,
-        )
-        self.writer.put_record(trail_record(trail, steps))
-
-    def node_entries(
-        self,
-        run_id: str,
-        entries: list[Any],
-        facts: Sequence[Any] = (),
-        announce: bool = False,
-        final: bool = False,
-        error: BaseException | None = None,
-    ) -> None:
-        """Queue a batch of raw node and dataset entries (:mod:`waldo.journal._derive`,
-        nodes named, payloads plain) and the facts of nodes not sent before; the
-        writer's helper derives their trails. ``announce``: send the live row of every
-        node running at the batch's end; ``final``: the run ended (``error`` why it
-        failed), send every node still unfinished."""
-        fields = describe_error(error) if error is not None else None
-        self.writer.put_record(
-            entry_batch_row(run_id, self._pid, entries, facts, announce, final, fields)
-        )
-
-    def trail_records(self, records: Sequence[tuple[Any, ...]]) -> None:
-        """Queue node trails derived in this process (``TrailDeriver.feed``)."""
-        put = self.writer.put_record
-        for record in records:
-            put(record)
+    def record_node(self, record: NodeRecord) -> None:
+        """Queue a node's record (cheap: no I/O): as it starts to run, its live
+        ``running`` row with its loads, so that the node shows as running; when it
+        ends (any other status), the rest. The hooks no longer change a record once it
+        ended; a running one is queued as a copy of what it holds now."""
+        if record.status == "running":
+            queued = replace(record, loads=list(record.loads), saves=[])
+            record.announced = True
+        else:
+            queued = record
+        self.writer.put(NODE, queued)
 
     def node_skipped(
         self,
@@ -377,45 +239,6 @@ class Recorder:
             },
         )
 
-    def node_finished(
-        self,
-        run_id: str,
-        node_name: str,
-        status: str,
-        started_at: float | None,
-        inputs: Mapping[str, float | None] | None = None,
-        outputs: Mapping[str, float | None] | None = None,
-        error: BaseException | None = None,
-        func_name: str | None = None,
-        input_versions: Mapping[str, str | None] | None = None,
-        output_versions: Mapping[str, str | None] | None = None,
-        reason: str | None = None,
-    ) -> None:
-        now = time.time()
-        row: dict[str, Any] = {
-            "id": node_run_id(run_id, node_name),
-            "run_id": run_id,
-            "node_name": node_name,
-            "status": status,
-            "finished_at": now,
-            "duration_s": (now - started_at) if started_at is not None else None,
-            "inputs": json_map(inputs),
-            "outputs": json_map(outputs),
-            "pid": self._pid,
-        }
-        if started_at is not None:
-            row["started_at"] = started_at
-        if func_name is not None:
-            row["func_name"] = func_name
-        if input_versions is not None:
-            row["input_versions"] = json_map(input_versions)
-        if output_versions is not None:
-            row["output_versions"] = json_map(output_versions)
-        if reason is not None:
-            row["reason"] = reason
-        row.update(describe_error(error))
-        self.writer.put("node_runs", row)
-
     def record_checks(self, results: Sequence[CheckResult]) -> None:
         """Queue data check results, one ``check_results`` row each (cheap: no I/O)."""
         for result in results:
@@ -449,18 +272,15 @@ class Recorder:
             )
         return result
 
-    def replay_spool(self) -> ReplayReport:
-        """Write everything waiting in the spool folder (what ``waldo sync`` does)."""
-        self.store.ensure_schema()
-        return self.spool.replay(self._write_rows)
-
     def replay_spool_in_background(self) -> None:
+        """Write what waits in this store's spool (what ``waldo sync`` does)."""
         if not self.spool.has_pending():
             return
 
         def work() -> None:
             try:
-                report = self.replay_spool()
+                self.store.ensure_schema()
+                report = self.spool.replay(self.store.write)
                 if report.records:
                     log.info("waldo: replayed %d spooled journal rows", report.records)
             except StoreError:
@@ -469,28 +289,12 @@ class Recorder:
         threading.Thread(target=work, name="waldo-spool-replay", daemon=True).start()
 
     # -- liveness -------------------------------------------------------------------
-    def when_writer_wakes(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` on the writer's thread each time it wakes, before it takes
-        the records waiting: an integration queues there what it keeps off its hot path
-        while it can (the live rows of nodes still running). Registering the same
-        callback twice calls it once."""
-        self._wake_callbacks.add(callback)
-
-    def _writer_woke(self) -> None:
-        self._beat_if_due()
-        for callback in list(self._wake_callbacks):
-            try:
-                callback()
-            except Exception as exc:  # the writer's thread must live on
-                self._warn(f"unexpected error while the journal writer woke ({exc!r})")
-
     def _beat_if_due(self) -> None:
         """Refresh ``heartbeat_at`` of the runs active here every ``heartbeat_seconds``.
 
         Called by the writer's thread each time it wakes (every half second at most),
-        so a heartbeat is one more queued row like any other: no thread of its own to
-        start with each run, and no SQL in the pipeline's process (the writer's helper
-        process writes it). A beat never changes a run's status.
+        so a heartbeat is one more queued row like any other. A beat never changes a
+        run's status.
         """
         now = time.time()
         if not self._active or now < self._next_beat:
@@ -498,9 +302,6 @@ class Recorder:
         self._next_beat = now + self.settings.heartbeat_seconds
         for run_id in list(self._active):
             self.writer.put("runs", {"run_id": run_id, "heartbeat_at": now})
-
-    def active_runs(self) -> list[str]:
-        return list(self._active)
 
     def close(self) -> None:
         """At exit: a run still active here did not end normally; say so and flush."""
@@ -521,8 +322,6 @@ class Recorder:
             self.writer.flush(timeout=30)
         except Exception as exc:  # pragma: no cover - last resort at exit
             log.warning("waldo: could not flush the journal at exit: %s", exc)
-        finally:
-            self._writer_process.close()
 
     def after_fork(self) -> None:
         """In a forked child: new connections, no heartbeat, no runs of our own."""

@@ -1,9 +1,4 @@
-"""How journal facts become row values: ids, error fields, JSON maps.
-
-Shared by the recorder (which builds rows as things happen) and the node-trail
-expansion (which builds the same rows later, possibly in the writer's helper process),
-so both write identical rows.
-"""
+"""How journal facts become row values: ids, error fields, JSON maps."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ import traceback as tb
 from collections.abc import Mapping
 from typing import Any
 
-# The writer's helper process imports this module without the packages' __init__
-# (waldo.store._writer_process): import from modules, not from packages.
 from waldo.fingerprint._content import short_id
 from waldo.journal._jsonsafe import json_safe
 from waldo.store._batch_sql import json_text
@@ -52,19 +45,14 @@ def describe_error(error: BaseException | None) -> dict[str, Any]:
 
 _TARGET_KINDS = ("node", "dataset", "pipeline", "catalog", "context")
 _MAX_TARGET_IDS = 65536
-# "kind:name" prefix per event type, and short id per "kind:name". Plain dicts of
-# strings, not an lru_cache: an lru_cache entry is an object the garbage collector
-# tracks, and thousands of them outliving a run add to what full collections walk.
+# "kind:name" prefix per event type, and short id per "kind:name".
 _target_prefixes: dict[str, str] = {}
 _target_ids: dict[str, dict[str, str]] = {}
 
 
 def target_id(event_type: str, target_name: str) -> str:
-    """The seed's 8-character target id, for the kind of target a hook is about.
-
-    Cached per kind, so ``before_node_run`` and ``after_node_run`` of a node (or the
-    save and the load of a dataset) hash its name once.
-    """
+    """The seed's 8-character target id, for the kind of target a hook is about
+    (cached: a node's or a dataset's name is hashed once per kind)."""
     kind = _target_prefixes.get(event_type)
     if kind is None:
         kind = next((k for k in _TARGET_KINDS if k in event_type), event_type)
@@ -84,13 +72,7 @@ _encode_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 def json_map(values: Mapping[str, Any] | None) -> str:
-    """A node row's mapping column as the JSON text the store would write anyway.
-
-    Node rows wait in the writer's queue for up to one writer interval; a row holding
-    only strings and numbers is a dict the garbage collector does not track, while a
-    row holding nested dicts is tracked and, living that long, promoted to the oldest
-    generation, which brings the next full collection (tens of ms) closer.
-    """
+    """A node row's mapping column as the JSON text the store writes."""
     if not values:
         return "{}"
     return _encode_json(values if type(values) is dict else dict(values))

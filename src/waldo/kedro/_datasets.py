@@ -61,6 +61,25 @@ def is_persisted(catalog: Any, name: str) -> bool:
     return dataset is not None and not is_ephemeral(dataset)
 
 
+def unchanged_once_saved(dataset: Any, data: Any) -> bool:
+    """True when nothing later in a run can change ``data``, the value a node saved to
+    ``dataset``: the runner drops a persisted dataset's value once saved, and a
+    ``MemoryDataset`` keeps a copy (unless its copy mode is ``assign``)."""
+    if dataset is None:
+        return False
+    if not is_ephemeral(dataset):
+        return True
+    if type(dataset).__name__ != "MemoryDataset":
+        return False
+    mode = getattr(dataset, "_copy_mode", None)
+    if mode is None:  # as Kedro infers it: other DataFrames (Spark...) and ibis tables
+        kind = type(data)
+        pandas = kind.__module__.startswith("pandas")
+        shared = (kind.__name__ == "DataFrame" and not pandas) or kind.__module__.startswith("ibis")
+        return not shared
+    return bool(mode != "assign")
+
+
 def local_path(dataset: Any) -> Path | None:
     """The local file or folder a dataset reads and writes, if it has one.
 

@@ -162,13 +162,19 @@ class Fingerprints:
         """The version of dataset ``name`` now (after a save, or at a load).
 
         The loads of an in-memory dataset saved earlier in the run take the version its
-        save recorded, from the node trails (``waldo.journal.AS_SAVED``), not from here.
+        save recorded (see the Kedro hooks), not from here.
         """
         _, path = self.location(catalog, name)
         if path is not None:
             return Version(self.file_version(path), path=str(path))
         if not has_data:
             return Version(None)
+        return self._of_data(name, data)
+
+    def of_value(self, name: str, data: Any, path: Path | None) -> Version:
+        """The version of a value just saved to ``path`` (None: not on local disk)."""
+        if path is not None:
+            return Version(self.file_version(path), path=str(path))
         return self._of_data(name, data)
 
     def _of_data(self, name: str, data: Any) -> Version:

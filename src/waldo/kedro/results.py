@@ -32,7 +32,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from waldo._errors import WaldoError
 from waldo.journal import Results, find_project_root
-from waldo.kedro.hooks import RUN_CONTEXT_ENV
+from waldo.kedro._run import RUN_CONTEXT_ENV
 from waldo.store import Store
 
 if TYPE_CHECKING:

@@ -50,11 +50,6 @@ class _Incremental:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from waldo.kedro.hooks import hooks
-
-        # Built before the session starts: the plan will read the journal in this
-        # process, so the recording connects here too while Kedro builds the catalog.
-        hooks.expect_journal_reads()
         self._gate: Gate | None = None
         # While a run goes: record a waiting node that is skipped; log one that runs.
         self._skip: Any = None

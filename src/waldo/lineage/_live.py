@@ -139,7 +139,7 @@ class LiveLineage:
         when: float | None = None,
     ) -> None:
         """A node ended; ``error`` is why it failed: the exception, or its journal
-        columns (``waldo.journal.describe_error``) when the node's trail had them."""
+        columns, as the node record holds them."""
         job = self._nodes.pop(node, None)
         state = END_STATES.get(status)
         if job is None or state is None:

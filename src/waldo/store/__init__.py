@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
     from waldo.store._store import Store
     from waldo.store._writer import BatchWriter, FlushResult
-    from waldo.store._writer_process import WriterProcess
 else:
     from waldo._lazy import attach, members
 
@@ -35,7 +34,6 @@ else:
             **members("waldo.store._spool", ("ReplayReport", "Spool", "pid_alive", "store_key")),
             **members("waldo.store._store", ("Store",)),
             **members("waldo.store._writer", ("BatchWriter", "FlushResult")),
-            **members("waldo.store._writer_process", ("WriterProcess",)),
             "checks": "waldo.store._checks",
             "collectors": "waldo.store._collect",
             "executions": "waldo.store._executions",
@@ -55,7 +53,6 @@ __all__ = [
     "Spool",
     "StateKey",
     "Store",
-    "WriterProcess",
     "checks",
     "collectors",
     "executions",

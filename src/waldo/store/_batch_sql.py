@@ -1,10 +1,7 @@
-"""Exactly-once batch writes at the DB-API level, without SQLAlchemy.
+"""Exactly-once batch writes at the DB-API level.
 
-Every journal batch ends here, whoever writes it: the store in process (through
-SQLAlchemy's connection, ``waldo.store._bulk``) or the writer's helper process, which
-talks to the driver directly and never imports SQLAlchemy. That import, with the
-store's modules, is a third of a second of CPU in a helper that starts with every run,
-and until the helper is ready a run's batches are written in its own process.
+Every journal batch ends here (through ``waldo.store._bulk``, on SQLAlchemy's
+connection): the background writer's, the spool replay's and ``Store.write``'s.
 
 A batch is written in the caller's transaction together with its marker row in
 ``write_batches``; a batch whose marker is already there was committed before (its
@@ -16,14 +13,12 @@ merged into one row per key, with a status that only moves forward (running ->
 interrupted -> success/failed), so an old row replayed late cannot undo a newer one.
 Timestamps travel as epoch seconds.
 
-On SQLite every table is written with ``executemany``. On PostgreSQL every table goes
-through a ``COPY`` into a temporary stage, then one ``INSERT ... SELECT`` (an upsert for
-merged rows): set-based, and made of nothing but statements with text parameters and
-COPY data, which both psycopg (the store in process) and the helper's bare libpq
-client (:mod:`waldo.store._libpq`) send; appends go in binary through psycopg.
+On SQLite every table is written with ``executemany``. On PostgreSQL the append tables
+go through a binary ``COPY`` into a temporary stage, then one ``INSERT ... SELECT``;
+merged rows are upserted with ``executemany``, which psycopg pipelines.
 
 What a table looks like comes in as plain data, :class:`BatchPlans`, built from the
-schema by ``waldo.store._bulk.batch_plans`` (and sent to the helper process).
+schema by ``waldo.store._bulk.batch_plans``.
 """
 
 from __future__ import annotations
@@ -42,7 +37,6 @@ ColumnSets = dict[tuple[str, ...], list[dict[str, Any]]]
 # Column kinds of a plan: how a value travels to the driver.
 TIME, JSON, BOOL, FLOAT, INT, TEXT = "time", "json", "bool", "float", "int", "text"
 MARKER_TABLE = "write_batches"
-_GROUP = "_waldo_column_set"  # the stage column that tells merged column sets apart
 
 
 class TablePlan(NamedTuple):
@@ -129,10 +123,7 @@ def write_rows(
         update = plan.mode == "merge"
         keyed = [_as_dict(plan, row) for row in rows]
         column_sets = _by_column_set(plan, coalesce_rows(plans, plan, keyed) if update else keyed)
-        if dialect == "postgresql":
-            _pg_merge(connection, plans, plan, column_sets, update)
-        else:
-            _sqlite_merge(connection, plans, plan, column_sets, update)
+        _merge(connection, dialect, plans, plan, column_sets, update)
     return True
 
 
@@ -194,125 +185,27 @@ def _sqlite_append(connection: Any, plan: TablePlan, rows: list[Row]) -> None:
         cursor.close()
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One value as a field of COPY's text format: ``\\N`` for NULL, backslash escapes.
-    A bool's ``True``/``False`` and a float's ``repr`` are valid PostgreSQL input."""
-    if value is None:
-        return "\\N"
-    return (value if type(value) is str else str(value)).translate(_COPY_ESCAPES)
-
-
-def copy_data(width: int, rows: Sequence[tuple[Any, ...]]) -> bytes:
-    """Rows of wire-ready values (timestamps as epoch seconds, JSON as text) as
-    ``COPY ... FROM STDIN`` text data.
-
-    Rows are formatted whole (``%s`` each value, ``\\N`` for NULL) and the batch is
-    checked once: if it holds more backslashes than NULLs, a carriage return, or more
-    tabs or line breaks than it separates, some value needs escaping (a traceback),
-    and the batch is formatted again value by value. A third of the cost of escaping
-    every value."""
-    template = "\t".join(["%s"] * width)
-    lines = []
-    nulls = 0
-    for row in rows:
-        if None in row:
-            nulls += row.count(None)
-            row = tuple(["\\N" if value is None else value for value in row])
-        lines.append(template % row)
-    text = "\n".join(lines)
-    if (
-        text.count("\\") != nulls
-        or text.count("\t") != (width - 1) * len(lines)
-        or text.count("\n") != len(lines) - 1
-        or "\r" in text
-    ):
-        text = "\n".join("\t".join([_copy_field(value) for value in row]) for row in rows)
-    return (text + "\n").encode() if rows else b""
-
-
-def _pg_stage(cursor: Any, plan: TablePlan) -> str:
-    """The session's staging table for ``plan``: every column typed as it travels
-    (timestamps as float8, JSON as text), plus the column set a merged row belongs to.
-    Emptied when the batch's transaction ends."""
-    stage = f"_waldo_copy_{plan.name}"
-    columns = ", ".join(
-        f'"{name}" {_PG_TYPES.get(kind, "text")}'
-        for name, kind in zip(plan.columns, plan.kinds, strict=True)
-    )
-    cursor.execute(
-        f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({columns}, "{_GROUP}" int) '
-        "ON COMMIT DELETE ROWS"
-    )
-    return stage
-
-
-def _stage_select(plan: TablePlan, columns: Sequence[str]) -> str:
-    """The staged columns as the table's types."""
-    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
-    return ", ".join(
-        f'to_timestamp("{c}")'
-        if kinds[c] == TIME
-        else f'"{c}"::jsonb'
-        if kinds[c] == JSON
-        else f'"{c}"'
-        for c in columns
-    )
-
-
 def _pg_append(connection: Any, plans: BatchPlans, plan: TablePlan, rows: list[Row]) -> None:
-    """COPY into the stage, then one INSERT ... SELECT into the table. psycopg sends
-    the rows in binary, encoded in C (a third faster for big batches); the helper's
-    libpq client, whose cursor says ``copy_format = "text"``, as text."""
+    """A binary COPY (encoded by psycopg in C) into the session's stage, every column
+    typed as it travels (timestamps as float8, JSON as text), then one INSERT ...
+    SELECT into the table; the stage empties when the transaction ends."""
+    stage = f"_waldo_copy_{plan.name}"
+    types = [_PG_TYPES.get(kind, "text") for kind in plan.kinds]
     cols = ", ".join(f'"{c}"' for c in plan.columns)
+    typed = ", ".join(f'"{c}" {t}' for c, t in zip(plan.columns, types, strict=True))
+    select = ", ".join(
+        f'to_timestamp("{c}")' if kind == TIME else f'"{c}"::jsonb' if kind == JSON else f'"{c}"'
+        for c, kind in zip(plan.columns, plan.kinds, strict=True)
+    )
     cursor = connection.cursor()
     try:
-        stage = _pg_stage(cursor, plan)
-        values = _append_values(plan, rows)
-        if getattr(cursor, "copy_format", "binary") == "binary":  # psycopg: its C encoder
-            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
-                copy.set_types([_PG_TYPES.get(kind, "text") for kind in plan.kinds])
-                for row in values:
-                    copy.write_row(row)
-        else:
-            with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
-                copy.write(copy_data(len(plan.columns), values))
-        cursor.execute(
-            f'INSERT INTO "{plans.pg_schema}"."{plan.name}" ({cols}) '
-            f'SELECT {_stage_select(plan, plan.columns)} FROM "{stage}"'
-        )
-    finally:
-        cursor.close()
-
-
-def _pg_merge(
-    connection: Any,
-    plans: BatchPlans,
-    plan: TablePlan,
-    column_sets: ColumnSets,
-    update: bool,
-) -> None:
-    """Each column set COPYed into the stage, then upserted (or inserted if new) with
-    one ``INSERT ... SELECT``: set-based on the server, where one statement per row
-    costs it, and the client, several times more."""
-    kinds = dict(zip(plan.columns, plan.kinds, strict=True))
-    cursor = connection.cursor()
-    try:
-        stage = _pg_stage(cursor, plan)
-        for group, (columns, rows) in enumerate(column_sets.items()):
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            convert = [_CONVERTERS.get(kinds[c]) for c in columns]
-            values = [(*_row_values(row, columns, convert), group) for row in rows]
-            with cursor.copy(f'COPY "{stage}" ({quoted}, "{_GROUP}") FROM STDIN') as copy:
-                copy.write(copy_data(len(columns) + 1, values))
-            target = f'"{plans.pg_schema}"."{plan.name}"'
-            cursor.execute(
-                f"INSERT INTO {target} ({quoted}) SELECT {_stage_select(plan, columns)} "
-                f'FROM "{stage}" WHERE "{_GROUP}" = {group} '
-                + _conflict_action(plans, plan, columns, target, update)
-            )
+        cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ({typed}) ON COMMIT DELETE ROWS')
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(types)
+            for row in _append_values(plan, rows):
+                copy.write_row(row)
+        target = f'"{plans.pg_schema}"."{plan.name}"'
+        cursor.execute(f'INSERT INTO {target} ({cols}) SELECT {select} FROM "{stage}"')
     finally:
         cursor.close()
 
@@ -370,18 +263,20 @@ def _row_values(
     )
 
 
-def _sqlite_merge(
+def _merge(
     connection: Any,
+    dialect: str,
     plans: BatchPlans,
     plan: TablePlan,
     column_sets: ColumnSets,
     update: bool,
 ) -> None:
-    """Upsert (or insert-if-new) each column set with one executemany."""
+    """Upsert (or insert-if-new) each column set with one executemany (pipelined by
+    psycopg on PostgreSQL)."""
     cursor = connection.cursor()
     try:
         for columns, group in column_sets.items():
-            sql, converters = _merge_sql(plans, plan, columns, "sqlite", update)
+            sql, converters = _merge_sql(plans, plan, columns, dialect, update)
             cursor.executemany(sql, [_row_values(row, columns, converters) for row in group])
     finally:
         cursor.close()

@@ -1,9 +1,9 @@
 """Exactly-once bulk writes of journal batches through a SQLAlchemy connection.
 
-The batch writer (in process), the spool replay and ``Store.write`` end here; the
-statements themselves are in :mod:`waldo.store._batch_sql`, which works on the driver's
-connection and is shared with the writer's helper process. This module describes the
-journal tables to it (:func:`batch_plans`), from the schema.
+The batch writer, the spool replay and ``Store.write`` end here; the statements
+themselves are in :mod:`waldo.store._batch_sql`, which works on the driver's
+connection. This module describes the journal tables to it (:func:`batch_plans`), from
+the schema.
 """
 
 from __future__ import annotations
@@ -63,8 +63,6 @@ def batch_plans() -> BatchPlans:
     tables: dict[str, TablePlan] = {}
     for name in (*WRITE_MODES, MARKER_TABLE):
         table = metadata.tables[name]
-        # Plain strings: the plans are pickled for the helper process, which must not
-        # need SQLAlchemy (whose column names are a str subclass) to read them.
         columns = tuple(str(column) for column in writable_columns(name))
         tables[name] = TablePlan(
             name=name,

@@ -19,7 +19,6 @@ from waldo._errors import ConfigError, StoreError, StoreUnavailable
 from waldo._masking import mask_text, mask_url
 from waldo.store._driver import (
     SQLITE_BUSY_TIMEOUT_S,
-    DriverTarget,
     configure_sqlite,
     is_driver_error,
     is_unreachable,
@@ -74,29 +73,6 @@ def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
     configure_sqlite(dbapi_conn)
 
 
-def driver_target(url: str) -> DriverTarget | None:
-    """How the writer's helper process opens this store with the driver alone, the way
-    :func:`create_store_engine` does; None for a database only this process can open
-    (SQLite in memory or through a ``file:`` URI). Raises ConfigError for a bad URL."""
-    parsed = parse_store_url(url)
-    where = mask_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        path = str(Path(database).expanduser())
-        return DriverTarget("sqlite", {"database": path, "timeout": SQLITE_BUSY_TIMEOUT_S}, where)
-    params: dict[str, Any] = {
-        "host": parsed.host,
-        "port": parsed.port,
-        "user": parsed.username,
-        "password": parsed.password,
-        "dbname": parsed.database,
-        **pg_connect_settings(parsed.query, recording=True),
-    }
-    return DriverTarget("postgresql", {k: v for k, v in params.items() if v is not None}, where)
-
-
 def create_store_engine(url: str) -> Engine:
     """Create the engine for a store URL; SQLite files get their folder created."""
     parsed = parse_store_url(url)
@@ -107,7 +83,7 @@ def create_store_engine(url: str) -> Engine:
             make_sqlite_folder(Path(database).expanduser())
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     else:
-        kwargs["connect_args"] = pg_connect_settings(parsed.query, recording=False)
+        kwargs["connect_args"] = pg_connect_settings(parsed.query)
         kwargs["execution_options"] = {"schema_translate_map": {None: PG_SCHEMA}}
     try:
         engine = sa.create_engine(parsed, **kwargs)

@@ -17,18 +17,19 @@ imported to migrate.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from waldo._errors import InvalidInput
-from waldo.store._driver import MIGRATIONS_DIR, head_revision, schema_revision
 from waldo.store._schema import PG_SCHEMA
 
 if TYPE_CHECKING:
@@ -44,6 +45,36 @@ __all__ = [
     "migration_connection",
     "upgrade",
 ]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest shipped revision: the highest ``NNNN`` prefix of the scripts."""
+    scripts = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name[:4] for path in scripts)
+
+
+def schema_revision(connection: Any, dialect: str, pg_schema: str) -> str | None:
+    """The revision in Alembic's version table; None before the first migration."""
+    cursor = connection.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'")
+            table = "alembic_version"
+        else:
+            table = f'"{pg_schema}".alembic_version'
+            cursor.execute("SELECT to_regclass(%s)", (table,))
+        exists = cursor.fetchone()
+        if not exists or exists[0] is None:
+            return None
+        cursor.execute(f"SELECT version_num FROM {table}")
+        row = cursor.fetchone()
+        return str(row[0]) if row else None
+    finally:
+        cursor.close()
+
 
 _ADVISORY_LOCK_KEY = 0x57A1D0  # "waldo": serialises concurrent migrations
 # Alembic runs a command through module-level proxies (alembic.context, alembic.op):
@@ -63,7 +94,7 @@ def _alembic_config(connection: Connection) -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision in Alembic's version table; None before the first migration."""
-    with engine.connect() as conn:  # the same question the writer's helper asks
+    with engine.connect() as conn:
         dbapi_connection = conn.connection.dbapi_connection
         return schema_revision(dbapi_connection, conn.dialect.name, PG_SCHEMA)
 
@@ -146,7 +177,7 @@ def ensure_current(engine: Engine) -> bool:
         upgrade(engine)
     except sa.exc.OperationalError:
         # Another process (SQLite has no advisory lock) is creating the same tables:
-        # a run and its writer's helper both find a new file empty. Once that process
+        # concurrent runs both find a new file empty. Once that process
         # has finished, the schema is current, and that is success.
         if not _wait_for_head(engine, MIGRATION_WAIT_SECONDS):
             raise

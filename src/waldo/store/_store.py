@@ -18,7 +18,7 @@ from waldo._errors import StoreError
 from waldo._masking import mask_url
 from waldo.store import _migrate
 from waldo.store._bulk import Record, write_records
-from waldo.store._driver import is_driver_error
+from waldo.store._driver import PG_WRITE_TIMEOUTS, is_driver_error
 from waldo.store._engine import create_store_engine, translate_error
 
 T = TypeVar("T")
@@ -108,6 +108,9 @@ class Store:
 
         def action() -> bool:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    for statement in PG_WRITE_TIMEOUTS:
+                        conn.exec_driver_sql(statement)
                 return write_records(conn, records, batch_id)
 
         return self._guard(action)

@@ -1,11 +1,11 @@
 """The background batch writer: hooks enqueue, one thread writes.
 
-``put`` is the hot path: it appends a tuple to a deque and returns, with no lock and
-no I/O. A daemon thread wakes every ``interval`` seconds, when ``full_batch`` records
-wait, or when asked to flush, takes everything queued and writes it in one
-exactly-once transaction. When the database cannot be reached the batch goes to the
-spool instead, and later batches replay this process's spool first once the database
-answers again.
+``put`` is the hot path: it appends to a deque and returns, with no lock and no I/O.
+A daemon thread wakes every ``interval`` seconds, when ``full_batch`` records wait, or
+when asked to flush, takes everything queued, turns it into rows (``prepare``) and
+writes them in one exactly-once transaction (its batch id is the marker). When the
+database cannot be reached the batch goes to the spool instead, and later batches replay
+this process's spool first once the database answers again.
 
 ``flush`` blocks until everything enqueued before the call is written or spooled; it is
 called at run end and, through ``atexit``, at interpreter exit. After ``fork`` the
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waldo._errors import ConfigError, SpoolError, StoreError, StoreUnavailable
-from waldo.store._bulk import Record, Row
+from waldo.store._bulk import Record
 from waldo.store._spool import Spool
 
 log = logging.getLogger("waldo")
@@ -36,7 +36,7 @@ log = logging.getLogger("waldo")
 
 @dataclass
 class FlushResult:
-    """What happened to the records of one flush."""
+    """What happened to the rows of one flush."""
 
     written: int = 0
     spooled: int = 0
@@ -54,37 +54,27 @@ class BatchWriter:
         *,
         interval: float = 0.5,
         max_batch: int = 50_000,
-        full_batch: int = 256,
+        full_batch: int = 64,
         on_problem: Callable[[str], None] | None = None,
         on_wake: Callable[[], None] | None = None,
-        spool_form: Callable[[list[Record], str], Sequence[Record]] | None = None,
-        wait_ready: Callable[[float, threading.Event | None], None] | None = None,
-        flush_wait: float = 0.0,
+        prepare: Callable[[list[Record]], list[Record]] | None = None,
     ) -> None:
         self._write = write
         self._spool = spool
         self.interval = interval
         self.max_batch = max_batch
         # Wake the thread as soon as this many records wait, not only every interval:
-        # what is still unwritten when a run ends (and its final flush waits for) is
-        # then at most about two such batches, whatever the moment the run ends.
-        self.full_batch = self._usual_batch = max(1, full_batch)
-        self._wake_at = self.full_batch
+        # what a run's final flush waits for is then at most about one such batch.
+        self.full_batch = max(1, full_batch)
         self._on_problem = on_problem or (lambda message: log.warning("waldo: %s", message))
         # Called on the writer's thread each time it wakes, before it drains: what it
         # queues goes out in the same batch (the recorder's heartbeats).
         self._on_wake = on_wake
-        # What a batch that could not be written is kept as in the spool: records that
-        # only this process can turn into rows (it holds their state) are turned now.
-        self._spool_form = spool_form
-        # How a write that goes through a helper process waits (without the GIL) until
-        # the helper can take batches (WriterProcess.wait_ready), and how long a flush
-        # waits for it (see _loop).
-        self._wait_ready = wait_ready
-        self._flush_wait = flush_wait
-        self._queue: deque[tuple[Any, ...]] = deque()  # Records, or flat records
+        # Turns a batch's records into table rows, once per batch on the writer's
+        # thread: the same rows are written, or spooled, whatever happens next.
+        self._prepare = prepare
+        self._queue: deque[Record] = deque()
         self._wake = threading.Event()
-        self._flushing = threading.Event()  # set with _wake by flush(): do not wait
         self._done = threading.Condition()
         self._enqueued = 0  # only the hot path writes it; reads are racy but monotone
         self._handled = 0
@@ -96,49 +86,19 @@ class BatchWriter:
         self.retry_after = 2.0
         self._reported: set[str] = set()
         self._pid = os.getpid()
-        self._new_batch_ids()
         _live_writers.add(self)
 
     # -- hot path -------------------------------------------------------------------
-    def put(self, table: str, row: Row) -> None:
-        """Enqueue one row; never blocks, never raises."""
+    def put(self, table: str, row: Any) -> None:
+        """Enqueue one record; never blocks, never raises."""
         self._queue.append((table, row))
         self._enqueued += 1
         if self._thread is None:
             self._start()
-
-    def put_record(self, record: tuple[Any, ...]) -> None:
-        """Enqueue a flat record, ``(table, *row values)`` with at least two values:
-        one tuple instead of a (table, row) pair, which the garbage collector can stop
-        tracking at its first collection while the record waits for the writer."""
-        self._queue.append(record)
-        self._enqueued += 1
-        if self._thread is None:
-            self._start()
-        elif self._enqueued >= self._wake_at:
-            self._wake_at = self._enqueued + self.full_batch
+        elif len(self._queue) == self.full_batch:  # once each time the queue fills up
             self._wake.set()
 
     # -- control --------------------------------------------------------------------
-    def wake_every(self, records: int | None = None) -> None:
-        """Wake the thread once this many records wait, counting those already
-        waiting (None: the writer's own ``full_batch``). A run about to end asks for
-        small batches, so that what its final flush waits for is one small batch, not
-        the tail of a full one."""
-        self.full_batch = self._usual_batch if records is None else max(1, records)
-        waiting = len(self._queue)
-        if waiting >= self.full_batch and self._thread is not None:
-            self._wake_at = self._enqueued + self.full_batch
-            self._wake.set()
-        else:
-            self._wake_at = self._enqueued + self.full_batch - waiting
-
-    def wake(self) -> None:
-        """Wake the thread now, without waiting for it: what is queued, and what its
-        wake-up callback adds, is written while the caller goes on."""
-        if self._thread is not None:
-            self._wake.set()
-
     @property
     def totals(self) -> FlushResult:
         """Counts over the writer's life: written, spooled and lost records."""
@@ -164,7 +124,6 @@ class BatchWriter:
             self._drain()  # no thread (after fork, or at exit): write inline
         else:
             with self._done:
-                self._flushing.set()
                 self._wake.set()
                 self._done.wait_for(lambda: self._handled >= target, timeout=timeout)
         return FlushResult(
@@ -177,7 +136,6 @@ class BatchWriter:
     def close(self) -> FlushResult:
         result = self.flush()
         self._stopping = True
-        self._flushing.set()
         self._wake.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=5)
@@ -197,47 +155,20 @@ class BatchWriter:
         self._thread = thread
         thread.start()
 
-    def _new_batch_ids(self) -> None:
-        """Batch ids (each a batch's exactly-once marker) are a random prefix, new in
-        every process, and a counter: one ``uuid4`` per batch was a system call on the
-        writer's thread, which gives the GIL away at each one."""
-        self._batch_prefix = uuid.uuid4().hex[:20]
-        self._batches = 0
-
-    def _next_batch_id(self) -> str:
-        self._batches += 1
-        return f"{self._batch_prefix}{self._batches:012x}"
-
     def _reset_after_fork(self) -> None:
         # The parent owns whatever it had queued; the child starts clean.
         self._pid = os.getpid()
-        self._new_batch_ids()
         self._queue = deque()
         self._enqueued = 0
         self._handled = 0
-        self._wake_at = self.full_batch
         self._thread = None
         self._wake = threading.Event()
-        self._flushing = threading.Event()
         self._done = threading.Condition()
 
     def _loop(self) -> None:
-        # A writer that hands batches to a helper process may not have it ready yet
-        # (a short run ends, or its last nodes wake the writer, within milliseconds of
-        # the helper's start). A timer tick or a full batch waits for it, up to one
-        # more interval, rather than write in the pipeline's process (and gives way to
-        # a flush); a flush waits up to flush_wait (the helper's WriterProcess.flush_wait:
-        # whether writing here would take longer than the helper's start).
-        wait_ready = self._wait_ready
         while not self._stopping:
             self._wake.wait(self.interval)
-            if wait_ready is not None:
-                if not self._flushing.is_set():
-                    wait_ready(self.interval, self._flushing)
-                elif self._flush_wait > 0:
-                    wait_ready(self._flush_wait, None)
             self._wake.clear()
-            self._flushing.clear()
             self._woke()
             self._drain()
         self._drain()
@@ -254,15 +185,12 @@ class BatchWriter:
         queue = self._queue
         limit = min(limit, self.max_batch)
         while queue and len(batch) < limit:
-            record = queue.popleft()
-            batch.append(record if len(record) == 2 else (record[0], record[1:]))
+            batch.append(queue.popleft())
         return batch
 
     def _drain(self) -> None:
-        # Only what was queued when the thread woke: rows put while a batch is being
-        # written wait for the next tick (or flush), so a busy run makes a few large
-        # batches instead of a stream of small ones whose fixed cost (transaction,
-        # marker, statement compilation) takes the GIL from the pipeline.
+        # Only what was queued when the thread woke: records put while a batch is being
+        # written wait for the next wake-up, so a busy run makes a few large batches.
         remaining = len(self._queue)
         while True:
             batch = self._take(remaining)
@@ -276,8 +204,16 @@ class BatchWriter:
                 self._handled += len(batch)
                 self._done.notify_all()
 
-    def _deliver(self, batch: list[Record]) -> None:
-        batch_id = self._next_batch_id()
+    def _deliver(self, records: list[Record]) -> None:
+        batch_id = uuid.uuid4().hex
+        batch = records
+        if self._prepare is not None:
+            try:
+                batch = self._prepare(records)
+            except Exception as exc:  # never let a writer bug kill the thread
+                self._totals.lost += len(records)
+                self._problem(f"unexpected error preparing journal rows ({exc!r})")
+                return
         if not self.store_down and self._spool.has_pending(own_only=True):
             self._replay_own()
         if not self.store_down:
@@ -293,17 +229,8 @@ class BatchWriter:
                 self._problem(self.spool_notice(exc))
             except Exception as exc:  # never let a writer bug kill the thread
                 self._problem(f"unexpected error writing the journal ({exc!r}); spooling")
-        self._to_spool(batch, batch_id)
-
-    def _to_spool(self, batch: list[Record], batch_id: str) -> None:
-        kept: Sequence[Record] = batch
-        if self._spool_form is not None:
-            try:
-                kept = self._spool_form(batch, batch_id)
-            except Exception as exc:  # spooled as it came: `waldo sync` does its best
-                self._problem(f"unexpected error preparing the journal for the spool ({exc!r})")
         try:
-            self._spool.append(kept, batch_id)
+            self._spool.append(batch, batch_id)
             self._totals.spooled += len(batch)
             self._last = FlushResult(spooled=len(batch), error=self._last.error)
         except SpoolError as exc:

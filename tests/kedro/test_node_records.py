@@ -1,5 +1,5 @@
-"""The hooks send a node's trail once, when it ends; a node still running when the
-journal's writer wakes is shown as running first, and no event is written twice.
+"""The hooks record a node as it starts to run (its live row: it shows as running) and
+when it ends, and no event is written twice; versions are of what was saved.
 
 Drives one ``WaldoHooks`` instance through the hook calls Kedro makes for a run of a
 two-node pipeline (no subprocess: the end-to-end runs are in ``test_runners``), against
@@ -69,14 +69,15 @@ def _events(store: Store) -> Counter[tuple[str, str]]:
         return Counter((r[0], r[1]) for r in rows)
 
 
-@pytest.fixture
+@pytest.fixture(params=[None], ids=["inferred"])
 def recording(
-    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[WaldoHooks, Recorder, Store]:
-    """Hooks recording run ``run-1`` (started), their recorder and the store."""
+    """Hooks recording run ``run-1`` (started), their recorder and the store; the
+    memory datasets' copy mode is the fixture's parameter (None: Kedro infers it)."""
     monkeypatch.setenv("WALDO_DB_URL", store_url)
-    monkeypatch.setenv("WALDO_WRITER_PROCESS", "0")  # write in this process: one store
-    catalog = DataCatalog({"a": MemoryDataset(), "b": MemoryDataset()})
+    mode = request.param
+    catalog = DataCatalog({"a": MemoryDataset(copy_mode=mode), "b": MemoryDataset(copy_mode=mode)})
     hooks = WaldoHooks()
     _start(hooks, tmp_path, catalog)
     recorder = hooks._recorder
@@ -84,14 +85,14 @@ def recording(
     return hooks, recorder, Store(store_url)
 
 
-def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_once(
+def test_a_node_shows_as_running_while_it_runs_then_ends_once(
     recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
     hooks, recorder, store = recording
     first, second = PIPELINE.nodes
 
     _run_node_until_it_runs(hooks, first, 1)
-    recorder.flush()  # the writer wakes while ``first`` runs
+    recorder.flush()  # whenever the writer wakes while ``first`` runs
     live = _node_rows(store)["first"]
     assert (live["status"], live["finished_at"]) == ("running", None)
     assert set(live["inputs"]) == {"params:start"}
@@ -99,7 +100,7 @@ def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_o
 
     _finish_node(hooks, first, 2)
     _run_node_until_it_runs(hooks, second, 2)
-    _finish_node(hooks, second, 4)  # never seen running by the writer
+    _finish_node(hooks, second, 4)  # its live row and its end in one batch
     hooks.after_pipeline_run(run_params={"run_id": "run-1"})
 
     rows = _node_rows(store)
@@ -129,7 +130,7 @@ def test_a_node_still_running_when_the_writer_wakes_shows_as_running_then_ends_o
 def test_a_node_announced_while_saving_keeps_its_outputs_and_end(
     recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
-    """The writer may wake between a node's saves: its live row must not take them."""
+    """The writer may wake between a node's saves: they all go with its end."""
     hooks, recorder, store = recording
     first = PIPELINE.nodes[0]
     _run_node_until_it_runs(hooks, first, 1)
@@ -146,20 +147,6 @@ def test_a_node_announced_while_saving_keeps_its_outputs_and_end(
     assert isinstance(row["outputs"]["a"], float)  # the save's duration, not None
     assert set(row["output_versions"]) == {"a"}
     assert set(_events(store).values()) == {1}
-
-
-def test_a_short_node_goes_to_the_writer_as_one_record(
-    recording: tuple[WaldoHooks, Recorder, Store],
-) -> None:
-    hooks, recorder, _store = recording
-    recorder.flush()
-    before = recorder.writer.totals.written
-    first = PIPELINE.nodes[0]
-    _run_node_until_it_runs(hooks, first, 1)
-    _finish_node(hooks, first, 2)
-    recorder.flush()
-    assert recorder.writer.totals.written - before == 1
-    hooks.after_pipeline_run(run_params={"run_id": "run-1"})
 
 
 def test_an_in_memory_dataset_is_loaded_with_the_version_its_save_recorded(
@@ -180,16 +167,19 @@ def test_an_in_memory_dataset_is_loaded_with_the_version_its_save_recorded(
     assert rows["second"]["output_versions"]["b"] == data_fingerprint(4).digest
 
 
+@pytest.mark.parametrize("recording", ["assign", "deepcopy"], indirect=True)
 def test_a_saved_object_is_fingerprinted_as_it_was_saved(
     recording: tuple[WaldoHooks, Recorder, Store],
 ) -> None:
-    """A mutable output may change after its save; the version is of what was saved."""
+    """The version is of what was saved: fingerprinted at once when the next node gets
+    the very object (``assign``), later when it gets a copy and the dataset keeps one."""
     hooks, _recorder, store = recording
     first = PIPELINE.nodes[0]
     output = [2]
     _run_node_until_it_runs(hooks, first, 1)
+    hooks._catalog.save("a", output)  # what Kedro does between the two save hooks
     _finish_node(hooks, first, output)  # type: ignore[arg-type]
-    output.append(3)
+    hooks._catalog.load("a").append(3)  # the next node changes what it loads
     hooks.after_pipeline_run(run_params={"run_id": "run-1"})
 
     assert _node_rows(store)["first"]["output_versions"]["a"] == data_fingerprint([2]).digest
@@ -204,7 +194,6 @@ from waldo.kedro.hooks import WaldoHooks
 def double(x):
     return 2 * x
 
-# Enough nodes that the first ones are left to the writer (not the run's last few).
 nodes = [node(double, "params:start", "d0", name="n0")]
 nodes += [node(double, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, 60)]
 pipeline = Pipeline(nodes)
@@ -227,13 +216,13 @@ raise KeyboardInterrupt  # Kedro calls no hook for it: the run never ends
 
 
 def test_a_node_that_ended_before_an_interrupted_exit_is_recorded(tmp_path: Path) -> None:
-    """The hooks leave a node's trail to the writer's next wake-up; a process that
-    exits first (Ctrl-C, which Kedro reports to no hook) still sends it: the writer's
-    last flush, at exit, wakes it once more."""
+    """The hooks leave a node's record to the writer's next wake-up; a process that
+    exits first (Ctrl-C, which Kedro reports to no hook) still writes it: the writer's
+    last flush, at exit."""
     url = f"sqlite:///{tmp_path / 'waldo.db'}"
     script = tmp_path / "interrupted.py"
     script.write_text(INTERRUPTED_RUN)
-    env = {**os.environ, "WALDO_DB_URL": url, "WALDO_WRITER_PROCESS": "0"}
+    env = {**os.environ, "WALDO_DB_URL": url}
     proc = subprocess.run(
         [sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True
     )

@@ -1,6 +1,6 @@
-"""Node trails: compact records of a node's steps (a live one while it runs, one at its
-end), expanded into the journal's rows by the writer (in its helper process, in
-process, or from the spool)."""
+"""Node records: what the hooks note about a node becomes its node run, events and
+dataset versions (a live row while it runs, the rest at its end), the same rows
+whether written at once or replayed from the spool."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from tests.helpers.journal import recorder_for
 from waldo.fingerprint import content_digest
-from waldo.journal import TRAIL, dataset_step, expand_trails, node_run_id, node_step
+from waldo.journal import DatasetAccess, ErrorFields, NodeRecord
+from waldo.journal._node_record import node_rows
+from waldo.journal._rows import node_run_id
 from waldo.store import Store, schema
 from waldo.store._spool import decode_record, encode_record
 
@@ -22,27 +24,31 @@ def _rows(store: Store, table: sa.Table) -> list[dict[str, object]]:
         return [dict(r._mapping) for r in conn.execute(sa.select(table))]
 
 
+def _version(access: DatasetAccess, version: str) -> None:
+    access.versioned = True
+    access.version = access.data_digest = version
+    access.data_kind = "int"
+
+
 def _record_node(recorder, run_id: str = "r1") -> None:  # type: ignore[no-untyped-def]
     """What the Kedro hooks send for a node that loads a parameter and ``a`` and
-    saves ``b`` and was still running when the writer woke: a live trail with the
-    loads, an end trail with the saves."""
-    start: list[object] = []
-    node_step(start, "before_dataset_loaded", "params:k", T0)
-    node_step(start, "after_dataset_loaded", "params:k", T0 + 0.5)
-    node_step(start, "before_dataset_loaded", "a", T0 + 1)
-    dataset_step(start, "after_dataset_loaded", "a", T0 + 3, ("va", "va", "int", None))
-    node_step(start, "before_node_run", "n", T0 + 4)
-    recorder.node_trail(run_id, "n", "nodes.step", T0, "code1", {"params:k": "p1"}, steps=start)
-    end: list[object] = []
-    node_step(end, "after_node_run", "n", T0 + 6)
-    node_step(end, "before_dataset_saved", "b", T0 + 7)
-    dataset_step(end, "after_dataset_saved", "b", T0 + 10, ("vb", "vb", "int", None), '{"rows":3}')
-    recorder.node_trail(
-        run_id, "n", "nodes.step", T0, "code1", {"params:k": "p1"}, status="success", steps=end
-    )
+    saves ``b``: its live record as it starts to run, its record at its end; the
+    version of ``b`` is left to the writer's thread."""
+    record = NodeRecord(run_id, "n", 123, T0, func_name="nodes.step", code_hash="code1")
+    record.loads.append(DatasetAccess("params:k", T0, T0 + 0.5))
+    record.loads.append(DatasetAccess("a", T0 + 1, T0 + 3))
+    _version(record.loads[-1], "va")
+    record.ran_at, record.params_hashes = T0 + 4, {"params:k": "p1"}
+    recorder.record_node(record)
+    record.ran_until = T0 + 6
+    save = DatasetAccess("b", T0 + 7, T0 + 10, stats={"rows": 3})
+    save.later = lambda access: _version(access, "vb")
+    record.saves.append(save)
+    record.status, record.finished_at = "success", T0 + 10
+    recorder.record_node(record)
 
 
-def test_a_node_trail_becomes_its_node_run_events_and_versions(
+def test_a_node_record_becomes_its_node_run_events_and_versions(
     store_url: str, tmp_path: Path
 ) -> None:
     recorder = recorder_for(store_url, tmp_path)
@@ -94,9 +100,7 @@ def test_a_node_shows_running_with_its_inputs_before_it_ends(
     store_url: str, tmp_path: Path
 ) -> None:
     recorder = recorder_for(store_url, tmp_path)
-    steps: list[object] = []
-    node_step(steps, "before_node_run", "slow", T0)
-    recorder.node_trail("r2", "slow", "nodes.slow", T0, steps=steps)
+    recorder.record_node(NodeRecord("r2", "slow", 123, T0, func_name="nodes.slow", ran_at=T0))
     assert recorder.flush().error is None
     [node] = _rows(Store(store_url), schema.node_runs)
     assert (node["status"], node["finished_at"]) == ("running", None)
@@ -104,19 +108,21 @@ def test_a_node_shows_running_with_its_inputs_before_it_ends(
     assert event["event_type"] == "before_node_run"
 
 
-def test_a_spooled_trail_expands_to_the_same_rows() -> None:
-    """The spool keeps trails as JSON lines (tuples come back as lists): a replay
-    must build exactly the rows the helper process would have built."""
-    steps: list[object] = []
-    node_step(steps, "before_dataset_loaded", "a", T0)
-    dataset_step(steps, "after_dataset_loaded", "a", T0 + 1, ("va", "va", "int", None))
-    node_step(steps, "on_node_error", "n", T0 + 2)
-    error = {"error_type": "ValueError", "error_message": "bad", "traceback": "tb"}
-    trail = ("r1", "n", "nodes.step", T0, 123, "code1", "{}", "failed", None, error, *steps)
-    _, replayed = decode_record(encode_record((TRAIL, trail), "batch-1"))
-    rows = expand_trails([(TRAIL, trail)])
-    assert expand_trails([replayed]) == rows
+def test_a_spooled_record_keeps_its_rows() -> None:
+    """The spool keeps a batch's rows as JSON lines (tuples come back as lists): a
+    replay writes the same values."""
+    record = NodeRecord("r1", "n", 123, T0, func_name="nodes.step", ran_at=T0 + 1)
+    record.loads.append(DatasetAccess("a", T0, T0 + 1))
+    _version(record.loads[-1], "va")
+    record.status, record.finished_at = "failed", T0 + 2
+    record.error = ErrorFields("ValueError", "bad", "tb")
+    rows = node_rows(record)
+    replayed = [decode_record(encode_record(row, "batch-1"))[1] for row in rows]
+    assert [(table, list(row) if isinstance(row, tuple) else row) for table, row in rows] == [
+        (table, list(row) if isinstance(row, tuple) else row) for table, row in replayed
+    ]
     assert [table for table, _ in rows].count("dataset_versions") == 1
+    assert [row[1] for table, row in rows if table == "events"][-1] == "on_node_error"
     [node_row] = [row for table, row in rows if table == "node_runs"]
     assert isinstance(node_row, dict)
     assert (node_row["status"], node_row["error_type"]) == ("failed", "ValueError")
