@@ -136,11 +136,6 @@ def test_store_connections_are_bounded(pg_url: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the BatchWriter waits unbounded on a frozen connection at flush and exit "
-    "(store/_writer.py, being rewritten): bound its waits, spool what is left",
-)
 def test_frozen_database_run_ends_and_sync_writes_every_row_once(
     pg_url: str, proxy: FaultProxy, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.postgres import throwaway_postgres
+from tests.helpers.postgres import throwaway_postgres, wait_for
 from waldo._errors import ConfigError
 from waldo.store import BatchWriter, Spool, Store, schema
 
@@ -242,3 +242,36 @@ def test_every_batch_gets_its_own_marker(store: Store, tmp_path: Path) -> None:
     with store.connect() as conn:
         markers = conn.execute(sa.select(schema.write_batches.c.batch_id)).scalars().all()
     assert len(set(markers)) == 3
+
+
+def test_a_flush_stops_waiting_on_a_stalled_write_and_every_row_lands_once(
+    store: Store, tmp_path: Path
+) -> None:
+    """A write that never returns (a database that stopped answering): the flush gives
+    up after its timeout and spools the batch under way and the queue; a sync writes
+    each row once."""
+    import threading
+
+    released = threading.Event()
+    stalled: list[str] = []
+
+    def stalling_write(records: object, batch_id: str) -> None:
+        stalled.append(batch_id)
+        released.wait()  # until the test ends: the write never comes back
+        raise ConnectionError("gave up")
+
+    spool = Spool(tmp_path / "spool")
+    writer = BatchWriter(stalling_write, spool, interval=30, full_batch=2)
+    try:
+        put_events(writer, "r1", "a", "b")  # a full batch: the writer takes it, and stalls
+        assert wait_for(lambda: bool(stalled), timeout=60)
+        writer.flush(timeout=0.5)  # no batch finishes: the flush gives up
+        put_events(writer, "r1", "c")
+        writer.flush(timeout=0.5)  # the store counts as down: c goes to the spool
+        assert len(stalled) == 1
+        assert writer.totals.spooled == 3
+    finally:
+        released.set()
+    report = spool.replay(store.write)
+    assert report.records == 3
+    assert event_names(store) == ["a", "b", "c"]

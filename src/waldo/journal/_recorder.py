@@ -37,7 +37,16 @@ from waldo.journal._rows import describe_error, node_run_id
 from waldo.journal._rows import target_id as target_id_of
 from waldo.journal._secrets import mask_params
 from waldo.journal._settings import Settings
-from waldo.store import BatchWriter, FlushResult, Record, Spool, Store, store_key
+from waldo.store import (
+    EXIT_WAIT_S,
+    RUN_END_WAIT_S,
+    BatchWriter,
+    FlushResult,
+    Record,
+    Spool,
+    Store,
+    store_key,
+)
 
 log = logging.getLogger("waldo")
 
@@ -262,8 +271,9 @@ class Recorder:
         return full
 
     # -- delivery -------------------------------------------------------------------
-    def flush(self, timeout: float | None = 60.0) -> FlushResult:
-        """Write everything recorded so far; in strict mode raise if some was not."""
+    def flush(self, timeout: float = RUN_END_WAIT_S) -> FlushResult:
+        """Write everything recorded so far (what is not written within ``timeout`` is
+        spooled); in strict mode raise if some was not."""
         result = self.writer.flush(timeout)
         if self.settings.strict and (result.spooled or result.lost):
             raise RecordingError(
@@ -319,7 +329,7 @@ class Recorder:
                 },
             )
         try:
-            self.writer.flush(timeout=30)
+            self.writer.flush(timeout=EXIT_WAIT_S)
         except Exception as exc:  # pragma: no cover - last resort at exit
             log.warning("waldo: could not flush the journal at exit: %s", exc)
 

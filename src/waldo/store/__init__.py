@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from waldo.store._engine import parse_store_url
     from waldo.store._spool import ReplayReport, Spool, pid_alive, store_key
     from waldo.store._store import Store
-    from waldo.store._writer import BatchWriter, FlushResult
+    from waldo.store._writer import EXIT_WAIT_S, RUN_END_WAIT_S, BatchWriter, FlushResult
 else:
     from waldo._lazy import attach, members
 
@@ -33,7 +33,10 @@ else:
             **members("waldo.store._engine", ("parse_store_url",)),
             **members("waldo.store._spool", ("ReplayReport", "Spool", "pid_alive", "store_key")),
             **members("waldo.store._store", ("Store",)),
-            **members("waldo.store._writer", ("BatchWriter", "FlushResult")),
+            **members(
+                "waldo.store._writer",
+                ("EXIT_WAIT_S", "RUN_END_WAIT_S", "BatchWriter", "FlushResult"),
+            ),
             "checks": "waldo.store._checks",
             "collectors": "waldo.store._collect",
             "executions": "waldo.store._executions",
@@ -44,6 +47,8 @@ else:
     )
 
 __all__ = [
+    "EXIT_WAIT_S",
+    "RUN_END_WAIT_S",
     "BatchWriter",
     "FlushResult",
     "RawRow",

@@ -7,8 +7,11 @@ writes them in one exactly-once transaction (its batch id is the marker). When t
 database cannot be reached the batch goes to the spool instead, and later batches replay
 this process's spool first once the database answers again.
 
-``flush`` blocks until everything enqueued before the call is written or spooled; it is
-called at run end and, through ``atexit``, at interpreter exit. After ``fork`` the
+``flush`` blocks until everything enqueued before the call is written or spooled, at
+most its timeout: a database that stops answering must not hold a pipeline, so what is
+still queued then, and the batch being written, go to the spool (under their batch ids:
+whichever copy lands first is the one written). It is called at run end and, through
+``atexit``, at interpreter exit. After ``fork`` the
 child starts with an empty queue and no thread: the parent still owns what it had
 queued, so nothing is written twice.
 """
@@ -33,6 +36,11 @@ from waldo.store._spool import Spool
 
 log = logging.getLogger("waldo")
 
+#: How long a run's end waits for the journal before spooling the rest.
+RUN_END_WAIT_S = 5.0
+#: How long the interpreter's exit waits for the journal before spooling the rest.
+EXIT_WAIT_S = 3.0
+
 
 @dataclass
 class FlushResult:
@@ -42,6 +50,15 @@ class FlushResult:
     spooled: int = 0
     lost: int = 0
     error: str | None = None
+
+
+@dataclass
+class _InFlight:
+    """The batch the writer's thread is writing."""
+
+    rows: list[Record]
+    batch_id: str
+    records: int  # the queued records it was prepared from
 
 
 class BatchWriter:
@@ -74,6 +91,9 @@ class BatchWriter:
         # thread: the same rows are written, or spooled, whatever happens next.
         self._prepare = prepare
         self._queue: deque[Record] = deque()
+        self._in_flight: _InFlight | None = None  # the batch being written
+        self._spooling = threading.Lock()  # the writer's thread and a flush giving up
+        self._spooled_in_flight: str | None = None  # a batch a flush gave up on, spooled
         self._wake = threading.Event()
         self._done = threading.Condition()
         self._enqueued = 0  # only the hot path writes it; reads are racy but monotone
@@ -114,18 +134,17 @@ class BatchWriter:
             return False
         return True
 
-    def flush(self, timeout: float | None = 60.0) -> FlushResult:
-        """Write (or spool) everything enqueued so far; wait at most ``timeout`` seconds."""
+    def flush(self, timeout: float = RUN_END_WAIT_S) -> FlushResult:
+        """Write everything enqueued so far; when the writer finishes no batch for
+        ``timeout`` seconds (the database stalls), spool what is left instead."""
         if self._pid != os.getpid():
             self._reset_after_fork()
         target = self._enqueued
         before = FlushResult(self._totals.written, self._totals.spooled, self._totals.lost, None)
         if self._thread is None or not self._thread.is_alive():
             self._drain()  # no thread (after fork, or at exit): write inline
-        else:
-            with self._done:
-                self._wake.set()
-                self._done.wait_for(lambda: self._handled >= target, timeout=timeout)
+        elif not self._wait_for_progress(target, timeout):
+            self._spool_backlog()
         return FlushResult(
             self._totals.written - before.written,
             self._totals.spooled - before.spooled,
@@ -133,12 +152,25 @@ class BatchWriter:
             self._last.error,
         )
 
-    def close(self) -> FlushResult:
-        result = self.flush()
+    def _wait_for_progress(self, target: int, timeout: float) -> bool:
+        """Wait until ``target`` records are handled; False once ``timeout`` seconds pass
+        without the writer finishing a batch (a slow database that answers is waited
+        for, a stalled one is not)."""
+        with self._done:
+            self._wake.set()
+            while True:
+                seen = self._handled
+                if self._done.wait_for(lambda: self._handled >= target, timeout=timeout):
+                    return True
+                if self._handled == seen:
+                    return False
+
+    def close(self, timeout: float = EXIT_WAIT_S) -> FlushResult:
+        result = self.flush(timeout)
         self._stopping = True
         self._wake.set()
         if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)  # a thread stuck in a write dies with the process
         return result
 
     def spool_notice(self, error: BaseException) -> str:
@@ -204,19 +236,25 @@ class BatchWriter:
                 self._handled += len(batch)
                 self._done.notify_all()
 
+    def _prepared(self, records: list[Record]) -> list[Record] | None:
+        if self._prepare is None:
+            return records
+        try:
+            return self._prepare(records)
+        except Exception as exc:  # never let a writer bug kill the thread
+            self._totals.lost += len(records)
+            self._problem(f"unexpected error preparing journal rows ({exc!r})")
+            return None
+
     def _deliver(self, records: list[Record]) -> None:
         batch_id = uuid.uuid4().hex
-        batch = records
-        if self._prepare is not None:
-            try:
-                batch = self._prepare(records)
-            except Exception as exc:  # never let a writer bug kill the thread
-                self._totals.lost += len(records)
-                self._problem(f"unexpected error preparing journal rows ({exc!r})")
-                return
+        batch = self._prepared(records)
+        if batch is None:
+            return
         if not self.store_down and self._spool.has_pending(own_only=True):
             self._replay_own()
         if not self.store_down:
+            self._in_flight = _InFlight(batch, batch_id, len(records))
             try:
                 self._write(batch, batch_id)
                 self._totals.written += len(batch)
@@ -229,14 +267,45 @@ class BatchWriter:
                 self._problem(self.spool_notice(exc))
             except Exception as exc:  # never let a writer bug kill the thread
                 self._problem(f"unexpected error writing the journal ({exc!r}); spooling")
-        try:
-            self._spool.append(batch, batch_id)
-            self._totals.spooled += len(batch)
-            self._last = FlushResult(spooled=len(batch), error=self._last.error)
-        except SpoolError as exc:
-            self._totals.lost += len(batch)
-            self._last = FlushResult(lost=len(batch), error=str(exc))
-            self._problem(str(exc))
+            finally:
+                self._in_flight = None
+        if self._spooled_in_flight != batch_id:  # a flush that gave up spooled it already
+            self._spool_batch(batch, batch_id)
+
+    def _spool_batch(self, batch: list[Record], batch_id: str) -> None:
+        with self._spooling:
+            try:
+                self._spool.append(batch, batch_id)
+                self._totals.spooled += len(batch)
+                self._last = FlushResult(spooled=len(batch), error=self._last.error)
+            except SpoolError as exc:
+                self._totals.lost += len(batch)
+                self._last = FlushResult(lost=len(batch), error=str(exc))
+                self._problem(str(exc))
+
+    def _spool_backlog(self) -> None:
+        """A flush timed out (the database stalls): spool the batch being written and
+        everything queued, and treat the store as down until it answers again."""
+        self._down_since = time.monotonic()
+        self._problem(
+            f"the journal's database did not answer in time; keeping events in the local "
+            f"spool {self._spool.directory} (`waldo sync` or the next run writes them)"
+        )
+        in_flight = self._in_flight
+        if in_flight is not None and self._spooled_in_flight != in_flight.batch_id:
+            self._spooled_in_flight = in_flight.batch_id  # same id: written at most once
+            self._spool_batch(in_flight.rows, in_flight.batch_id)
+            with self._done:
+                self._handled += in_flight.records  # later flushes need not wait for it
+        records = self._take(len(self._queue))
+        while records:
+            batch = self._prepared(records)
+            if batch is not None:
+                self._spool_batch(batch, uuid.uuid4().hex)
+            with self._done:
+                self._handled += len(records)
+                self._done.notify_all()
+            records = self._take(len(self._queue))
 
     def _replay_own(self) -> None:
         try:
