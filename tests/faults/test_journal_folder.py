@@ -88,11 +88,6 @@ def test_read_only_waldo_folder_never_fails_the_pipeline(
     assert any("lost" in w and "Read-only file system" in w for w in warnings), warnings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the writer warns that it keeps the rows in the spool, then that the spool "
-    "cannot be written: two warnings, the first untrue (store/_writer.py, rewritten)",
-)
 def test_read_only_waldo_folder_is_one_warning(read_only_everything: tuple[Path, str]) -> None:
     _project, output = read_only_everything
     assert len(waldo_warnings(output)) == 1

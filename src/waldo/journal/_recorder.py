@@ -117,7 +117,7 @@ class Recorder:
         self._preparing.start()
 
     def check_store(self) -> bool:
-        """Reach the store (creating or migrating its tables); warn or raise if it fails.
+        """Reach the store (creating or migrating its tables) as a run starts.
 
         Returns True when the store answered. In strict mode a failure raises.
         """
@@ -127,10 +127,10 @@ class Recorder:
         try:
             self.store.ensure_schema()
             return True
-        except WaldoError as exc:
+        except WaldoError:
             if self.settings.strict:
                 raise
-            self._warn(self.writer.spool_notice(exc))  # the writer's words: one warning
+            # The writer's first batch says it, once it knows where the rows went.
             return False
 
     # -- runs -----------------------------------------------------------------------

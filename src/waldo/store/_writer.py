@@ -173,10 +173,10 @@ class BatchWriter:
             self._thread.join(timeout=1)  # a thread stuck in a write dies with the process
         return result
 
-    def spool_notice(self, error: BaseException) -> str:
+    def _kept_notice(self, cause: str) -> str:
         """The one warning for rows kept in the spool because the store failed."""
         return (
-            f"{str(error).rstrip('.')}; keeping events in the local spool {self._spool.directory} "
+            f"{cause.rstrip('.')}; keeping events in the local spool {self._spool.directory} "
             "(`waldo sync` or the next run writes them)"
         )
 
@@ -262,46 +262,50 @@ class BatchWriter:
                 return
             except StoreUnavailable as exc:
                 self._down_since = time.monotonic()
-                self._problem(self.spool_notice(exc))
+                cause = str(exc)
             except (StoreError, ConfigError) as exc:  # ConfigError: e.g. no driver
-                self._problem(self.spool_notice(exc))
+                cause = str(exc)
             except Exception as exc:  # never let a writer bug kill the thread
-                self._problem(f"unexpected error writing the journal ({exc!r}); spooling")
+                cause = f"unexpected error writing the journal ({exc!r})"
             finally:
                 self._in_flight = None
+        else:
+            cause = None  # down a moment ago: said when it went down
         if self._spooled_in_flight != batch_id:  # a flush that gave up spooled it already
-            self._spool_batch(batch, batch_id)
+            self._spool_batch(batch, batch_id, cause)
 
-    def _spool_batch(self, batch: list[Record], batch_id: str) -> None:
+    def _spool_batch(self, batch: list[Record], batch_id: str, cause: str | None) -> None:
+        """Keep a batch in the spool; one warning says why (``cause``) and where it went."""
         with self._spooling:
             try:
                 self._spool.append(batch, batch_id)
-                self._totals.spooled += len(batch)
-                self._last = FlushResult(spooled=len(batch), error=self._last.error)
             except SpoolError as exc:
                 self._totals.lost += len(batch)
-                self._last = FlushResult(lost=len(batch), error=str(exc))
-                self._problem(str(exc))
+                message = f"{cause.rstrip('.')}, and {exc}" if cause else str(exc)
+                self._problem(message)
+                self._last = FlushResult(lost=len(batch), error=message)
+                return
+            self._totals.spooled += len(batch)
+            if cause:
+                self._problem(self._kept_notice(cause))
+            self._last = FlushResult(spooled=len(batch), error=self._last.error)
 
     def _spool_backlog(self) -> None:
         """A flush timed out (the database stalls): spool the batch being written and
         everything queued, and treat the store as down until it answers again."""
         self._down_since = time.monotonic()
-        self._problem(
-            f"the journal's database did not answer in time; keeping events in the local "
-            f"spool {self._spool.directory} (`waldo sync` or the next run writes them)"
-        )
+        cause = "the journal's database did not answer in time"
         in_flight = self._in_flight
         if in_flight is not None and self._spooled_in_flight != in_flight.batch_id:
             self._spooled_in_flight = in_flight.batch_id  # same id: written at most once
-            self._spool_batch(in_flight.rows, in_flight.batch_id)
+            self._spool_batch(in_flight.rows, in_flight.batch_id, cause)
             with self._done:
                 self._handled += in_flight.records  # later flushes need not wait for it
         records = self._take(len(self._queue))
         while records:
             batch = self._prepared(records)
             if batch is not None:
-                self._spool_batch(batch, uuid.uuid4().hex)
+                self._spool_batch(batch, uuid.uuid4().hex, cause)
             with self._done:
                 self._handled += len(records)
                 self._done.notify_all()
