@@ -11,8 +11,8 @@ minute:
 - **interference**: the loop's time while the other CPU works, over its time while
   the other CPU sleeps, the two measured a few milliseconds apart (so both see the
   same host speed), 300 pairs each for a spinning Python loop and for SQLite inserts
-  (what the writer's helper process does). If the CPUs share a core, or caches, a
-  ratio above 1 is what every millisecond of the helper's work costs the pipeline.
+  (what a journal writer does). If the CPUs share a core, or caches, a ratio above 1
+  is what every millisecond of work on the other CPU costs the pipeline.
 
     python benchmarks/probe_machine.py [--pairs 300]
 

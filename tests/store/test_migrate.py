@@ -236,7 +236,7 @@ store.ensure_schema()
 
 
 def test_processes_creating_a_new_sqlite_store_at_once_all_succeed(tmp_path: Path) -> None:
-    """A run's helper process and the run itself may both find a new SQLite file
+    """Concurrent runs may all find a new SQLite file
     without tables: SQLite has no advisory lock, so the one that loses the race must
     wait for the other's tables, not fail (its batch would go to the spool)."""
     script = tmp_path / "migrate.py"
