@@ -18,8 +18,8 @@ The same ten Great Expectations 1.x expectations on the same pandas DataFrame
 
 Prints both medians, the median of the per-round ratios waldo/hand and its 90 %
 bootstrap interval, of wall-clock time (the target: at most 1.1) and of the process's
-CPU time (all its threads, the writer's included), which other processes on a shared machine disturb less. Writes
-``benchmarks/results/bench_checks.json``. Not part of the tests.
+CPU time (all its threads, the writer's included), which other processes on a shared
+machine disturb less. Writes ``benchmarks/results/bench_checks.json``. Not part of the tests.
 """
 
 from __future__ import annotations
