@@ -11,10 +11,12 @@ created on the server and dropped afterwards), in this process:
 - baseline, the seed plugin's way: one ``INSERT`` and one ``COMMIT`` per event, on the
   same database with the same connection settings (SQLite in WAL mode with
   ``synchronous=NORMAL``, as Waldo opens it), with the raw driver (no ORM cost, so the
-  kindest version of the seed), over BASELINE_EVENTS events.
+  kindest version of the seed).
 
-    python benchmarks/bench_writer.py [--events N] [--baseline-events N] [--repeat R]
-                                      [--backends sqlite,postgresql]
+Both write the same number of events per round, after the same untimed warm-up
+(1,000 events each), and the rounds alternate which goes first.
+
+    python benchmarks/bench_writer.py [--events N] [--repeat R] [--backends sqlite,postgresql]
 
 Prints events/s (median of R rounds) and the ratio to the baseline; writes JSON to
 ``benchmarks/results/bench_writer.json``. Not part of the test suite.
@@ -117,18 +119,27 @@ def bench_backend(backend: str, url: str, work: Path, args: argparse.Namespace) 
         baseline = lambda rows: seed_sqlite(db_path, rows)  # noqa: E731
     else:
         baseline = lambda rows: seed_postgres(url, rows)  # noqa: E731
-    for round_ in range(args.repeat):
+    waldo_writer(store, work / f"spool-{backend}-warm-up", make_events(1000, "warm-up"))
+    baseline(make_events(1000, "warm-up-seed"))
+
+    def waldo_round(round_: int) -> None:
         run_id = uuid.uuid4().hex
-        rows = make_events(args.events, run_id)
-        seconds = waldo_writer(store, work / f"spool-{backend}-{round_}", rows)
+        seconds = waldo_writer(
+            store, work / f"spool-{backend}-{round_}", make_events(args.events, run_id)
+        )
         assert count_events(store, run_id) == args.events
         waldo_rates.append(args.events / seconds)
 
+    def seed_round(round_: int) -> None:
         run_id = uuid.uuid4().hex
-        rows = make_events(args.baseline_events, run_id)
-        seconds = baseline(rows)
-        assert count_events(store, run_id) == args.baseline_events
-        seed_rates.append(args.baseline_events / seconds)
+        seconds = baseline(make_events(args.events, run_id))
+        assert count_events(store, run_id) == args.events
+        seed_rates.append(args.events / seconds)
+
+    for round_ in range(args.repeat):
+        order = (waldo_round, seed_round) if round_ % 2 == 0 else (seed_round, waldo_round)
+        for one in order:
+            one(round_)
         print(
             f"  {backend} round {round_ + 1}: waldo {waldo_rates[-1]:,.0f} ev/s, "
             f"seed {seed_rates[-1]:,.0f} ev/s",
@@ -136,8 +147,7 @@ def bench_backend(backend: str, url: str, work: Path, args: argparse.Namespace) 
         )
     store.dispose()
     return {
-        "waldo_events": args.events,
-        "seed_events": args.baseline_events,
+        "events": args.events,
         "waldo_rates": waldo_rates,
         "seed_rates": seed_rates,
         "waldo_median": median(waldo_rates),
@@ -149,9 +159,8 @@ def bench_backend(backend: str, url: str, work: Path, args: argparse.Namespace) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=300_000)
-    parser.add_argument("--baseline-events", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
 
@@ -173,7 +182,7 @@ def main() -> None:
     for backend, r in results.items():
         rows.append(
             (
-                f"{backend}: seed, INSERT + COMMIT per event ({r['seed_events']:,})",
+                f"{backend}: seed, INSERT + COMMIT per event ({r['events']:,})",
                 f"{r['seed_median']:,.0f}",
                 "1.0x",
                 "",
@@ -182,7 +191,7 @@ def main() -> None:
         ok = "yes" if r["waldo_median"] >= r["target"] else "NO"
         rows.append(
             (
-                f"{backend}: waldo BatchWriter put + flush ({r['waldo_events']:,})",
+                f"{backend}: waldo BatchWriter put + flush ({r['events']:,})",
                 f"{r['waldo_median']:,.0f}",
                 f"{r['ratio']:,.0f}x",
                 f">= {r['target']:,}: {ok}",
