@@ -68,6 +68,23 @@ def test_read_only_journal_folder_keeps_the_rows_in_the_spool(tmp_path: Path) ->
     assert event_counts(journal, runs[0].run_id) == expected_events(NODES)
 
 
+def test_the_next_run_writes_what_a_run_left_in_the_spool(tmp_path: Path) -> None:
+    """No `waldo sync`: the next `kedro run` that reaches the store replays the spool."""
+    project = fresh_project(tmp_path / "proj", waldo_yml="spool_dir: spool\n")
+    journal = journal_at(project)
+    with read_only(project / ".waldo"):
+        spooled = run_kedro(project, "run")
+        assert spooled.returncode == 0, output_of(spooled)
+    assert Spool(project / "spool").count_pending_records() > 0
+    after = run_kedro(project, "run")
+    assert after.returncode == 0, output_of(after)
+    assert Spool(project / "spool").count_pending_records() == 0
+    runs = journal.history.runs()
+    assert [(r.status, r.nodes_ok) for r in runs] == [("success", NODES)] * 3
+    for run in runs:
+        assert event_counts(journal, run.run_id) == expected_events(NODES)  # each once
+
+
 @pytest.fixture
 def read_only_everything(tmp_path: Path) -> tuple[Path, str]:
     """A run whose journal folder, spool included, cannot be written at all."""

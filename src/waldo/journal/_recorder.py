@@ -77,6 +77,7 @@ class Recorder:
         self._warned: set[str] = set()
         self._pid = os.getpid()
         self._preparing: threading.Thread | None = None
+        self._replaying: threading.Thread | None = None  # the spool replay a run started
 
     def _rows(self, records: list[Record]) -> list[Record]:
         """The writer's ``prepare``: node records become their rows, after the work
@@ -275,6 +276,11 @@ class Recorder:
         """Write everything recorded so far (what is not written within ``timeout`` is
         spooled); in strict mode raise if some was not."""
         result = self.writer.flush(timeout)
+        replaying, self._replaying = self._replaying, None
+        if replaying is not None:
+            # A replay not done by then stops with the process; its claim is released
+            # and the next run, or `waldo sync`, goes on with it.
+            replaying.join(timeout)
         if self.settings.strict and (result.spooled or result.lost):
             raise RecordingError(
                 f"Waldo could not write {result.spooled + result.lost} journal rows to "
@@ -283,7 +289,8 @@ class Recorder:
         return result
 
     def replay_spool_in_background(self) -> None:
-        """Write what waits in this store's spool (what ``waldo sync`` does)."""
+        """Write what waits in this store's spool (what ``waldo sync`` does) while the
+        run goes; the run's end (:meth:`flush`) waits for it, at most its timeout."""
         if not self.spool.has_pending():
             return
 
@@ -296,7 +303,8 @@ class Recorder:
             except StoreError:
                 pass  # still down: the spool stays for the next try
 
-        threading.Thread(target=work, name="waldo-spool-replay", daemon=True).start()
+        self._replaying = threading.Thread(target=work, name="waldo-spool-replay", daemon=True)
+        self._replaying.start()
 
     # -- liveness -------------------------------------------------------------------
     def _beat_if_due(self) -> None:
