@@ -70,9 +70,20 @@ def server(project: Path) -> Iterator[WaldoServer]:
 
 
 def open_page(page: Any, url: str) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}"))
     page.goto(url)
     # Generous: the status page loads the Kedro project first, slow on a busy machine.
-    page.wait_for_selector("body[data-drawn='1']", timeout=120_000)
+    try:
+        page.wait_for_selector("body[data-drawn='1']", timeout=120_000)
+    except Exception as exc:  # say what the page showed: it has failed this way in CI
+        state = page.evaluate(
+            "() => ({ready: document.body.dataset.ready, graphs:"
+            " document.querySelectorAll('.graph-svg').length,"
+            " text: document.body.innerText.slice(0, 1500)})"
+        )
+        raise AssertionError(f"{url} never drawn: {state} {problems}") from exc
 
 
 def _held_run(project: Path) -> tuple[subprocess.Popen[bytes], Path]:
