@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -283,17 +284,22 @@ def test_a_killed_run_shows_how_long_it_ran(
     screenshot(page, "run-page-interrupted")
 
 
-def test_the_status_page_says_what_would_run_and_why(
-    page: Any, server: WaldoServer, project: Path
-) -> None:
+def test_the_status_page_says_what_would_run_and_why(page: Any, project: Path) -> None:
+    """On ``waldo serve`` in its own process, as users run it (the page loads the
+    Kedro project, whose settings are process-wide)."""
     run_ok(project)  # every node's last run has today's parameters, whatever ran before
     parameters = project / "conf" / "base" / "parameters.yml"
     original = parameters.read_text()
     parameters.write_text(original.replace("min_amount: 5", "min_amount: 7"))
     try:
-        open_page(page, server.url + "status")
+        with waldo_serve(project) as url:
+            open_page(page, url + "status")
+            check_status_page(page)
     finally:
         parameters.write_text(original)
+
+
+def check_status_page(page: Any) -> None:
     summary = page.locator("#status-summary").inner_text()
     to_run = int(summary.split(" ")[0])
     assert 0 < to_run < NODES and "nodes of __default__ would run" in summary
@@ -317,8 +323,9 @@ def test_the_status_page_says_what_would_run_and_why(
     screenshot(page, "status-page")
 
 
-def test_waldo_serve_in_the_project_has_its_status(project: Path) -> None:
-    """``waldo serve`` started in a Kedro project checks that project on /status."""
+@contextmanager
+def waldo_serve(project: Path) -> Iterator[str]:
+    """``waldo serve`` started in the project, as a user starts it: its URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "waldo.cli", "serve", "--port", "0"],
         cwd=project,
@@ -332,13 +339,21 @@ def test_waldo_serve_in_the_project_has_its_status(project: Path) -> None:
         line = proc.stdout.readline()
         found = re.search(r"at (http://127\.0\.0\.1:\d+/) ", line)
         assert found, line + (proc.stderr.read() if proc.poll() is not None else "")
-        with urllib.request.urlopen(found.group(1) + "api/status", timeout=120) as response:
-            status = json.loads(response.read())
-        assert status["available"] is True and status["pipeline"] == "__default__"
-        assert len(status["nodes"]) == NODES
+        yield found.group(1)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_waldo_serve_in_the_project_has_its_status(project: Path) -> None:
+    """``waldo serve`` started in a Kedro project checks that project on /status."""
+    with (
+        waldo_serve(project) as url,
+        urllib.request.urlopen(url + "api/status", timeout=120) as response,
+    ):
+        status = json.loads(response.read())
+    assert status["available"] is True and status["pipeline"] == "__default__"
+    assert len(status["nodes"]) == NODES
 
 
 def test_kedro_waldo_report(project: Path, tmp_path: Path) -> None:
