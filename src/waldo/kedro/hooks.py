@@ -179,6 +179,7 @@ class WaldoHooks:
         names: list[str],
         pipeline: Any,
         catalog: Any,
+        datasets: list[str],
         root: Path,
     ) -> None:
         """Emit OpenLineage events live when ``lineage:`` is set; never fail the run."""
@@ -197,7 +198,7 @@ class WaldoHooks:
                 names,
                 sorted(pipeline.inputs()),
                 sorted(pipeline.all_outputs()),
-                entries=catalog_entries(catalog, pipeline_datasets(pipeline)),
+                entries=catalog_entries(catalog, datasets),
                 project_path=root,
             )
             self._lineage = lineage
@@ -333,7 +334,8 @@ class WaldoHooks:
             recorder.event(run_id, event_type, target_name, target_id, timestamp=ts)
         self._pending_events = []
         recorder.event(run_id, "before_pipeline_run", names[0], pipeline_hash[:8])
-        self._start_lineage(recorder, run_id, names, pipeline, catalog, project_path)
+        datasets = pipeline_datasets(pipeline)
+        self._start_lineage(recorder, run_id, names, pipeline, catalog, datasets, project_path)
         options = preflight_options(recorder.settings.extra.get("preflight"))
         if options:
             try:
@@ -345,7 +347,6 @@ class WaldoHooks:
                 self._run_id = None
                 recorder.flush()
                 raise
-        datasets = pipeline_datasets(pipeline)
         self._checks = start_checks(recorder, run_id, datasets, catalog, self._lineage)
         publish_context(run_id, recorder.settings, datasets if self._checks is not None else [])
 
